@@ -1,0 +1,118 @@
+"""Bytes ⇄ model: read zip and tar archives (plain, gzip, bzip2, xz) and write them back.
+
+``parse_archive`` and ``write_archive`` are pure (bytes in, bytes out); ``load_archive`` and
+``dump_archive`` touch files, ``dump_archive`` atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reprobuild._fs import write_bytes_atomic
+from reprobuild._types import Buffer
+from reprobuild.archive import compress, tarformat, zipformat
+from reprobuild.archive.model import (
+    DEFAULT_LIMITS,
+    Archive,
+    Compression,
+    Container,
+    GzipHeader,
+    Limits,
+    Member,
+    MemberKind,
+    Payload,
+    TarDetails,
+    TarFormat,
+    ZipDetails,
+    ZipMethod,
+)
+from reprobuild.archive.safety import check_archive
+from reprobuild.errors import ArchiveError, ReprobuildError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Archive",
+    "Compression",
+    "Container",
+    "GzipHeader",
+    "Limits",
+    "Member",
+    "MemberKind",
+    "Payload",
+    "TarDetails",
+    "TarFormat",
+    "ZipDetails",
+    "ZipMethod",
+    "dump_archive",
+    "load_archive",
+    "parse_archive",
+    "sniff",
+    "write_archive",
+]
+
+
+def sniff(data: Buffer) -> tuple[Container, Compression]:
+    """Tell the container and outer compression of ``data`` from its first bytes."""
+    head = bytes(data[:6])
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return Container.ZIP, Compression.NONE
+    outer = compress.sniff_compression(head)
+    if outer is not Compression.NONE:
+        return Container.TAR, outer
+    if tarformat.looks_like_tar(data):
+        return Container.TAR, Compression.NONE
+    if zipformat.find_end_of_central_directory(data) is not None:
+        return Container.ZIP, Compression.NONE
+    raise ArchiveError(
+        "not an archive reprobuild reads",
+        hint="reprobuild reads zip and wheel files and tar files (plain, .gz, .bz2, .xz)",
+    )
+
+
+def parse_archive(data: Buffer, *, limits: Limits = DEFAULT_LIMITS) -> Archive:
+    """Read ``data`` into an :class:`Archive`, refusing corrupt and hostile input."""
+    container, compression = sniff(data)
+    if container is Container.ZIP:
+        archive = zipformat.parse_zip(data, limits=limits)
+    else:
+        plain, header = compress.decompress(data, compression, limits=limits)
+        archive = tarformat.parse_tar(plain, limits=limits)
+        archive = Archive(
+            container=Container.TAR,
+            members=archive.members,
+            compression=compression,
+            gzip=header,
+            tar_global_pax=archive.tar_global_pax,
+            trailer_size=archive.trailer_size,
+        )
+    check_archive(archive, limits)
+    return archive
+
+
+def write_archive(archive: Archive, *, level: int = 9) -> bytes:
+    """Write ``archive`` as bytes, deterministically.
+
+    ``level`` is the compression level used for outer compression and for zip members whose
+    content must be compressed anew; zip members whose stored bytes can be reused are copied raw.
+    """
+    if archive.container is Container.ZIP:
+        return zipformat.write_zip(archive, level=level)
+    plain = tarformat.write_tar(archive)
+    return compress.compress(plain, archive.compression, header=archive.gzip, level=level)
+
+
+def load_archive(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Archive:
+    """Read the archive at ``path``; errors name the file."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ArchiveError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
+    try:
+        return parse_archive(data, limits=limits)
+    except ReprobuildError as exc:
+        raise exc.with_path(str(path)) from None
+
+
+def dump_archive(archive: Archive, path: Path, *, level: int = 9) -> None:
+    """Write ``archive`` to ``path`` atomically: the file is whole, or untouched."""
+    write_bytes_atomic(Path(path), write_archive(archive, level=level))

@@ -1,0 +1,73 @@
+"""The exceptions of reprobuild: one root, each subclass with structured fields.
+
+Library code raises these; only the command line catches them, once, and prints
+``error: <path> › <member>: <reason>`` followed by ``hint: …``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArchiveError",
+    "NormalizeError",
+    "ReprobuildError",
+    "UnsafeArchiveError",
+    "UsageError",
+]
+
+
+class ReprobuildError(Exception):
+    """Root of every error reprobuild raises on purpose.
+
+    ``path`` is the file the error is about, ``member`` the archive member inside it (if any),
+    ``offset`` a byte offset (if it helps), and ``hint`` one sentence on what to do next.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str | None = None,
+        member: str | None = None,
+        offset: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+        self.member = member
+        self.offset = offset
+        self.hint = hint
+
+    def with_path(self, path: str) -> ReprobuildError:
+        """Return this error with ``path`` filled in when the raiser did not know it."""
+        if self.path is None:
+            self.path = path
+        return self
+
+    def location(self) -> str:
+        """``path › member`` (the parts that are known), for the one-line error message."""
+        parts = [p for p in (self.path, self.member) if p]
+        return " › ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location()
+        text = f"{where}: {self.reason}" if where else self.reason
+        if self.offset is not None:
+            text += f" (at byte {self.offset})"
+        return text
+
+
+class UsageError(ReprobuildError):
+    """The command was asked something it cannot do (bad flags, missing files)."""
+
+
+class ArchiveError(ReprobuildError):
+    """An archive is truncated, corrupt, or in a form reprobuild does not read."""
+
+
+class UnsafeArchiveError(ArchiveError):
+    """An archive is readable but hostile: path traversal, links out, bombs, duplicates."""
+
+
+class NormalizeError(ReprobuildError):
+    """An archive cannot be brought into canonical form (e.g. its RECORD does not verify)."""
