@@ -1,0 +1,68 @@
+"""``reprobuild``: argument parsing, dispatch, and the one place errors are printed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from reprobuild import __version__
+from reprobuild.cli import normalize
+from reprobuild.cli._output import print_error
+from reprobuild.errors import ReprobuildError
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_DIFFERENT", "EXIT_FAILURE", "EXIT_OK", "main"]
+
+EXIT_OK = 0
+EXIT_DIFFERENT = 1
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 3
+
+_DESCRIPTION = """\
+Make Python packages reproducible, and prove it.
+
+A package's sdist and wheel should be a pure function of its source. reprobuild rewrites
+archives into canonical form, and tells you what was not canonical.
+"""
+
+_EPILOG = """\
+exit codes: 0 done / same, 1 differences found or not canonical, 2 bad input or usage,
+3 build or environment failure.
+Run 'reprobuild COMMAND --help' for a command's options and examples.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reprobuild",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"reprobuild {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    normalize.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except ReprobuildError as exc:
+        print_error(exc)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for debugging
+        if os.environ.get("REPROBUILD_DEBUG"):
+            traceback.print_exc()
+        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("hint: this is a bug in reprobuild; set REPROBUILD_DEBUG=1 for the traceback "
+              "and report it", file=sys.stderr)
+        return EXIT_FAILURE
+    return code

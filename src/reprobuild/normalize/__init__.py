@@ -1,0 +1,101 @@
+"""Canonical form of archives: an ordered set of named rules under a frozen :class:`Policy`.
+
+``normalize_archive`` works on the model; ``normalize_bytes`` reads, normalizes and writes, and
+says whether the input was already canonical (its bytes unchanged). Both are pure: the epoch
+comes in through the policy, never from the clock or the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reprobuild._types import Buffer
+from reprobuild.archive import DEFAULT_LIMITS, Archive, Limits, parse_archive, write_archive
+from reprobuild.dist import ArtifactKind, artifact_kind
+from reprobuild.normalize.policy import DEFAULT_SOURCE_DATE_EPOCH, Policy
+from reprobuild.normalize.rules import RULES, Context, Rule
+
+__all__ = [
+    "DEFAULT_SOURCE_DATE_EPOCH",
+    "RULES",
+    "Normalized",
+    "Policy",
+    "Rule",
+    "RuleReport",
+    "normalize_archive",
+    "normalize_bytes",
+    "rules_for",
+]
+
+#: The report for bytes that changed although no rule changed a header: the archive was laid
+#: out or compressed differently (another deflate implementation, say).
+ENCODING = "encoding"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleReport:
+    """What one rule changed: the members (or pseudo-members such as ``(gzip header)``)."""
+
+    rule: str
+    touches: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Normalized:
+    """The outcome of normalizing one file."""
+
+    kind: ArtifactKind
+    archive: Archive
+    data: bytes
+    canonical: bool  #: the input bytes were already the canonical bytes
+    reports: tuple[RuleReport, ...]  #: only the rules that changed something
+
+
+def rules_for(policy: Policy) -> tuple[Rule, ...]:
+    """The rules this policy runs, in order."""
+    wanted = []
+    for rule in RULES:
+        if rule.name in policy.skip:
+            continue
+        if rule.opt_in and not (rule.name == "zip-compression" and policy.recompress_zip):
+            continue
+        wanted.append(rule)
+    return tuple(wanted)
+
+
+def normalize_archive(
+    archive: Archive, *, kind: ArtifactKind, policy: Policy
+) -> tuple[Archive, tuple[RuleReport, ...]]:
+    """Apply every rule of ``policy`` that fits ``archive``; report what each changed."""
+    context = Context(policy=policy, kind=kind)
+    reports = []
+    for rule in rules_for(policy):
+        if not rule.applies(archive, context):
+            continue
+        archive, changed = rule.step(archive, context)
+        if changed:
+            reports.append(RuleReport(rule=rule.name, touches=rule.touches, members=changed))
+    return archive, tuple(reports)
+
+
+def normalize_bytes(
+    data: Buffer, *, filename: str, policy: Policy, limits: Limits = DEFAULT_LIMITS
+) -> Normalized:
+    """Read ``data`` (named ``filename``, which tells a wheel), normalize, write it back."""
+    archive = parse_archive(data, limits=limits)
+    kind = artifact_kind(filename, archive)
+    normalized, reports = normalize_archive(archive, kind=kind, policy=policy)
+    out = write_archive(normalized, level=policy.level)
+    canonical = out == data
+    if not canonical and not reports:
+        reports = (
+            RuleReport(
+                rule=ENCODING,
+                touches="the archive's bytes were laid out or compressed differently "
+                "(another compressor, say); its members and headers were already canonical",
+                members=(),
+            ),
+        )
+    return Normalized(kind=kind, archive=normalized, data=out, canonical=canonical,
+                      reports=reports)
