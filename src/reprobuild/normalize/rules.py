@@ -273,9 +273,12 @@ def _record(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...
     record_member = archive.member(record_name)
     rows = {row.path: row for row in reversed(parse_record(record_member.data(),
                                                            member=record_name))}
+    unlisted = {record_name, *(f"{dist_info}/{name}" for name in _SIGNATURES)}
+    for name in unlisted:
+        rows.pop(name, None)
     listed: list[RecordRow] = []
     for member in archive.members:
-        if member.path == record_name or member.path in (f"{dist_info}/{s}" for s in _SIGNATURES):
+        if member.path in unlisted:
             continue
         row = rows.pop(member.path, None)
         if row is None:
