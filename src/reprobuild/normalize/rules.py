@@ -241,6 +241,11 @@ def _zip_headers(archive: Archive, context: Context) -> tuple[Archive, tuple[str
 # --------------------------------------------------------------------------- zip compression
 
 
+def _deflate(data: bytes, level: int) -> bytes:
+    deflater = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return deflater.compress(data) + deflater.flush()
+
+
 def _zip_compression(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...]]:
     members = []
     changed = []
@@ -250,8 +255,7 @@ def _zip_compression(archive: Archive, context: Context) -> tuple[Archive, tuple
         if member.kind is MemberKind.DIR:
             method, raw = ZipMethod.STORED, data
         else:
-            deflater = zlib.compressobj(context.policy.level, zlib.DEFLATED, -15)
-            method, raw = ZipMethod.DEFLATED, deflater.compress(data) + deflater.flush()
+            method, raw = ZipMethod.DEFLATED, _deflate(data, context.policy.level)
         if member.zip.method == method and bytes(member.payload.raw) == raw:
             members.append(member)
             continue
@@ -300,12 +304,14 @@ def _record(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...
     content = render_record(listed)
     if content == record_member.data():
         return archive, ()
-    details = record_member.zip
-    new_member = Member.from_bytes(record_name, content, mode=record_member.mode,
-                                   mtime=record_member.mtime, zip=details)
-    if details is not None:
-        new_member = replace(new_member, zip=replace(details, method=ZipMethod.DEFLATED,
-                                                     crc32=zlib.crc32(content)))
+    raw = _deflate(content, context.policy.level)
+    details = replace(record_member.zip or ZipDetails(), method=ZipMethod.DEFLATED,
+                      crc32=zlib.crc32(content), compressed_size=len(raw))
+    new_member = replace(
+        Member.from_bytes(record_name, content, mode=record_member.mode,
+                          mtime=record_member.mtime, zip=details),
+        payload=Payload(raw=raw, method=ZipMethod.DEFLATED, size=len(content)),
+    )
     members = tuple(new_member if m is record_member else m for m in archive.members)
     return replace(archive, members=members), (record_name,)
 
