@@ -1,0 +1,664 @@
+"""Benchmark ``reprobuild normalize`` against Debian's ``strip-nondeterminism``.
+
+One command, from the repository root::
+
+    python benchmarks/normalize.py
+
+It installs ``strip-nondeterminism`` with apt-get when it is not on PATH, fetches three inputs
+into a cache folder outside the repository (a small pure-Python wheel, a manylinux wheel over
+10 MB, a setuptools-made sdist), then, for each input and each tool, normalizes a fresh copy in
+place as a whole process, best of N runs, with the same ``SOURCE_DATE_EPOCH`` for both. Each
+tool's output is then checked with ``reprobuild normalize --check``, and the sdist's tar headers
+are compared before and after. The Markdown table goes to stdout and, under the ``## normalize``
+heading, into ``docs/benchmarks.md`` (other sections of that file are left alone).
+
+Progress and the commands run go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = REPO / "docs" / "benchmarks.md"
+HEADING = "## normalize"
+
+#: 2023-11-14T22:13:20Z: later than the small wheel's and the sdist's member times, earlier than
+#: the large wheel's, so the clamp does work on at least one input.
+EPOCH = 1_700_000_000
+RUNS = 7
+LARGE_MIN_BYTES = 10 * 1024 * 1024
+
+SMALL_WHEEL = "six==1.16.0"
+LARGE_WHEEL = "numpy==1.26.4"
+SDIST = "setuptools==69.5.1"
+
+INTRO = """\
+# Benchmarks
+
+Each section is written by a script in `benchmarks/`, which measures reprobuild side by side
+with the tool it must beat, in the same run on the same machine. The command and the date are
+given with each table; rerun the command to refresh a section.
+"""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_logged(cmd: Sequence[str], *, env: dict[str, str] | None = None) -> None:
+    """Run ``cmd`` with its output on stderr, so stdout keeps only the results."""
+    log("$ " + shlex.join(cmd))
+    subprocess.run(cmd, check=True, stdout=sys.stderr, stderr=sys.stderr, env=env)
+
+
+# --- the anchor tool ---------------------------------------------------------------------------
+
+
+def ensure_strip_nondeterminism() -> str:
+    found = shutil.which("strip-nondeterminism")
+    if found:
+        return found
+    log("strip-nondeterminism is not on PATH: installing Debian's package")
+    if not shutil.which("apt-get"):
+        raise SystemExit("error: strip-nondeterminism is missing and there is no apt-get")
+    prefix = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run_logged([*prefix, "apt-get", "update"], env=env)
+    run_logged(
+        [*prefix, "apt-get", "install", "-y", "--no-install-recommends", "strip-nondeterminism"],
+        env=env,
+    )
+    found = shutil.which("strip-nondeterminism")
+    if not found:
+        raise SystemExit("error: apt-get installed strip-nondeterminism but it is not on PATH")
+    return found
+
+
+def strip_nondeterminism_version(exe: str) -> str:
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+    words = (out.stdout or out.stderr).split()
+    return words[-1] if words else "unknown"
+
+
+# --- reprobuild --------------------------------------------------------------------------------
+
+
+def reprobuild_command() -> list[str]:
+    """The installed console script beside this interpreter, else ``python -m reprobuild``.
+
+    The script is looked up next to ``sys.executable`` rather than on PATH, so that a version
+    manager's shim (a shell script that execs the real interpreter) is not timed with it.
+    """
+    script = Path(sysconfig.get_path("scripts")) / "reprobuild"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "reprobuild"]
+
+
+def reprobuild_version(cmd: Sequence[str]) -> str:
+    out = subprocess.run([*cmd, "--version"], capture_output=True, text=True, check=False)
+    words = (out.stdout or out.stderr).split()
+    return words[-1] if out.returncode == 0 and words else "unknown"
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Input:
+    label: str
+    path: Path
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+def cache_root(override: str | None) -> Path:
+    if override:
+        return Path(override).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reprobuild-bench"
+
+
+def pip_download(dest: Path, pattern: str, args: Sequence[str]) -> Path:
+    """Download into ``dest`` unless a file matching ``pattern`` is already there."""
+    dest.mkdir(parents=True, exist_ok=True)
+    hits = sorted(dest.glob(pattern))
+    if not hits:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(dest), *args]
+        try:
+            run_logged(cmd)
+        except subprocess.CalledProcessError:
+            log("pip download failed; retrying once")
+            time.sleep(2)
+            run_logged(cmd)
+        hits = sorted(dest.glob(pattern))
+    if len(hits) != 1:
+        raise SystemExit(f"error: expected one {pattern} in the cache, found {len(hits)}")
+    return hits[0]
+
+
+def is_setuptools_sdist(path: Path) -> bool:
+    """A setuptools sdist carries ``PKG-INFO`` and the ``<name>.egg-info/`` that wrote it."""
+    with tarfile.open(path, "r:gz") as tar:
+        names = tar.getnames()
+    top = {n.split("/", 1)[0] for n in names}
+    if len(top) != 1:
+        return False
+    root = top.pop()
+    has_pkg_info = f"{root}/PKG-INFO" in names
+    has_egg_info = any(
+        n.startswith(f"{root}/") and n.count("/") == 2 and n.endswith(".egg-info/PKG-INFO")
+        for n in names
+    )
+    return has_pkg_info and has_egg_info
+
+
+def fetch_inputs(cache: Path) -> list[Input]:
+    small = pip_download(cache / "small", "*.whl", ["--only-binary", ":all:", SMALL_WHEEL])
+    if not small.name.endswith("-none-any.whl"):
+        raise SystemExit(f"error: {small.name} is not a pure-Python wheel")
+    large = pip_download(
+        cache / "large",
+        "*.whl",
+        [
+            "--only-binary",
+            ":all:",
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+            "--abi",
+            "cp311",
+            "--platform",
+            "manylinux2014_x86_64",
+            LARGE_WHEEL,
+        ],
+    )
+    if large.stat().st_size <= LARGE_MIN_BYTES:
+        raise SystemExit(f"error: {large.name} is not over 10 MB")
+    sdist = pip_download(cache / "sdist", "*.tar.gz", ["--no-binary", ":all:", SDIST])
+    if not is_setuptools_sdist(sdist):
+        raise SystemExit(f"error: {sdist.name} does not look made by setuptools")
+    return [
+        Input(label="small pure-Python wheel", path=small),
+        Input(label="large manylinux wheel", path=large),
+        Input(label="setuptools sdist", path=sdist),
+    ]
+
+
+# --- timing ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class Timing:
+    best: float | None = None  #: seconds, best of the runs; None when the tool failed
+    output: Path | None = None  #: the last run's output
+    error: str = ""
+
+
+def time_once(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall time of one whole process, and its error (empty when it exited 0)."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode == 0:
+        return elapsed, ""
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+    return elapsed, f"exit {proc.returncode}: " + " / ".join(tail)
+
+
+def time_processes(
+    make_cmds: dict[str, Callable[[Path], list[str]]],
+    src: Path,
+    work: Path,
+    runs: int,
+    env: dict[str, str],
+) -> dict[str, Timing]:
+    """Best wall time of ``runs`` whole-process runs per tool, each on a fresh copy of ``src``.
+
+    The tools take turns run by run, so that a burst of load elsewhere on the machine falls on
+    both alike rather than on one tool's whole series.
+    """
+    timings = {tool: Timing() for tool in make_cmds}
+    for i in range(runs):
+        for tool, make_cmd in make_cmds.items():
+            timing = timings[tool]
+            if timing.error:
+                continue
+            slot = work / tool / str(i)
+            slot.mkdir(parents=True, exist_ok=True)
+            copy = slot / src.name  # the same name: both tools tell a format by it
+            shutil.copyfile(src, copy)
+            elapsed, error = time_once(make_cmd(copy), env)
+            if error:
+                timing.error, timing.best, timing.output = error, None, None
+                continue
+            timing.best = elapsed if timing.best is None else min(timing.best, elapsed)
+            timing.output = copy
+    return timings
+
+
+def time_startups(cmds: dict[str, list[str]], runs: int) -> dict[str, float | None]:
+    """Best wall time of commands that do no work: each tool's start-up floor, taking turns."""
+    best: dict[str, float | None] = dict.fromkeys(cmds)
+    failed: set[str] = set()
+    for _ in range(runs):
+        for label, cmd in cmds.items():
+            if label in failed:
+                continue
+            elapsed, error = time_once(cmd)
+            if error:
+                failed.add(label)
+                best[label] = None
+                continue
+            previous = best[label]
+            best[label] = elapsed if previous is None else min(previous, elapsed)
+    return best
+
+
+def time_in_process(src: Path, work: Path, runs: int, epoch: int) -> Timing:
+    """Best time of ``reprobuild.normalize.normalize_bytes`` with the file read and write."""
+    timing = Timing()
+    try:
+        from reprobuild.normalize import Policy, normalize_bytes
+    except ImportError as exc:
+        timing.error = f"not importable: {exc}"
+        return timing
+    policy = Policy(source_date_epoch=epoch)
+    out = work / "inproc" / src.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(runs):
+        start = time.perf_counter()
+        try:
+            data = src.read_bytes()
+            result = normalize_bytes(data, filename=src.name, policy=policy)
+            out.write_bytes(result.data)
+        except Exception as exc:  # a crash is a result to report, not to hide
+            timing.error = f"{type(exc).__name__}: {exc}"
+            timing.best = None
+            return timing
+        elapsed = time.perf_counter() - start
+        timing.best = elapsed if timing.best is None else min(timing.best, elapsed)
+        timing.output = out
+    return timing
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class Check:
+    canonical: bool | None = None  #: None: the check itself failed
+    rules: list[str] = field(default_factory=list)  #: what normalize would still change
+    error: str = ""
+
+
+def check_canonical(reprobuild: Sequence[str], path: Path, epoch: int) -> Check:
+    cmd = [
+        *reprobuild,
+        "normalize",
+        "--check",
+        "--format",
+        "json",
+        "--source-date-epoch",
+        str(epoch),
+        str(path),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1):
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        return Check(error=f"exit {proc.returncode}: " + " / ".join(tail))
+    rules: list[str] = []
+    try:
+        document = json.loads(proc.stdout)
+        for entry in document.get("files", []):
+            for rule in entry.get("rules", []):
+                name = rule.get("rule") or rule.get("name") if isinstance(rule, dict) else rule
+                if name and str(name) not in rules:
+                    rules.append(str(name))
+    except (ValueError, AttributeError) as exc:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return Check(error=f"exit {proc.returncode}, unreadable JSON ({exc}): " + " / ".join(tail))
+    return Check(canonical=proc.returncode == 0, rules=rules)
+
+
+TarHeader = tuple[float, int, int, str, str, int]
+
+
+def tar_headers(path: Path) -> dict[str, TarHeader]:
+    with tarfile.open(path, "r:gz") as tar:
+        return {m.name: (m.mtime, m.uid, m.gid, m.uname, m.gname, m.mode) for m in tar.getmembers()}
+
+
+def gzip_header(path: Path) -> tuple[int, int, bool]:
+    """The gzip header's mtime and OS byte, and whether it names the original file."""
+    head = path.read_bytes()[:10]
+    return int.from_bytes(head[4:8], "little"), head[9], bool(head[3] & 0x08)
+
+
+def describe_tar_change(before: Path, after: Path) -> str:
+    """What a tool did to the tar members' headers and the gzip header of an sdist."""
+    a, b = tar_headers(before), tar_headers(after)
+    fields = ("mtime", "uid", "gid", "uname", "gname", "mode")
+    changed = dict.fromkeys(fields, 0)
+    members = 0
+    for name, header in a.items():
+        other = b.get(name)
+        if other is None:
+            continue
+        diff = [f for f, x, y in zip(fields, header, other, strict=True) if x != y]
+        members += bool(diff)
+        for f in diff:
+            changed[f] += 1
+    parts = [f"{members} of {len(a)} members' headers changed"]
+    parts += [f"{f}: {n}" for f, n in changed.items() if n]
+    if set(a) != set(b):
+        parts.append(f"member names differ ({len(set(a) ^ set(b))})")
+    parts.append("member order " + ("kept" if list(a) == list(b) else "changed"))
+    gz_a, gz_b = gzip_header(before), gzip_header(after)
+    parts.append(f"gzip mtime {gz_a[0]}→{gz_b[0]}, file name {'kept' if gz_b[2] else 'absent'}")
+    return "; ".join(parts)
+
+
+def describe_zip_change(before: Path, after: Path) -> str:
+    with zipfile.ZipFile(before) as za, zipfile.ZipFile(after) as zb:
+        a = {i.filename: (i.date_time, i.external_attr, i.extra) for i in za.infolist()}
+        b = {i.filename: (i.date_time, i.external_attr, i.extra) for i in zb.infolist()}
+    members = sum(1 for name, h in a.items() if b.get(name) != h)
+    order = "kept" if list(a) == list(b) else "changed"
+    return f"{members} of {len(a)} members' headers changed; member order {order}"
+
+
+def describe_change(before: Path, after: Path) -> str:
+    if before.read_bytes() == after.read_bytes():
+        return "bytes unchanged"
+    if after.name.endswith(".tar.gz"):
+        return describe_tar_change(before, after)
+    return describe_zip_change(before, after)
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class Row:
+    input: Input
+    strip: Timing
+    reprobuild: Timing
+    in_process: Timing
+    strip_check: Check
+    reprobuild_check: Check
+    strip_change: str
+    reprobuild_change: str
+
+
+def human_size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def ms(t: Timing) -> str:
+    return "error" if t.best is None else f"{t.best * 1000:.1f} ms"
+
+
+def yes_no(c: Check) -> str:
+    if c.canonical is None:
+        return "check failed"
+    return "yes" if c.canonical else "no"
+
+
+def ratio(a: Timing, b: Timing) -> str:
+    if a.best is None or b.best is None or b.best == 0:
+        return "n/a"
+    return f"{a.best / b.best:.2f}x"
+
+
+def render_table(rows: Sequence[Row]) -> str:
+    lines = [
+        "| input | size | strip-nondeterminism | reprobuild | ratio (strip-nd / reprobuild) "
+        "| reprobuild in-process | canonical after strip-nd | canonical after reprobuild |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.input.label}: `{r.input.path.name}` | {human_size(r.input.size)} "
+            f"| {ms(r.strip)} | {ms(r.reprobuild)} | {ratio(r.strip, r.reprobuild)} "
+            f"| {ms(r.in_process)} | {yes_no(r.strip_check)} | {yes_no(r.reprobuild_check)} |"
+        )
+    return "\n".join(lines)
+
+
+def render_notes(rows: Sequence[Row]) -> str:
+    notes: list[str] = []
+    for r in rows:
+        name = f"`{r.input.path.name}`"
+        notes.append(f"- {name}, after strip-nondeterminism: {r.strip_change}.")
+        if r.strip_check.canonical is False and r.strip_check.rules:
+            notes.append(
+                f"  reprobuild's check would still apply: {', '.join(r.strip_check.rules)}."
+            )
+        notes.append(f"- {name}, after reprobuild: {r.reprobuild_change}.")
+        if r.reprobuild_check.canonical is False:
+            rules = ", ".join(r.reprobuild_check.rules) or "(none named)"
+            notes.append(f"  **not canonical after reprobuild** (rules: {rules}).")
+        for who, t in (
+            ("strip-nondeterminism", r.strip),
+            ("reprobuild", r.reprobuild),
+            ("reprobuild in-process", r.in_process),
+        ):
+            if t.error:
+                notes.append(f"  **{who} failed**: {t.error}")
+        for who, c in (("strip-nd", r.strip_check), ("reprobuild", r.reprobuild_check)):
+            if c.error:
+                notes.append(f"  **check of {who}'s output failed**: {c.error}")
+    return "\n".join(notes)
+
+
+def render_section(
+    rows: Sequence[Row],
+    *,
+    command: str,
+    runs: int,
+    epoch: int,
+    versions: dict[str, str],
+    startup: dict[str, float | None],
+) -> str:
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"
+    versions_text = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return f"""{HEADING}
+
+`reprobuild normalize FILE --in-place --source-date-epoch {epoch}` against Debian's
+`strip-nondeterminism --timestamp {epoch} --clamp-timestamp FILE` (both clamp later times to
+the epoch and run with `SOURCE_DATE_EPOCH={epoch}`). Each tool runs as a whole process on a
+fresh copy of the input; the time is the best of {runs} runs. "in-process" is
+`reprobuild.normalize.normalize_bytes` plus reading and writing the file, best of {runs}.
+"Canonical" is the verdict of `reprobuild normalize --check` on the tool's output.
+
+Command: `{command}` — run on {today} ({machine}; {versions_text}).
+
+{render_table(rows)}
+
+{render_notes(rows)}
+
+Start-up alone (a process that does no work), best of {runs}; a whole-process time above is
+roughly this floor plus the work:
+
+{render_startup(startup)}
+"""
+
+
+def render_startup(startup: dict[str, float | None]) -> str:
+    return "\n".join(
+        f"- `{cmd}`: {'failed' if t is None else f'{t * 1000:.1f} ms'}"
+        for cmd, t in startup.items()
+    )
+
+
+def scrub(text: str) -> str:
+    """Take this machine's paths out of ``text`` (error messages quote them)."""
+    for path, name in (
+        (str(REPO), "."),
+        (tempfile.gettempdir(), "$TMPDIR"),
+        (sys.prefix, "$PREFIX"),
+        (str(Path.home()), "~"),
+    ):
+        text = text.replace(path + os.sep, name + "/").replace(path, name)
+    return text
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace the ``## normalize`` section of ``path`` (or add it), keeping the others."""
+    text = path.read_text(encoding="utf-8") if path.exists() else INTRO
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
+    if start is None:
+        body = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = next(
+            (j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines)
+        )
+        tail = "".join(lines[end:])
+        body = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body.rstrip("\n") + "\n", encoding="utf-8")
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs per tool (best is kept)")
+    parser.add_argument("--epoch", type=int, default=EPOCH, help="SOURCE_DATE_EPOCH for both")
+    parser.add_argument("--cache-dir", help="where inputs are kept (default: user cache dir)")
+    parser.add_argument(
+        "--no-docs", action="store_true", help="print the table only; leave docs/ alone"
+    )
+    return parser.parse_args(argv)
+
+
+def recorded_command(argv: Sequence[str]) -> str:
+    """The command as typed, less ``--cache-dir`` (a path of this machine)."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--cache-dir":
+            skip = True
+            continue
+        if arg.startswith("--cache-dir="):
+            continue
+        kept.append(arg)
+    return shlex.join(["python", "benchmarks/normalize.py", *kept])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    runs: int = args.runs
+    epoch: int = args.epoch
+    strip_exe = ensure_strip_nondeterminism()
+    reprobuild = reprobuild_command()
+    inputs = fetch_inputs(cache_root(args.cache_dir))
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
+
+    def strip_cmd(path: Path) -> list[str]:
+        return [strip_exe, "--timestamp", str(epoch), "--clamp-timestamp", str(path)]
+
+    def reprobuild_cmd(path: Path) -> list[str]:
+        return [
+            *reprobuild,
+            "normalize",
+            str(path),
+            "--in-place",
+            "--source-date-epoch",
+            str(epoch),
+        ]
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="reprobuild-bench-") as tmp:
+        work = Path(tmp)
+        for item in inputs:
+            log(f"timing {item.path.name} ({human_size(item.size)}), {runs} runs per tool")
+            stem = item.path.name
+            timings = time_processes(
+                {"strip": strip_cmd, "repro": reprobuild_cmd}, item.path, work / stem, runs, env
+            )
+            strip, repro = timings["strip"], timings["repro"]
+            inproc = time_in_process(item.path, work / "lib" / stem, runs, epoch)
+            strip_check = (
+                check_canonical(reprobuild, strip.output, epoch) if strip.output else Check()
+            )
+            repro_check = (
+                check_canonical(reprobuild, repro.output, epoch) if repro.output else Check()
+            )
+            rows.append(
+                Row(
+                    input=item,
+                    strip=strip,
+                    reprobuild=repro,
+                    in_process=inproc,
+                    strip_check=strip_check,
+                    reprobuild_check=repro_check,
+                    strip_change=(
+                        describe_change(item.path, strip.output) if strip.output else "failed"
+                    ),
+                    reprobuild_change=(
+                        describe_change(item.path, repro.output) if repro.output else "failed"
+                    ),
+                )
+            )
+
+    versions = {
+        "Python": platform.python_version(),
+        "reprobuild": reprobuild_version(reprobuild),
+        "strip-nondeterminism": strip_nondeterminism_version(strip_exe),
+    }
+    startup = time_startups(
+        {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "reprobuild --version": [*reprobuild, "--version"],
+            "perl -e 1": ["perl", "-e", "1"],
+            "strip-nondeterminism --version": [strip_exe, "--version"],
+        },
+        runs,
+    )
+    command = recorded_command(sys.argv[1:] if argv is None else argv)
+    section = render_section(
+        rows, command=command, runs=runs, epoch=epoch, versions=versions, startup=startup
+    )
+    section = scrub(section)
+    print(section)
+    if not args.no_docs:
+        write_section(DOCS, section)
+        log(f"wrote the {HEADING!r} section of {DOCS.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
