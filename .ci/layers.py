@@ -15,21 +15,54 @@ SRC = Path(__file__).resolve().parent.parent / "src" / PACKAGE
 
 #: top-level module of the package -> layer (imports may only go to the same or a lower layer)
 LAYERS: dict[str, int] = {
-    "__init__": 0, "errors": 0, "_types": 0, "_fs": 0,
-    "archive": 1, "dist": 1,
-    "normalize": 2, "compare": 2, "frontend": 2, "index": 2, "cache": 2,
-    "strategy": 3, "present": 3, "report": 3,
-    "rebuild": 4, "vary": 4, "graph": 4, "dedup": 4,
-    "cli": 5, "__main__": 5,
+    "__init__": 0,
+    "errors": 0,
+    "_types": 0,
+    "_fs": 0,
+    "archive": 1,
+    "dist": 1,
+    "normalize": 2,
+    "compare": 2,
+    "frontend": 2,
+    "index": 2,
+    "cache": 2,
+    "strategy": 3,
+    "present": 3,
+    "report": 3,
+    "rebuild": 4,
+    "vary": 4,
+    "graph": 4,
+    "dedup": 4,
+    "cli": 5,
+    "__main__": 5,
 }
 #: within a layer, these may not import those (L1: dist builds on archive, never the reverse)
 FORBIDDEN_SIDEWAYS = {("archive", "dist")}
 PURE = {"archive", "dist", "normalize", "compare", "present"}
-IMPURE_MODULES = {"subprocess", "socket", "urllib", "http", "asyncio", "multiprocessing",
-                  "requests", "httpx", "random", "secrets"}
-IMPURE_NAMES = {("os", "environ"), ("os", "getenv"), ("time", "time"), ("time", "time_ns"),
-                ("datetime", "now"), ("datetime", "utcnow"), ("date", "today"),
-                ("os", "urandom"), ("os", "system"), ("os", "popen")}
+IMPURE_MODULES = {
+    "subprocess",
+    "socket",
+    "urllib",
+    "http",
+    "asyncio",
+    "multiprocessing",
+    "requests",
+    "httpx",
+    "random",
+    "secrets",
+}
+IMPURE_NAMES = {
+    ("os", "environ"),
+    ("os", "getenv"),
+    ("time", "time"),
+    ("time", "time_ns"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("date", "today"),
+    ("os", "urandom"),
+    ("os", "system"),
+    ("os", "popen"),
+}
 
 
 def top_of(path: Path) -> str:
@@ -59,8 +92,10 @@ def check() -> list[str]:
     for path in sorted(SRC.rglob("*.py")):
         top = top_of(path)
         if top not in LAYERS:
-            problems.append(f"{path.relative_to(SRC.parent)}: module {top!r} has no layer; "
-                            "add it to .ci/layers.py and DESIGN.md")
+            problems.append(
+                f"{path.relative_to(SRC.parent)}: module {top!r} has no layer; "
+                "add it to .ci/layers.py and DESIGN.md"
+            )
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for line, module in imported(tree, path):
@@ -75,20 +110,31 @@ def check() -> list[str]:
                         f"imports {target} (L{LAYERS[target]}): imports must point down"
                     )
             elif top in PURE and parts[0] in IMPURE_MODULES:
-                problems.append(f"{path.relative_to(SRC.parent)}:{line}: pure module {top} "
-                                f"imports {module}")
+                problems.append(
+                    f"{path.relative_to(SRC.parent)}:{line}: pure module {top} imports {module}"
+                )
         if top in PURE:
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                        and (node.value.id, node.attr) in IMPURE_NAMES):
-                    problems.append(f"{path.relative_to(SRC.parent)}:{node.lineno}: pure "
-                                    f"module {top} uses {node.value.id}.{node.attr}")
-        if top != "cli" and top != "__main__":
+                if (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.value, ast.Name)
+                    and (node.value.id, node.attr) in IMPURE_NAMES
+                ):
+                    problems.append(
+                        f"{path.relative_to(SRC.parent)}:{node.lineno}: pure "
+                        f"module {top} uses {node.value.id}.{node.attr}"
+                    )
+        if top not in {"cli", "__main__"}:
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                        and node.func.id in {"print", "exit", "input"}):
-                    problems.append(f"{path.relative_to(SRC.parent)}:{node.lineno}: only cli "
-                                    f"may call {node.func.id}()")
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in {"print", "exit", "input"}
+                ):
+                    problems.append(
+                        f"{path.relative_to(SRC.parent)}:{node.lineno}: only cli "
+                        f"may call {node.func.id}()"
+                    )
     return problems
 
 

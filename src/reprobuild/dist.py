@@ -10,6 +10,7 @@ import csv
 import enum
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reprobuild.archive import Archive, Container, Member
@@ -21,10 +22,10 @@ __all__ = [
     "artifact_kind",
     "dist_info_dir",
     "parse_record",
+    "path_order_key",
     "record_hash",
     "render_record",
     "wheel_order_key",
-    "path_order_key",
 ]
 
 
@@ -57,7 +58,8 @@ def dist_info_dir(archive: Archive) -> str:
         {
             m.path.split("/", 1)[0]
             for m in archive.members
-            if m.path.count("/") == 1 and m.path.split("/", 1)[0].endswith(".dist-info")
+            if m.path.count("/") == 1
+            and m.path.split("/", 1)[0].endswith(".dist-info")
             and m.path.endswith("/RECORD")
         }
     )
@@ -78,7 +80,7 @@ def path_order_key(member: Member) -> tuple[str, ...]:
 _RECORD_LAST = ("RECORD", "RECORD.jws", "RECORD.p7s")
 
 
-def wheel_order_key(dist_info: str) -> object:
+def wheel_order_key(dist_info: str) -> Callable[[Member], tuple[int, int, tuple[str, ...]]]:
     """The canonical member order of a wheel.
 
     Package files first, sorted by path components; then the ``.dist-info`` folder, sorted, with
@@ -115,8 +117,9 @@ def parse_record(data: bytes, *, member: str) -> tuple[RecordRow, ...]:
         if not fields:
             continue
         if len(fields) != 3:
-            raise ArchiveError(f"RECORD row has {len(fields)} fields, not 3: {fields!r}",
-                               member=member)
+            raise ArchiveError(
+                f"RECORD row has {len(fields)} fields, not 3: {fields!r}", member=member
+            )
         rows.append(RecordRow(path=fields[0], hash=fields[1], size=fields[2]))
     return tuple(rows)
 

@@ -11,9 +11,7 @@ __all__ = ["SCHEMA_VERSION", "JSONValue", "envelope", "normalize_entry"]
 
 SCHEMA_VERSION = 1
 
-JSONValue: TypeAlias = (
-    None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
-)
+JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
 
 def envelope(command: str, body: dict[str, JSONValue]) -> dict[str, JSONValue]:
@@ -39,8 +37,12 @@ def normalize_entry(
         "output": output,
         "written": written,
         "rules": [
-            {"rule": r.rule, "touches": r.touches, "count": len(r.members),
-             "members": list(r.members)}
+            {
+                "rule": r.rule,
+                "touches": r.touches,
+                "count": len(r.members),
+                "members": list(r.members),
+            }
             for r in result.reports
         ],
     }

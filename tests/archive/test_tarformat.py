@@ -62,16 +62,23 @@ def test_stdlib_archives_round_trip_byte_for_byte(fmt: int) -> None:
 
 
 def test_fields_are_read() -> None:
-    archive = parse_tar(_stdlib_tar(tarfile.PAX_FORMAT, mtime=1_600_000_000.5),
-                        limits=DEFAULT_LIMITS)
+    archive = parse_tar(
+        _stdlib_tar(tarfile.PAX_FORMAT, mtime=1_600_000_000.5), limits=DEFAULT_LIMITS
+    )
     first = archive.member("demo-1.0/PKG-INFO")
     assert first.kind is MemberKind.FILE
     assert first.mode == 0o664
     assert first.mtime == 1_600_000_000
     assert first.data() == b"demo-1.0/PKG-INFO"
-    assert first.tar == TarDetails(format=TarFormat.PAX, uid=1000, gid=100, uname="me",
-                                   gname="users", pax=(("mtime", "1600000000.5"),))
-    long = [m for m in archive.members if m.name.endswith(".py")][0]
+    assert first.tar == TarDetails(
+        format=TarFormat.PAX,
+        uid=1000,
+        gid=100,
+        uname="me",
+        gname="users",
+        pax=(("mtime", "1600000000.5"),),
+    )
+    long = next(m for m in archive.members if m.name.endswith(".py"))
     assert long.name == "demo-1.0/" + "x" * 120 + ".py"
     assert archive.member("demo-1.0/pkg").kind is MemberKind.DIR
     assert archive.member("demo-1.0/pkg/").name == "demo-1.0/pkg/"
@@ -84,7 +91,7 @@ def test_fields_are_read() -> None:
 
 def test_gnu_long_names_are_read() -> None:
     archive = parse_tar(_stdlib_tar(tarfile.GNU_FORMAT), limits=DEFAULT_LIMITS)
-    long = [m for m in archive.members if m.name.endswith(".py")][0]
+    long = next(m for m in archive.members if m.name.endswith(".py"))
     assert long.name == "demo-1.0/" + "x" * 120 + ".py"
     assert long.tar is not None and long.tar.format is TarFormat.GNU
 
@@ -103,11 +110,18 @@ def test_our_canonical_layout_matches_tarfile() -> None:
         info.size = 3
         tf.addfile(info, io.BytesIO(b"abc"))
     member = Member.from_bytes("pkg/" + "y" * 150, b"abc", mode=0o644)
-    member = Member.from_bytes(member.name, b"abc", mode=0o644,
-                               tar=TarDetails(format=TarFormat.PAX, pax=required_pax(member)))
+    member = Member.from_bytes(
+        member.name,
+        b"abc",
+        mode=0o644,
+        tar=TarDetails(format=TarFormat.PAX, pax=required_pax(member)),
+    )
     archive = Archive(container=Container.TAR, members=(member,))
-    archive = Archive(container=Container.TAR, members=(member,),
-                      trailer_size=record_padding(encoded_length(archive)))
+    archive = Archive(
+        container=Container.TAR,
+        members=(member,),
+        trailer_size=record_padding(encoded_length(archive)),
+    )
     assert write_tar(archive) == buf.getvalue()
 
 
@@ -151,7 +165,7 @@ _names = st.text(alphabet="abcdefgh_-.é", min_size=1, max_size=30).filter(
 def tar_archives(draw: st.DrawFn) -> Archive:
     fmt = draw(st.sampled_from([TarFormat.PAX, TarFormat.GNU, TarFormat.USTAR]))
     names = draw(st.lists(_names, min_size=0, max_size=6, unique=True))
-    members = []
+    members: list[Member] = []
     for name in names:
         full = "top/" + name * draw(st.integers(1, 8 if fmt is not TarFormat.USTAR else 1))
         if fmt is TarFormat.USTAR and (len(full.encode()) > 100 or not full.isascii()):
@@ -166,24 +180,49 @@ def tar_archives(draw: st.DrawFn) -> Archive:
             uname=draw(st.sampled_from(["", "root", "me"])),
             gname=draw(st.sampled_from(["", "wheel"])),
         )
-        member = Member.from_bytes(full, data, mode=draw(st.sampled_from([0o644, 0o755, 0o600])),
-                                   mtime=draw(st.integers(0, 8**11 - 1)), tar=details)
+        member = Member.from_bytes(
+            full,
+            data,
+            mode=draw(st.sampled_from([0o644, 0o755, 0o600])),
+            mtime=draw(st.integers(0, 8**11 - 1)),
+            tar=details,
+        )
         if fmt is TarFormat.PAX:
-            member = Member.from_bytes(full, data, mode=member.mode, mtime=member.mtime,
-                                       tar=TarDetails(format=fmt, uid=details.uid,
-                                                      gid=details.gid, uname=details.uname,
-                                                      gname=details.gname,
-                                                      pax=required_pax(member)))
+            member = Member.from_bytes(
+                full,
+                data,
+                mode=member.mode,
+                mtime=member.mtime,
+                tar=TarDetails(
+                    format=fmt,
+                    uid=details.uid,
+                    gid=details.gid,
+                    uname=details.uname,
+                    gname=details.gname,
+                    pax=required_pax(member),
+                ),
+            )
             if not member.tar or not member.tar.pax:
-                member = Member.from_bytes(full, data, mode=member.mode, mtime=member.mtime,
-                                           tar=TarDetails(format=TarFormat.USTAR,
-                                                          uid=details.uid, gid=details.gid,
-                                                          uname=details.uname,
-                                                          gname=details.gname))
+                member = Member.from_bytes(
+                    full,
+                    data,
+                    mode=member.mode,
+                    mtime=member.mtime,
+                    tar=TarDetails(
+                        format=TarFormat.USTAR,
+                        uid=details.uid,
+                        gid=details.gid,
+                        uname=details.uname,
+                        gname=details.gname,
+                    ),
+                )
         members.append(member)
     archive = Archive(container=Container.TAR, members=tuple(members))
-    return Archive(container=Container.TAR, members=tuple(members),
-                   trailer_size=record_padding(encoded_length(archive)))
+    return Archive(
+        container=Container.TAR,
+        members=tuple(members),
+        trailer_size=record_padding(encoded_length(archive)),
+    )
 
 
 @settings(max_examples=150, deadline=None)

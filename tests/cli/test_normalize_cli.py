@@ -20,8 +20,13 @@ SDIST = "demo-1.0.tar.gz"
 def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "reprobuild", "normalize", *map(str, args)],
-                          capture_output=True, text=True, env=environment, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "reprobuild", "normalize", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
 
 
 @pytest.fixture

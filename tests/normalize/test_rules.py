@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from reprobuild.archive import Compression, parse_archive
 from reprobuild.errors import NormalizeError
 from reprobuild.normalize import Policy, normalize_bytes, rules_for
-from tests.factories import make_sdist, make_tar_bz2, make_tar_xz, make_wheel
+from tests.factories import RecordOrder, make_sdist, make_tar_bz2, make_tar_xz, make_wheel
 
 EPOCH = 1_700_000_000
 POLICY = Policy(source_date_epoch=EPOCH)
@@ -27,9 +27,10 @@ WHL = "demo-1.0-py3-none-any.whl"
 
 
 def test_older_times_are_kept_newer_clamped() -> None:
-    data = make_wheel(files={"demo/__init__.py": b"", "demo/new.py": b""},
-                      mtime={"demo/__init__.py": (2001, 2, 3, 4, 5, 6),
-                             "demo/new.py": (2030, 1, 1, 0, 0, 0)})
+    data = make_wheel(
+        files={"demo/__init__.py": b"", "demo/new.py": b""},
+        mtime={"demo/__init__.py": (2001, 2, 3, 4, 5, 6), "demo/new.py": (2030, 1, 1, 0, 0, 0)},
+    )
     result = normalize_bytes(data, filename=WHL, policy=POLICY)
     times = {m.name: m.mtime for m in result.archive.members}
     assert times["demo/__init__.py"] == 981173106  # 2001-02-03T04:05:06Z, kept
@@ -37,8 +38,10 @@ def test_older_times_are_kept_newer_clamped() -> None:
 
 
 def test_exec_bit_is_kept() -> None:
-    data = make_sdist(files={"demo/__init__.py": b"", "run.sh": b"#!/bin/sh\n"},
-                      modes={"run.sh": 0o700, "demo/__init__.py": 0o600})
+    data = make_sdist(
+        files={"demo/__init__.py": b"", "run.sh": b"#!/bin/sh\n"},
+        modes={"run.sh": 0o700, "demo/__init__.py": 0o600},
+    )
     result = normalize_bytes(data, filename="demo-1.0.tar.gz", policy=POLICY)
     modes = {m.path: m.mode for m in result.archive.members}
     assert modes["demo-1.0/run.sh"] == 0o755
@@ -47,8 +50,9 @@ def test_exec_bit_is_kept() -> None:
 
 
 def test_wheel_order_puts_dist_info_last_and_record_at_the_end() -> None:
-    data = make_wheel(files={"z.py": b"", "demo/a.py": b"", "demo-1.0.data/scripts/x": b""},
-                      dist_info_first=True)
+    data = make_wheel(
+        files={"z.py": b"", "demo/a.py": b"", "demo-1.0.data/scripts/x": b""}, dist_info_first=True
+    )
     result = normalize_bytes(data, filename=WHL, policy=POLICY)
     names = [m.name for m in result.archive.members]
     assert names == [
@@ -77,10 +81,13 @@ def test_file_missing_from_record_is_refused() -> None:
         normalize_bytes(data, filename=WHL, policy=POLICY)
 
 
-@pytest.mark.parametrize(("factory", "compression", "name"), [
-    (make_tar_bz2, Compression.BZIP2, "data.tar.bz2"),
-    (make_tar_xz, Compression.XZ, "data.tar.xz"),
-])
+@pytest.mark.parametrize(
+    ("factory", "compression", "name"),
+    [
+        (make_tar_bz2, Compression.BZIP2, "data.tar.bz2"),
+        (make_tar_xz, Compression.XZ, "data.tar.xz"),
+    ],
+)
 def test_bzip2_and_xz_keep_their_compression(
     factory: object, compression: Compression, name: str
 ) -> None:
@@ -118,18 +125,35 @@ def test_normalized_sdist_reads_back_with_tarfile() -> None:
 
 
 def test_normalized_wheel_installs_and_its_record_verifies(tmp_path: Path) -> None:
-    data = make_wheel(files={"demo/__init__.py": b"x = 1\n", "demo/sub/m.py": b"y = 2\n"},
-                      mtime=(2030, 1, 1, 0, 0, 0), record_order="reverse", mode=0o600,
-                      extra=b"UT\x05\x00\x01\x00\x00\x00\x00")
+    data = make_wheel(
+        files={"demo/__init__.py": b"x = 1\n", "demo/sub/m.py": b"y = 2\n"},
+        mtime=(2030, 1, 1, 0, 0, 0),
+        record_order="reverse",
+        mode=0o600,
+        extra=b"UT\x05\x00\x01\x00\x00\x00\x00",
+    )
     result = normalize_bytes(data, filename=WHL, policy=POLICY)
     wheel = tmp_path / WHL
     wheel.write_bytes(result.data)
     with zipfile.ZipFile(wheel) as zf:
         assert zf.testzip() is None
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
-                    "--no-compile", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--no-compile",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
     record = (target / "demo-1.0.dist-info" / "RECORD").read_text()
     checked = 0
     for path, digest, _size in csv.reader(io.StringIO(record)):
@@ -159,8 +183,9 @@ def test_normalize_sdist_is_idempotent(
     mtime: int, order: list[str], mode: int, uid: int, fmt: int, level: int, epoch: int
 ) -> None:
     files = {name: name.encode() * 3 for name in order}
-    data = make_sdist(files=files, order=order, mtime=mtime, mode=mode, uid=uid, fmt=fmt,
-                      compress_level=level)
+    data = make_sdist(
+        files=files, order=order, mtime=mtime, mode=mode, uid=uid, fmt=fmt, compress_level=level
+    )
     policy = Policy(source_date_epoch=epoch)
     once = normalize_bytes(data, filename="demo-1.0.tar.gz", policy=policy)
     twice = normalize_bytes(once.data, filename="demo-1.0.tar.gz", policy=policy)
@@ -170,8 +195,14 @@ def test_normalize_sdist_is_idempotent(
 
 @settings(max_examples=40, deadline=None)
 @given(
-    mtime=st.tuples(st.integers(1980, 2100), st.integers(1, 12), st.integers(1, 28),
-                    st.integers(0, 23), st.integers(0, 59), st.integers(0, 59)),
+    mtime=st.tuples(
+        st.integers(1980, 2100),
+        st.integers(1, 12),
+        st.integers(1, 28),
+        st.integers(0, 23),
+        st.integers(0, 59),
+        st.integers(0, 59),
+    ),
     order=st.permutations(["demo/__init__.py", "demo/a.py", "demo/b/c.py"]),
     mode=st.sampled_from([0o600, 0o644, 0o755]),
     level=st.integers(0, 9),
@@ -180,12 +211,23 @@ def test_normalize_sdist_is_idempotent(
     epoch=_times,
 )
 def test_normalize_wheel_is_idempotent(
-    mtime: tuple[int, int, int, int, int, int], order: list[str], mode: int, level: int,
-    record_order: str, recompress: bool, epoch: int,
+    mtime: tuple[int, int, int, int, int, int],
+    order: list[str],
+    mode: int,
+    level: int,
+    record_order: RecordOrder,
+    recompress: bool,
+    epoch: int,
 ) -> None:
     files = {name: name.encode() * 30 for name in order}
-    data = make_wheel(files=files, order=order, mtime=mtime, mode=mode, compress_level=level,
-                      record_order=record_order)  # type: ignore[arg-type]
+    data = make_wheel(
+        files=files,
+        order=order,
+        mtime=mtime,
+        mode=mode,
+        compress_level=level,
+        record_order=record_order,
+    )
     policy = Policy(source_date_epoch=epoch, recompress_zip=recompress)
     once = normalize_bytes(data, filename=WHL, policy=policy)
     twice = normalize_bytes(once.data, filename=WHL, policy=policy)

@@ -36,8 +36,7 @@ def wheel(**knobs: object) -> Callable[[], bytes]:
 
 
 def sdist(**knobs: object) -> Callable[[], bytes]:
-    return lambda: make_sdist(files={"demo/__init__.py": b"x = 1\n", "demo/a.py": b"a\n"},
-                              **knobs)  # type: ignore[arg-type]
+    return lambda: make_sdist(files={"demo/__init__.py": b"x = 1\n", "demo/a.py": b"a\n"}, **knobs)  # type: ignore[arg-type]
 
 
 def plain_zip(**knobs: object) -> Callable[[], bytes]:
@@ -52,25 +51,47 @@ WHL = "demo-1.0-py3-none-any.whl"
 SDIST = "demo-1.0.tar.gz"
 TWINS = [
     # wheels
-    Twin("timestamp", WHL, wheel(mtime=(2024, 1, 1, 0, 0, 0)),
-         wheel(mtime=(2024, 5, 1, 12, 0, 0)), "timestamps"),
+    Twin(
+        "timestamp",
+        WHL,
+        wheel(mtime=(2024, 1, 1, 0, 0, 0)),
+        wheel(mtime=(2024, 5, 1, 12, 0, 0)),
+        "timestamps",
+    ),
     Twin("order", WHL, wheel(), wheel(order=["demo/run.py", "demo/data.txt"]), "member-order"),
     Twin("dist-info first", WHL, wheel(), wheel(dist_info_first=True), "member-order"),
     Twin("RECORD order", WHL, wheel(), wheel(record_order="reverse"), "record"),
     Twin("mode", WHL, wheel(), wheel(mode=0o664), "permissions"),
-    Twin("extra field", WHL, wheel(),
-         wheel(extra=b"UT\x05\x00\x01\x00\x00\x00\x00"), "zip-headers"),
+    Twin(
+        "extra field", WHL, wheel(), wheel(extra=b"UT\x05\x00\x01\x00\x00\x00\x00"), "zip-headers"
+    ),
     Twin("create_system", WHL, wheel(), wheel(create_system=0), "zip-headers"),
     Twin("zip comment", WHL, wheel(), wheel(comment=b"built on my laptop"), "zip-headers"),
-    Twin("compression level", WHL, wheel(compress_level=1), wheel(compress_level=9),
-         "zip-compression", Policy(source_date_epoch=EPOCH, recompress_zip=True)),
-    Twin("stored vs deflated", WHL, wheel(), wheel(method=0), "zip-compression",
-         Policy(source_date_epoch=EPOCH, recompress_zip=True)),
+    Twin(
+        "compression level",
+        WHL,
+        wheel(compress_level=1),
+        wheel(compress_level=9),
+        "zip-compression",
+        Policy(source_date_epoch=EPOCH, recompress_zip=True),
+    ),
+    Twin(
+        "stored vs deflated",
+        WHL,
+        wheel(),
+        wheel(method=0),
+        "zip-compression",
+        Policy(source_date_epoch=EPOCH, recompress_zip=True),
+    ),
     # sdists
-    Twin("timestamp", SDIST, sdist(mtime=1_750_000_000), sdist(mtime=1_800_000_000),
-         "timestamps"),
-    Twin("sub-second time", SDIST, sdist(mtime=1_800_000_000),
-         sdist(mtime=1_800_000_000.25), "tar-format"),
+    Twin("timestamp", SDIST, sdist(mtime=1_750_000_000), sdist(mtime=1_800_000_000), "timestamps"),
+    Twin(
+        "sub-second time",
+        SDIST,
+        sdist(mtime=1_800_000_000),
+        sdist(mtime=1_800_000_000.25),
+        "tar-format",
+    ),
     Twin("order", SDIST, sdist(), sdist(order=["demo/a.py"]), "member-order"),
     Twin("mode", SDIST, sdist(), sdist(mode=0o664), "permissions"),
     Twin("uid/gid", SDIST, sdist(), sdist(uid=1000, gid=1000), "ownership"),
@@ -79,15 +100,25 @@ TWINS = [
     Twin("gzip mtime", SDIST, sdist(), sdist(gzip_mtime=1_700_000_123), "gzip-header"),
     Twin("gzip file name", SDIST, sdist(), sdist(gzip_filename="demo-1.0.tar"), "gzip-header"),
     Twin("gzip OS byte", SDIST, sdist(), sdist(gzip_os=3), "gzip-header"),
-    Twin("compression level", SDIST, sdist(compress_level=1), sdist(compress_level=9),
-         "gzip-header"),
+    Twin(
+        "compression level", SDIST, sdist(compress_level=1), sdist(compress_level=9), "gzip-header"
+    ),
     # plain archives
     Twin("order", "data.zip", plain_zip(), plain_zip(order=["b.txt"]), "member-order"),
-    Twin("timestamp", "data.zip", plain_zip(mtime=(2029, 1, 1, 0, 0, 0)),
-         plain_zip(mtime=(2030, 1, 1, 0, 0, 0)),
-         "timestamps"),
-    Twin("tar format", "data.tar", plain_tar(), plain_tar(fmt=tarfile.USTAR_FORMAT,
-                                                           uid=5), "ownership"),
+    Twin(
+        "timestamp",
+        "data.zip",
+        plain_zip(mtime=(2029, 1, 1, 0, 0, 0)),
+        plain_zip(mtime=(2030, 1, 1, 0, 0, 0)),
+        "timestamps",
+    ),
+    Twin(
+        "tar format",
+        "data.tar",
+        plain_tar(),
+        plain_tar(fmt=tarfile.USTAR_FORMAT, uid=5),
+        "ownership",
+    ),
     Twin("uid", "data.tar", plain_tar(), plain_tar(uid=5, uname="bob"), "ownership"),
 ]
 

@@ -35,7 +35,9 @@ def sniff_compression(head: bytes) -> Compression:
 def _zero_terminated(data: Buffer, start: int, what: str) -> tuple[bytes, int]:
     end = bytes(data[start : start + 65536]).find(b"\x00")
     if end < 0:
-        raise ArchiveError(f"gzip header: unterminated {what}", member="(gzip header)", offset=start)
+        raise ArchiveError(
+            f"gzip header: unterminated {what}", member="(gzip header)", offset=start
+        )
     return bytes(data[start : start + end]), start + end + 1
 
 
@@ -47,11 +49,17 @@ def parse_gzip_header(data: Buffer, start: int = 0) -> tuple[GzipHeader, int]:
     if magic != _GZIP_MAGIC:
         raise ArchiveError("bad gzip magic", member="(gzip header)", offset=start)
     if method != 8:
-        raise ArchiveError(f"gzip compression method {method} is not deflate",
-                           member="(gzip header)", offset=start + 2)
+        raise ArchiveError(
+            f"gzip compression method {method} is not deflate",
+            member="(gzip header)",
+            offset=start + 2,
+        )
     if flags & 0xE0:
-        raise ArchiveError(f"gzip header has reserved flag bits set ({flags:#04x})",
-                           member="(gzip header)", offset=start + 3)
+        raise ArchiveError(
+            f"gzip header has reserved flag bits set ({flags:#04x})",
+            member="(gzip header)",
+            offset=start + 3,
+        )
     pos = start + 10
     extra = filename = comment = None
     if flags & FEXTRA:
@@ -73,8 +81,15 @@ def parse_gzip_header(data: Buffer, start: int = 0) -> tuple[GzipHeader, int]:
         if hcrc != zlib.crc32(bytes(data[start:pos])) & 0xFFFF:
             raise ArchiveError("gzip header CRC does not match", member="(gzip header)", offset=pos)
         pos += 2
-    header = GzipHeader(mtime=mtime, xfl=xfl, os=os_byte, flags=flags, extra=extra,
-                        filename=filename, comment=comment)
+    header = GzipHeader(
+        mtime=mtime,
+        xfl=xfl,
+        os=os_byte,
+        flags=flags,
+        extra=extra,
+        filename=filename,
+        comment=comment,
+    )
     return header, pos
 
 
@@ -101,37 +116,50 @@ def _inflate_gzip(data: Buffer, limits: Limits) -> tuple[bytes, GzipHeader]:
                 if len(out) > limits.max_total_size:
                     raise UnsafeArchiveError(
                         f"gzip stream expands to more than {limits.max_total_size} bytes",
-                        member="(gzip stream)", hint="this looks like a decompression bomb",
+                        member="(gzip stream)",
+                        hint="this looks like a decompression bomb",
                     )
                 if inflater.eof:
                     break
                 chunk = inflater.unconsumed_tail
                 if not chunk and not piece:
-                    raise ArchiveError("gzip stream is truncated", member="(gzip stream)",
-                                       offset=len(view))
+                    raise ArchiveError(
+                        "gzip stream is truncated", member="(gzip stream)", offset=len(view)
+                    )
         except zlib.error as exc:
             raise ArchiveError(f"corrupt gzip data: {exc}", member="(gzip stream)") from exc
         tail = inflater.unused_data
         if len(tail) < 8:
-            raise ArchiveError("gzip trailer is truncated", member="(gzip stream)",
-                               offset=len(view))
+            raise ArchiveError(
+                "gzip trailer is truncated", member="(gzip stream)", offset=len(view)
+            )
         want_crc, want_size = struct.unpack_from("<II", tail)
         if want_crc != crc or want_size != (len(out) - start_len) & 0xFFFFFFFF:
-            raise ArchiveError("gzip CRC or length does not match the data",
-                               member="(gzip stream)")
+            raise ArchiveError("gzip CRC or length does not match the data", member="(gzip stream)")
         streams += 1
         pos = len(view) - len(tail) + 8
     if first is None:
         raise ArchiveError("empty gzip file", member="(gzip header)")
     if streams > 1:
-        first = GzipHeader(mtime=first.mtime, xfl=first.xfl, os=first.os, flags=first.flags,
-                           extra=first.extra, filename=first.filename, comment=first.comment,
-                           streams=streams)
+        first = GzipHeader(
+            mtime=first.mtime,
+            xfl=first.xfl,
+            os=first.os,
+            flags=first.flags,
+            extra=first.extra,
+            filename=first.filename,
+            comment=first.comment,
+            streams=streams,
+        )
     return bytes(out), first
 
 
-def _bounded(decompressor: bz2.BZ2Decompressor | lzma.LZMADecompressor, data: Buffer,
-             limits: Limits, what: str) -> bytes:
+def _bounded(
+    decompressor: bz2.BZ2Decompressor | lzma.LZMADecompressor,
+    data: Buffer,
+    limits: Limits,
+    what: str,
+) -> bytes:
     out = bytearray()
     chunk: Buffer = data
     try:
@@ -141,7 +169,8 @@ def _bounded(decompressor: bz2.BZ2Decompressor | lzma.LZMADecompressor, data: Bu
             if len(out) > limits.max_total_size:
                 raise UnsafeArchiveError(
                     f"{what} stream expands to more than {limits.max_total_size} bytes",
-                    member=f"({what} stream)", hint="this looks like a decompression bomb",
+                    member=f"({what} stream)",
+                    hint="this looks like a decompression bomb",
                 )
             chunk = b""
             if not piece and decompressor.needs_input:
@@ -151,8 +180,9 @@ def _bounded(decompressor: bz2.BZ2Decompressor | lzma.LZMADecompressor, data: Bu
     return bytes(out)
 
 
-def decompress(data: Buffer, compression: Compression, *,
-               limits: Limits) -> tuple[Buffer, GzipHeader | None]:
+def decompress(
+    data: Buffer, compression: Compression, *, limits: Limits
+) -> tuple[Buffer, GzipHeader | None]:
     """Undo the outer compression; for gzip also return the header."""
     if compression is Compression.NONE:
         return data, None
@@ -182,8 +212,9 @@ def _gzip_header_bytes(header: GzipHeader) -> bytes:
     return head
 
 
-def compress(data: bytes, compression: Compression, *, header: GzipHeader | None,
-             level: int) -> bytes:
+def compress(
+    data: bytes, compression: Compression, *, header: GzipHeader | None, level: int
+) -> bytes:
     """Apply the outer compression deterministically (one gzip stream, header as given)."""
     if compression is Compression.NONE:
         return data

@@ -206,7 +206,7 @@ class Member:
         *,
         mode: int | None = 0o644,
         mtime: int = 0,
-        zip: ZipDetails | None = None,  # noqa: A002 - mirrors the field name
+        zip: ZipDetails | None = None,
         tar: TarDetails | None = None,
     ) -> Member:
         """A file member holding ``data``: size and digest are computed here."""

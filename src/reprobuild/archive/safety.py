@@ -25,13 +25,15 @@ def check_name(name: str) -> None:
         raise UnsafeArchiveError("member name contains a NUL byte", member=repr(name))
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
         raise UnsafeArchiveError(
-            "absolute member name", member=name, hint="an archive member must not name a path "
-            "outside the folder it is extracted to"
+            "absolute member name",
+            member=name,
+            hint="an archive member must not name a path outside the folder it is extracted to",
         )
     parts = re.split(r"[/\\]", name)
     if ".." in parts:
         raise UnsafeArchiveError(
-            "member name climbs out of the archive with '..'", member=name,
+            "member name climbs out of the archive with '..'",
+            member=name,
             hint="an archive member must not name a path outside the folder it is extracted to",
         )
 
@@ -49,13 +51,15 @@ def _check_link(member: Member, names: set[str]) -> None:
         return
     if target.startswith(("/", "\\")) or _DRIVE.match(target):
         raise UnsafeArchiveError(
-            f"symbolic link to the absolute path {target!r}", member=member.name,
+            f"symbolic link to the absolute path {target!r}",
+            member=member.name,
             hint="links must point to other members of the archive",
         )
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(member.path), target))
     if resolved == ".." or resolved.startswith("../"):
         raise UnsafeArchiveError(
-            f"symbolic link to {target!r} points outside the archive", member=member.name,
+            f"symbolic link to {target!r} points outside the archive",
+            member=member.name,
             hint="links must point to other members of the archive",
         )
 
@@ -74,7 +78,8 @@ def check_archive(archive: Archive, limits: Limits) -> None:
         key = member.path
         if key in seen:
             raise UnsafeArchiveError(
-                "duplicate member: the name appears twice", member=member.name,
+                "duplicate member: the name appears twice",
+                member=member.name,
                 hint="tools disagree on which copy wins, so the archive's content is ambiguous",
             )
         if member.kind in (MemberKind.SYMLINK, MemberKind.HARDLINK):
@@ -84,5 +89,6 @@ def check_archive(archive: Archive, limits: Limits) -> None:
         if total > limits.max_total_size:
             raise UnsafeArchiveError(
                 f"members expand to more than {limits.max_total_size} bytes",
-                member=member.name, hint="this looks like a zip bomb",
+                member=member.name,
+                hint="this looks like a zip bomb",
             )

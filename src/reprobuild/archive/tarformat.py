@@ -32,9 +32,9 @@ from reprobuild.errors import ArchiveError, UnsafeArchiveError
 __all__ = [
     "BLOCK",
     "RECORD",
+    "encoded_length",
     "looks_like_tar",
     "parse_tar",
-    "encoded_length",
     "record_padding",
     "required_pax",
     "write_tar",
@@ -167,8 +167,7 @@ def parse_tar(data: Buffer, *, limits: Limits) -> Archive:
         raw_name = _text(block[0:100])
         if typeflag in (b"x", b"g", b"L", b"K"):
             if size > limits.max_total_size or data_start + size > end:
-                raise ArchiveError("tar extension header is truncated", member=raw_name,
-                                   offset=pos)
+                raise ArchiveError("tar extension header is truncated", member=raw_name, offset=pos)
             body = bytes(view[data_start : data_start + size])
             if typeflag == b"x":
                 pending.pax = _parse_pax(body, raw_name)
@@ -223,8 +222,9 @@ def _member(block: bytes, pending: _Pending, view: memoryview, pos: int, limits:
         name = pending.long_name
     name = pax.get("path", name)
     if typeflag in _UNSUPPORTED_TYPES:
-        raise ArchiveError(f"unsupported tar member type: {_UNSUPPORTED_TYPES[typeflag]}",
-                           member=name, offset=pos)
+        raise ArchiveError(
+            f"unsupported tar member type: {_UNSUPPORTED_TYPES[typeflag]}", member=name, offset=pos
+        )
     kind = _KIND_OF_TYPE.get(typeflag)
     if kind is None:
         raise ArchiveError(f"unknown tar member type {typeflag!r}", member=name, offset=pos)
@@ -238,8 +238,9 @@ def _member(block: bytes, pending: _Pending, view: memoryview, pos: int, limits:
             try:
                 return math.floor(float(pax[key]))
             except ValueError:
-                raise ArchiveError(f"PAX record {key} is not a number", member=name,
-                                   offset=pos) from None
+                raise ArchiveError(
+                    f"PAX record {key} is not a number", member=name, offset=pos
+                ) from None
         return _number(field, key)
 
     size = num("size", block[124:136])
@@ -314,10 +315,11 @@ def record_padding(length: int) -> int:
 def _octal(value: int, size: int, fmt: TarFormat, what: str, name: str) -> bytes:
     if 0 <= value < 8 ** (size - 1):
         return b"%0*o\x00" % (size - 1, value)
-    if fmt is TarFormat.GNU and -(256 ** (size - 1)) <= value < 256 ** (size - 1):
+    span = 1 << (8 * (size - 1))
+    if fmt is TarFormat.GNU and -span <= value < span:
         if value >= 0:
             return b"\x80" + value.to_bytes(size - 1, "big")
-        return b"\xff" + (value + 256 ** (size - 1)).to_bytes(size - 1, "big")
+        return b"\xff" + (value + span).to_bytes(size - 1, "big")
     raise ArchiveError(f"{what} {value} does not fit a {fmt.value} tar header", member=name)
 
 
@@ -366,8 +368,20 @@ def _header(
 
 
 def _extension(kind: bytes, name: str, body: bytes, fmt: TarFormat, member: str) -> bytes:
-    header = _header(name=name, mode=0, uid=0, gid=0, size=len(body), mtime=0, typeflag=kind,
-                     linkname="", fmt=fmt, uname="", gname="", member=member)
+    header = _header(
+        name=name,
+        mode=0,
+        uid=0,
+        gid=0,
+        size=len(body),
+        mtime=0,
+        typeflag=kind,
+        linkname="",
+        fmt=fmt,
+        uname="",
+        gname="",
+        member=member,
+    )
     return header + body + b"\x00" * (_padded(len(body)) - len(body))
 
 
@@ -391,12 +405,16 @@ def _split_ustar(name: str, member: str) -> tuple[str, str]:
         if name[index] != "/":
             continue
         prefix, rest = name[:index], name[index + 1 :]
-        if len(prefix.encode(_ENCODING, _ERRORS)) <= 155 and 0 < len(
-            rest.encode(_ENCODING, _ERRORS)
-        ) <= 100:
+        if (
+            len(prefix.encode(_ENCODING, _ERRORS)) <= 155
+            and 0 < len(rest.encode(_ENCODING, _ERRORS)) <= 100
+        ):
             return prefix, rest
-    raise ArchiveError("name is too long for a ustar header", member=member,
-                       hint="write the archive in PAX or GNU format")
+    raise ArchiveError(
+        "name is too long for a ustar header",
+        member=member,
+        hint="write the archive in PAX or GNU format",
+    )
 
 
 def _member_bytes(member: Member) -> bytes:
@@ -418,17 +436,20 @@ def _member_bytes(member: Member) -> bytes:
             link = link.encode("ascii", "replace").decode("ascii")
     elif fmt is TarFormat.GNU:
         if len(name.encode(_ENCODING, _ERRORS)) > 100:
-            out += _extension(b"L", "././@LongLink", name.encode(_ENCODING, _ERRORS) + b"\x00",
-                              fmt, member.name)
+            out += _extension(
+                b"L", "././@LongLink", name.encode(_ENCODING, _ERRORS) + b"\x00", fmt, member.name
+            )
         if len(link.encode(_ENCODING, _ERRORS)) > 100:
-            out += _extension(b"K", "././@LongLink", link.encode(_ENCODING, _ERRORS) + b"\x00",
-                              fmt, member.name)
+            out += _extension(
+                b"K", "././@LongLink", link.encode(_ENCODING, _ERRORS) + b"\x00", fmt, member.name
+            )
     elif fmt is TarFormat.USTAR:
         prefix, name = _split_ustar(name, member.name)
     for short, value in (("name", name), ("link target", link)):
         if fmt in (TarFormat.USTAR, TarFormat.V7) and len(value.encode(_ENCODING, _ERRORS)) > 100:
-            raise ArchiveError(f"{short} is too long for a {fmt.value} tar header",
-                               member=member.name)
+            raise ArchiveError(
+                f"{short} is too long for a {fmt.value} tar header", member=member.name
+            )
 
     def fits(key: str, value: int, digits: int) -> int:
         if key in pax and not 0 <= value < 8 ** (digits - 1):
@@ -478,8 +499,13 @@ def write_tar(archive: Archive) -> bytes:
     """The uncompressed tar bytes of ``archive``: its members, then ``trailer_size`` zeros."""
     out = bytearray()
     if archive.tar_global_pax:
-        out += _extension(b"g", "././@PaxHeader", _pax_body(archive.tar_global_pax),
-                          TarFormat.USTAR, "(global PAX header)")
+        out += _extension(
+            b"g",
+            "././@PaxHeader",
+            _pax_body(archive.tar_global_pax),
+            TarFormat.USTAR,
+            "(global PAX header)",
+        )
     for member in archive.members:
         out += _member_bytes(member)
     out += b"\x00" * archive.trailer_size

@@ -62,7 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("REPROBUILD_DEBUG"):
             traceback.print_exc()
         print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("hint: this is a bug in reprobuild; set REPROBUILD_DEBUG=1 for the traceback "
-              "and report it", file=sys.stderr)
+        print(
+            "hint: this is a bug in reprobuild; set REPROBUILD_DEBUG=1 for the traceback "
+            "and report it",
+            file=sys.stderr,
+        )
         return EXIT_FAILURE
     return code

@@ -52,28 +52,53 @@ def register(subparsers: Any) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("files", nargs="*", type=Path, metavar="FILE",
-                        help="wheels, sdists, zip or tar archives")
+    parser.add_argument(
+        "files", nargs="*", type=Path, metavar="FILE", help="wheels, sdists, zip or tar archives"
+    )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("-o", "--output-dir", type=Path, metavar="DIR",
-                       help="write normalized copies into DIR (created if missing)")
-    where.add_argument("--in-place", action="store_true",
-                       help="replace each file that is not canonical, atomically")
-    where.add_argument("--check", action="store_true",
-                       help="write nothing; exit 1 if any file is not canonical")
-    parser.add_argument("--source-date-epoch", type=_epoch, metavar="SECONDS",
-                        help="clamp member times to this Unix time "
-                        "(default: $SOURCE_DATE_EPOCH, else 315532800)")
-    parser.add_argument("--skip", action="append", default=[], metavar="RULE",
-                        choices=[rule.name for rule in RULES],
-                        help="do not apply RULE (repeatable; see --list-rules)")
-    parser.add_argument("--recompress", action="store_true",
-                        help="re-deflate every zip member at level 9 (the output then depends "
-                        "on the local zlib)")
-    parser.add_argument("--list-rules", action="store_true",
-                        help="list the rules in the order they run, and exit")
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="how to print results on stdout (default: text)")
+    where.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="write normalized copies into DIR (created if missing)",
+    )
+    where.add_argument(
+        "--in-place",
+        action="store_true",
+        help="replace each file that is not canonical, atomically",
+    )
+    where.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if any file is not canonical"
+    )
+    parser.add_argument(
+        "--source-date-epoch",
+        type=_epoch,
+        metavar="SECONDS",
+        help="clamp member times to this Unix time (default: $SOURCE_DATE_EPOCH, else 315532800)",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="RULE",
+        choices=[rule.name for rule in RULES],
+        help="do not apply RULE (repeatable; see --list-rules)",
+    )
+    parser.add_argument(
+        "--recompress",
+        action="store_true",
+        help="re-deflate every zip member at level 9 (the output then depends on the local zlib)",
+    )
+    parser.add_argument(
+        "--list-rules", action="store_true", help="list the rules in the order they run, and exit"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="how to print results on stdout (default: text)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -95,20 +120,26 @@ def _policy(args: argparse.Namespace) -> Policy:
             try:
                 epoch = _epoch(env)
             except argparse.ArgumentTypeError as exc:
-                raise UsageError(f"SOURCE_DATE_EPOCH={env!r}: {exc}",
-                                 hint="set it to a Unix time in seconds, or unset it") from None
+                raise UsageError(
+                    f"SOURCE_DATE_EPOCH={env!r}: {exc}",
+                    hint="set it to a Unix time in seconds, or unset it",
+                ) from None
         else:
             epoch = DEFAULT_SOURCE_DATE_EPOCH
-    return Policy(source_date_epoch=epoch, skip=frozenset(args.skip),
-                  recompress_zip=args.recompress)
+    return Policy(
+        source_date_epoch=epoch, skip=frozenset(args.skip), recompress_zip=args.recompress
+    )
 
 
 def _list_rules(fmt: str) -> int:
     if fmt == "json":
         rules: list[JSONValue] = [
-            {"rule": r.name, "touches": r.touches, "containers": sorted(c.value for c in
-                                                                          r.containers),
-             "opt_in": r.opt_in}
+            {
+                "rule": r.name,
+                "touches": r.touches,
+                "containers": [c.value for c in sorted(r.containers, key=lambda c: c.value)],
+                "opt_in": r.opt_in,
+            }
             for r in RULES
         ]
         print_json(envelope("normalize", {"rules": rules}))
@@ -131,8 +162,10 @@ def _targets(args: argparse.Namespace) -> list[Path | None]:
     seen: dict[str, Path] = {}
     for path in args.files:
         if path.name in seen:
-            raise UsageError(f"{seen[path.name]} and {path} would both be written to "
-                             f"{out_dir / path.name}", hint="normalize them into different folders")
+            raise UsageError(
+                f"{seen[path.name]} and {path} would both be written to {out_dir / path.name}",
+                hint="normalize them into different folders",
+            )
         seen[path.name] = path
         targets.append(out_dir / path.name)
     return targets
@@ -171,9 +204,8 @@ def run(args: argparse.Namespace) -> int:
         )
     policy = _policy(args)
     targets = _targets(args)
-    if args.output_dir is not None:
-        if args.output_dir.exists() and not args.output_dir.is_dir():
-            raise UsageError(f"{args.output_dir} exists and is not a folder")
+    if args.output_dir is not None and args.output_dir.exists() and not args.output_dir.is_dir():
+        raise UsageError(f"{args.output_dir} exists and is not a folder")
     entries: list[JSONValue] = []
     errors = 0
     not_canonical = 0
@@ -190,24 +222,32 @@ def run(args: argparse.Namespace) -> int:
             errors += 1
             continue
         except OSError as exc:
-            print_error(ArchiveError(f"cannot write: {exc.strerror or exc}",
-                                     path=str(target or path)))
+            print_error(
+                ArchiveError(f"cannot write: {exc.strerror or exc}", path=str(target or path))
+            )
             errors += 1
             continue
         if not result.canonical:
             not_canonical += 1
         if args.format == "json":
-            entries.append(normalize_entry(str(path), result,
-                                           output=str(target) if target else None,
-                                           written=written))
+            entries.append(
+                normalize_entry(
+                    str(path), result, output=str(target) if target else None, written=written
+                )
+            )
         else:
             print(_describe(path, result, target, args.check))
     if args.format == "json":
-        print_json(envelope("normalize", {
-            "source_date_epoch": policy.source_date_epoch,
-            "files": entries,
-            "errors": errors,
-        }))
+        print_json(
+            envelope(
+                "normalize",
+                {
+                    "source_date_epoch": policy.source_date_epoch,
+                    "files": entries,
+                    "errors": errors,
+                },
+            )
+        )
     if errors:
         return 2
     return 1 if args.check and not_canonical else 0
@@ -227,5 +267,6 @@ def _normalize_file(path: Path, policy: Policy) -> Normalized:
     except ReprobuildError as exc:
         raise exc.with_path(str(path)) from None
     except (ValueError, IndexError, KeyError, OverflowError, UnicodeError) as exc:
-        raise ArchiveError(f"cannot read this archive ({type(exc).__name__}: {exc})",
-                           path=str(path)) from exc
+        raise ArchiveError(
+            f"cannot read this archive ({type(exc).__name__}: {exc})", path=str(path)
+        ) from exc

@@ -97,5 +97,4 @@ def normalize_bytes(
                 members=(),
             ),
         )
-    return Normalized(kind=kind, archive=normalized, data=out, canonical=canonical,
-                      reports=reports)
+    return Normalized(kind=kind, archive=normalized, data=out, canonical=canonical, reports=reports)

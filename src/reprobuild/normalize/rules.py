@@ -94,7 +94,7 @@ def _map_members(
 def _member_order(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...]]:
     if context.kind is ArtifactKind.WHEEL:
         key = wheel_order_key(dist_info_dir(archive))
-        ordered = sorted(archive.members, key=key)  # type: ignore[arg-type]
+        ordered = sorted(archive.members, key=key)
     else:
         ordered = sorted(archive.members, key=path_order_key)
     moved = tuple(
@@ -260,8 +260,9 @@ def _zip_compression(archive: Archive, context: Context) -> tuple[Archive, tuple
             members.append(member)
             continue
         details = replace(member.zip, method=method, compressed_size=len(raw))
-        members.append(replace(member, zip=details,
-                               payload=Payload(raw=raw, method=method, size=len(data))))
+        members.append(
+            replace(member, zip=details, payload=Payload(raw=raw, method=method, size=len(data)))
+        )
         changed.append(member.name)
     return replace(archive, members=tuple(members)), tuple(changed)
 
@@ -275,8 +276,9 @@ def _record(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...
     dist_info = dist_info_dir(archive)
     record_name = f"{dist_info}/RECORD"
     record_member = archive.member(record_name)
-    rows = {row.path: row for row in reversed(parse_record(record_member.data(),
-                                                           member=record_name))}
+    rows = {
+        row.path: row for row in reversed(parse_record(record_member.data(), member=record_name))
+    }
     unlisted = {record_name, *(f"{dist_info}/{name}" for name in _SIGNATURES)}
     for name in unlisted:
         rows.pop(name, None)
@@ -289,7 +291,8 @@ def _record(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...
             if member.kind is MemberKind.DIR:
                 continue
             raise NormalizeError(
-                "member is not listed in RECORD", member=member.name,
+                "member is not listed in RECORD",
+                member=member.name,
                 hint="a wheel's RECORD must list every file; normalize will not vouch for "
                 "an unlisted one",
             )
@@ -298,18 +301,24 @@ def _record(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...
     if rows:
         missing = next(iter(rows))
         raise NormalizeError(
-            f"RECORD lists {missing!r}, which is not in the wheel", member=record_name,
+            f"RECORD lists {missing!r}, which is not in the wheel",
+            member=record_name,
         )
     listed.append(RecordRow(path=record_name))
     content = render_record(listed)
     if content == record_member.data():
         return archive, ()
     raw = _deflate(content, context.policy.level)
-    details = replace(record_member.zip or ZipDetails(), method=ZipMethod.DEFLATED,
-                      crc32=zlib.crc32(content), compressed_size=len(raw))
+    details = replace(
+        record_member.zip or ZipDetails(),
+        method=ZipMethod.DEFLATED,
+        crc32=zlib.crc32(content),
+        compressed_size=len(raw),
+    )
     new_member = replace(
-        Member.from_bytes(record_name, content, mode=record_member.mode,
-                          mtime=record_member.mtime, zip=details),
+        Member.from_bytes(
+            record_name, content, mode=record_member.mode, mtime=record_member.mtime, zip=details
+        ),
         payload=Payload(raw=raw, method=ZipMethod.DEFLATED, size=len(content)),
     )
     members = tuple(new_member if m is record_member else m for m in archive.members)
@@ -325,8 +334,9 @@ def _verify_row(row: RecordRow, member: Member) -> None:
     try:
         actual = record_hash(member.data(), algorithm)
     except ValueError:
-        raise NormalizeError(f"RECORD uses the unknown hash {algorithm!r}",
-                             member=member.name) from None
+        raise NormalizeError(
+            f"RECORD uses the unknown hash {algorithm!r}", member=member.name
+        ) from None
     if actual != row.hash:
         raise NormalizeError(
             f"content does not match RECORD ({row.hash} listed, {actual} found)",
@@ -334,8 +344,9 @@ def _verify_row(row: RecordRow, member: Member) -> None:
             hint="the wheel was changed after it was built; normalize will not vouch for it",
         )
     if row.size and row.size != str(member.size):
-        raise NormalizeError(f"RECORD gives size {row.size}, the file has {member.size}",
-                             member=member.name)
+        raise NormalizeError(
+            f"RECORD gives size {row.size}, the file has {member.size}", member=member.name
+        )
 
 
 _ALL = frozenset(Container)
@@ -344,24 +355,65 @@ _TAR = frozenset({Container.TAR})
 
 #: Every rule, in the order it runs.
 RULES: tuple[Rule, ...] = (
-    Rule(name="member-order", touches="the order of members (wheels: dist-info last, RECORD "
-         "at the very end; others: sorted by path)", containers=_ALL, step=_member_order),
-    Rule(name="timestamps", touches="member times later than SOURCE_DATE_EPOCH, clamped to it",
-         containers=_ALL, step=_timestamps),
-    Rule(name="permissions", touches="modes: 0644 or 0755 for files (keeping the exec bit), "
-         "0755 for folders, 0777 for symlinks", containers=_ALL, step=_permissions),
-    Rule(name="ownership", touches="tar owners: uid and gid 0, empty user and group names",
-         containers=_TAR, step=_ownership),
-    Rule(name="tar-format", touches="tar headers: PAX with only the records a member needs "
-         "(no sub-second times), no global header, end padded to a 10240-byte record",
-         containers=_TAR, step=_tar_format),
-    Rule(name="gzip-header", touches="gzip header: mtime 0, no file name, OS 255; "
-         "recompressed at the policy's level", containers=_TAR, step=_gzip_header),
-    Rule(name="zip-headers", touches="zip headers: made on Unix (create_system 3), no extra "
-         "fields, comments or data descriptors", containers=_ZIP, step=_zip_headers),
-    Rule(name="zip-compression", touches="zip members re-deflated at the policy's level "
-         "(opt-in: the output then depends on the local zlib)", containers=_ZIP,
-         step=_zip_compression, opt_in=True),
-    Rule(name="record", touches="a wheel's RECORD: rows in member order, verified, RECORD last",
-         containers=_ZIP, step=_record, kinds=frozenset({ArtifactKind.WHEEL})),
+    Rule(
+        name="member-order",
+        touches="the order of members (wheels: dist-info last, RECORD "
+        "at the very end; others: sorted by path)",
+        containers=_ALL,
+        step=_member_order,
+    ),
+    Rule(
+        name="timestamps",
+        touches="member times later than SOURCE_DATE_EPOCH, clamped to it",
+        containers=_ALL,
+        step=_timestamps,
+    ),
+    Rule(
+        name="permissions",
+        touches="modes: 0644 or 0755 for files (keeping the exec bit), "
+        "0755 for folders, 0777 for symlinks",
+        containers=_ALL,
+        step=_permissions,
+    ),
+    Rule(
+        name="ownership",
+        touches="tar owners: uid and gid 0, empty user and group names",
+        containers=_TAR,
+        step=_ownership,
+    ),
+    Rule(
+        name="tar-format",
+        touches="tar headers: PAX with only the records a member needs "
+        "(no sub-second times), no global header, end padded to a 10240-byte record",
+        containers=_TAR,
+        step=_tar_format,
+    ),
+    Rule(
+        name="gzip-header",
+        touches="gzip header: mtime 0, no file name, OS 255; recompressed at the policy's level",
+        containers=_TAR,
+        step=_gzip_header,
+    ),
+    Rule(
+        name="zip-headers",
+        touches="zip headers: made on Unix (create_system 3), no extra "
+        "fields, comments or data descriptors",
+        containers=_ZIP,
+        step=_zip_headers,
+    ),
+    Rule(
+        name="zip-compression",
+        touches="zip members re-deflated at the policy's level "
+        "(opt-in: the output then depends on the local zlib)",
+        containers=_ZIP,
+        step=_zip_compression,
+        opt_in=True,
+    ),
+    Rule(
+        name="record",
+        touches="a wheel's RECORD: rows in member order, verified, RECORD last",
+        containers=_ZIP,
+        step=_record,
+        kinds=frozenset({ArtifactKind.WHEEL}),
+    ),
 )
