@@ -21,6 +21,7 @@ __all__ = [
     "RecordRow",
     "artifact_kind",
     "dist_info_dir",
+    "member_record_hash",
     "parse_record",
     "path_order_key",
     "record_hash",
@@ -135,5 +136,15 @@ def render_record(rows: tuple[RecordRow, ...] | list[RecordRow]) -> bytes:
 
 def record_hash(data: bytes, algorithm: str = "sha256") -> str:
     """``algorithm=digest`` in RECORD's urlsafe-base64-without-padding form."""
-    digest = hashlib.new(algorithm, data).digest()
+    return _record_form(algorithm, hashlib.new(algorithm, data).digest())
+
+
+def member_record_hash(member: Member, algorithm: str) -> str:
+    """:func:`record_hash` of a member's content, reusing its sha256 rather than reading again."""
+    if algorithm == "sha256" and member.sha256:
+        return _record_form(algorithm, bytes.fromhex(member.sha256))
+    return record_hash(member.data(), algorithm)
+
+
+def _record_form(algorithm: str, digest: bytes) -> str:
     return f"{algorithm}=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

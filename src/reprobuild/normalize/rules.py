@@ -31,9 +31,9 @@ from reprobuild.dist import (
     ArtifactKind,
     RecordRow,
     dist_info_dir,
+    member_record_hash,
     parse_record,
     path_order_key,
-    record_hash,
     render_record,
     wheel_order_key,
 )
@@ -332,7 +332,7 @@ def _verify_row(row: RecordRow, member: Member) -> None:
         return
     algorithm = row.hash.partition("=")[0]
     try:
-        actual = record_hash(member.data(), algorithm)
+        actual = member_record_hash(member, algorithm)
     except ValueError:
         raise NormalizeError(
             f"RECORD uses the unknown hash {algorithm!r}", member=member.name
