@@ -69,8 +69,14 @@ def sniff(data: Buffer) -> tuple[Container, Compression]:
     )
 
 
-def parse_archive(data: Buffer, *, limits: Limits = DEFAULT_LIMITS) -> Archive:
-    """Read ``data`` into an :class:`Archive`, refusing corrupt and hostile input."""
+def parse_archive(
+    data: Buffer, *, limits: Limits = DEFAULT_LIMITS, allow_duplicates: bool = False
+) -> Archive:
+    """Read ``data`` into an :class:`Archive`, refusing corrupt and hostile input.
+
+    A name that appears twice is refused unless ``allow_duplicates``: then both members stay
+    visible in the model, in file order.
+    """
     container, compression = sniff(data)
     if container is Container.ZIP:
         archive = zipformat.parse_zip(data, limits=limits)
@@ -85,7 +91,7 @@ def parse_archive(data: Buffer, *, limits: Limits = DEFAULT_LIMITS) -> Archive:
             tar_global_pax=archive.tar_global_pax,
             trailer_size=archive.trailer_size,
         )
-    check_archive(archive, limits)
+    check_archive(archive, limits, allow_duplicates=allow_duplicates)
     return archive
 
 

@@ -64,8 +64,12 @@ def _check_link(member: Member, names: set[str]) -> None:
         )
 
 
-def check_archive(archive: Archive, limits: Limits) -> None:
-    """Raise :class:`UnsafeArchiveError` for the first hostile property of ``archive``."""
+def check_archive(archive: Archive, limits: Limits, *, allow_duplicates: bool = False) -> None:
+    """Raise :class:`UnsafeArchiveError` for the first hostile property of ``archive``.
+
+    ``allow_duplicates`` lets a name appear twice (a comparison wants to show both copies);
+    everything else is always refused.
+    """
     if len(archive.members) > limits.max_members:
         raise UnsafeArchiveError(
             f"{len(archive.members)} members, more than the limit of {limits.max_members}",
@@ -76,7 +80,7 @@ def check_archive(archive: Archive, limits: Limits) -> None:
     for member in archive.members:
         check_name(member.name)
         key = member.path
-        if key in seen:
+        if key in seen and not allow_duplicates:
             raise UnsafeArchiveError(
                 "duplicate member: the name appears twice",
                 member=member.name,

@@ -1,0 +1,79 @@
+"""The checks every archive passes before anything is written from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from reprobuild.archive import (
+    DEFAULT_LIMITS,
+    Archive,
+    Container,
+    Limits,
+    Member,
+    MemberKind,
+    parse_archive,
+)
+from reprobuild.archive.safety import check_archive, check_name
+from reprobuild.errors import UnsafeArchiveError
+from tests.factories import make_tar
+
+
+@pytest.mark.parametrize(
+    "name", ["", "/etc/passwd", "\\evil", "C:/evil", "a/../../b", "..", "a\\..\\b", "a\x00b"]
+)
+def test_unsafe_names(name: str) -> None:
+    with pytest.raises(UnsafeArchiveError):
+        check_name(name)
+
+
+@pytest.mark.parametrize("name", ["a", "a/b/c.py", "a..b", "...", "a/./b"])
+def test_safe_names(name: str) -> None:
+    check_name(name)
+
+
+def _link(name: str, target: str, kind: MemberKind = MemberKind.SYMLINK) -> Archive:
+    members = (
+        Member(name="top/", kind=MemberKind.DIR),
+        Member(name="top/file"),
+        Member(name=name, kind=kind, link_target=target),
+    )
+    return Archive(container=Container.TAR, members=members)
+
+
+@pytest.mark.parametrize("target", ["file", "./file", "sub/../file", "."])
+def test_links_inside_are_accepted(target: str) -> None:
+    check_archive(_link("top/link", target), DEFAULT_LIMITS)
+
+
+@pytest.mark.parametrize("target", ["../../etc/passwd", "/etc/passwd", "../..", ""])
+def test_symlinks_out_are_refused(target: str) -> None:
+    with pytest.raises(UnsafeArchiveError) as caught:
+        check_archive(_link("top/link", target), DEFAULT_LIMITS)
+    assert caught.value.member == "top/link"
+
+
+def test_hard_link_must_name_an_earlier_member() -> None:
+    check_archive(_link("top/hard", "top/file", MemberKind.HARDLINK), DEFAULT_LIMITS)
+    with pytest.raises(UnsafeArchiveError, match="not an earlier member"):
+        check_archive(_link("top/hard", "top/other", MemberKind.HARDLINK), DEFAULT_LIMITS)
+
+
+def test_member_count_and_total_size_limits() -> None:
+    archive = Archive(
+        container=Container.TAR,
+        members=tuple(Member(name=f"m{i}", size=10) for i in range(5)),
+    )
+    with pytest.raises(UnsafeArchiveError, match="more than the limit"):
+        check_archive(archive, Limits(max_members=4))
+    with pytest.raises(UnsafeArchiveError, match="expand to more than"):
+        check_archive(archive, Limits(max_total_size=45))
+
+
+def test_duplicates_refused_unless_allowed() -> None:
+    data = make_tar({"a.txt": b"1"})
+    header_and_data = data[:1024]  # one header block and one data block
+    twice = header_and_data + header_and_data + b"\x00" * 1024
+    with pytest.raises(UnsafeArchiveError, match="duplicate member"):
+        parse_archive(twice)
+    archive = parse_archive(twice, allow_duplicates=True)
+    assert [m.name for m in archive.members] == ["a.txt", "a.txt"]
