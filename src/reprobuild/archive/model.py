@@ -117,10 +117,12 @@ class Payload:
                 out = inflater.decompress(self.raw, self.size + 1)
             except zlib.error as exc:
                 raise ArchiveError(f"corrupt deflate data: {exc}") from exc
-            if len(out) != self.size or inflater.unconsumed_tail:
+            if len(out) > self.size or inflater.unconsumed_tail:
                 raise UnsafeArchiveError(
-                    f"member inflates to more or less than its declared {self.size} bytes"
+                    f"member inflates to more than its declared {self.size} bytes"
                 )
+            if len(out) < self.size or not inflater.eof:
+                raise ArchiveError(f"member inflates to less than its declared {self.size} bytes")
             return out
         raise ArchiveError(
             f"unsupported zip compression method {self.method}",
@@ -175,7 +177,8 @@ class Member:
     without it. ``mode`` holds the permission bits (``0o7777``), or None when the archive does not
     record them (a zip member made on MS-DOS). ``mtime`` is whole seconds since the epoch; zip
     times, which carry no time zone, are read as UTC. ``sha256`` is the digest of the member's
-    content (the link target for a zip symlink, empty for directories and tar links).
+    content: the link target for a zip symlink, and the digest of no bytes for directories and
+    tar links.
     """
 
     name: str

@@ -455,20 +455,11 @@ def _finish(member: Member) -> Member:
     raw = member.payload.raw
     content: Buffer = raw
     if member.zip.method == ZipMethod.DEFLATED:
-        inflater = zlib.decompressobj(-15)
         try:
-            content = inflater.decompress(raw, member.size + 1)
-        except zlib.error as exc:
-            raise ArchiveError(f"corrupt deflate data: {exc}", member=member.name) from exc
-        if len(content) > member.size:
-            raise UnsafeArchiveError(
-                f"member inflates to more than its declared {member.size} bytes", member=member.name
-            )
-        if len(content) < member.size:
-            raise ArchiveError(
-                f"member inflates to fewer than its declared {member.size} bytes",
-                member=member.name,
-            )
+            content = member.payload.data()  # bounded by the declared size
+        except ArchiveError as exc:
+            exc.member = exc.member or member.name
+            raise
     if zlib.crc32(content) != member.zip.crc32:
         raise ArchiveError("CRC-32 mismatch: the member's data is corrupt", member=member.name)
     link_target = None
