@@ -49,6 +49,10 @@ SMALL_WHEEL = "six==1.16.0"
 LARGE_WHEEL = "numpy==1.26.4"
 SDIST = "setuptools==69.5.1"
 
+SMALL_LABEL = "small pure-Python wheel"
+LARGE_LABEL = "large manylinux wheel"
+SDIST_LABEL = "setuptools sdist"
+
 INTRO = """\
 # Benchmarks
 
@@ -116,6 +120,25 @@ def reprobuild_version(cmd: Sequence[str]) -> str:
     out = subprocess.run([*cmd, "--version"], capture_output=True, text=True, check=False)
     words = (out.stdout or out.stderr).split()
     return words[-1] if out.returncode == 0 and words else "unknown"
+
+
+def source_revision() -> str:
+    """The checkout's commit, when run from one, and whether src/ had uncommitted changes."""
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if head.returncode != 0:
+        return ""
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return f" at {head.stdout.strip()}" + (" with uncommitted changes to src/" if dirty else "")
 
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -199,9 +222,9 @@ def fetch_inputs(cache: Path) -> list[Input]:
     if not is_setuptools_sdist(sdist):
         raise SystemExit(f"error: {sdist.name} does not look made by setuptools")
     return [
-        Input(label="small pure-Python wheel", path=small),
-        Input(label="large manylinux wheel", path=large),
-        Input(label="setuptools sdist", path=sdist),
+        Input(label=SMALL_LABEL, path=small),
+        Input(label=LARGE_LABEL, path=large),
+        Input(label=SDIST_LABEL, path=sdist),
     ]
 
 
@@ -502,6 +525,8 @@ Command: `{command}` — run on {today} ({machine}; {versions_text}).
 
 {render_table(rows)}
 
+{render_goals(rows)}
+
 {render_notes(rows)}
 
 Start-up alone (a process that does no work), best of {runs}; a whole-process time above is
@@ -509,6 +534,32 @@ roughly this floor plus the work:
 
 {render_startup(startup)}
 """
+
+
+def render_goals(rows: Sequence[Row]) -> str:
+    """The goals this benchmark is judged against, each with its verdict from this run."""
+    by_label = {r.input.label: r for r in rows}
+
+    def speed(label: str, at_least: float, goal: str) -> str:
+        row = by_label[label]
+        if row.strip.best is None or row.reprobuild.best is None:
+            return f"- {goal}: **not measured** (a tool failed)"
+        value = row.strip.best / row.reprobuild.best
+        met = "met" if value >= at_least else "**not met**"
+        return f"- {goal}: {met} ({value:.2f}x)"
+
+    sdist = by_label[SDIST_LABEL]
+    normalized = sdist.reprobuild_check.canonical is True
+    return "\n".join(
+        [
+            "Goals:",
+            "",
+            speed(SMALL_LABEL, 1.0, "no slower than strip-nondeterminism on the small wheel"),
+            speed(LARGE_LABEL, 3.0, "at least 3x faster on the large wheel"),
+            f"- sdist fully normalized (canonical after reprobuild): "
+            f"{'met' if normalized else '**not met**'}",
+        ]
+    )
 
 
 def render_startup(startup: dict[str, float | None]) -> str:
@@ -636,7 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     versions = {
         "Python": platform.python_version(),
-        "reprobuild": reprobuild_version(reprobuild),
+        "reprobuild": reprobuild_version(reprobuild) + source_revision(),
         "strip-nondeterminism": strip_nondeterminism_version(strip_exe),
     }
     startup = time_startups(
