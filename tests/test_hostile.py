@@ -32,6 +32,11 @@ from tests.hostile import ENCRYPTION_PASSWORD, HOSTILE_CASES, HOSTILE_MEMBERS
 Mode = Literal["output", "in-place", "check"]
 MODES: tuple[Mode, ...] = ("output", "in-place", "check")
 
+#: Cases whose structure is sound but whose member data is corrupt. Normalizing copies zip data
+#: raw without inflating it, so these are refused when ``--verify`` asks for the content to be
+#: checked too; without it, they are copied as they are (see the test below).
+CONTENT_CASES = frozenset({"zip-corrupt-deflate", "zip-bad-crc"})
+
 
 def _files_under(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*"))
@@ -52,6 +57,8 @@ def test_hostile_archive_is_refused(case: str, mode: Mode, tmp_path: Path) -> No
         "in-place": ["--in-place"],
         "check": ["--check"],
     }[mode]
+    if case in CONTENT_CASES:
+        args.append("--verify")
     result = subprocess.run(
         [sys.executable, "-m", "reprobuild", "normalize", str(path), *args],
         capture_output=True,
@@ -70,6 +77,36 @@ def test_hostile_archive_is_refused(case: str, mode: Mode, tmp_path: Path) -> No
     assert _files_under(outdir) == [], where
     assert _files_under(source) == [path], where  # no temporary file beside the input
     assert path.read_bytes() == data
+
+
+@pytest.mark.parametrize("case", sorted(CONTENT_CASES))
+def test_corrupt_member_data_is_copied_raw_without_verify(case: str, tmp_path: Path) -> None:
+    """Without --verify, normalize neither inflates nor repairs: the corrupt bytes stay as they
+    were, so the output is exactly as corrupt as the input, no more."""
+    name, data = HOSTILE_CASES[case]()
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "reprobuild", "normalize", str(path), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    member = HOSTILE_MEMBERS[case]
+    with _zip(data) as before, _zip((out / name).read_bytes()) as after:
+        old, new = before.getinfo(member), after.getinfo(member)
+        assert (new.CRC, new.compress_size, new.file_size) == (
+            old.CRC,
+            old.compress_size,
+            old.file_size,
+        )
+        raw_before = data[old.header_offset :][30 + len(member) :][: old.compress_size]
+        written = (out / name).read_bytes()
+        raw_after = written[new.header_offset :][30 + len(member) :][: new.compress_size]
+        assert raw_after == raw_before
 
 
 # --- the cases are what they claim ----------------------------------------------------------

@@ -67,11 +67,24 @@ def test_wheel_order_puts_dist_info_last_and_record_at_the_end() -> None:
     assert [row[0] for row in csv.reader(io.StringIO(record))] == names
 
 
-def test_record_that_does_not_verify_is_refused() -> None:
-    bad = b"demo/__init__.py,sha256=AAAA,1\ndemo-1.0.dist-info/RECORD,,\n"
+def test_record_hash_mismatch_is_refused_with_verify() -> None:
+    good = parse_archive(make_wheel()).member("demo-1.0.dist-info/RECORD").data().decode()
+    first = good.splitlines()[0]
+    assert first.startswith("demo/__init__.py,sha256=")
+    bad = good.replace(first.split(",")[1], "sha256=AAAA").encode()
     data = make_wheel(record=bad)
     with pytest.raises(NormalizeError, match="does not match RECORD") as caught:
-        normalize_bytes(data, filename=WHL, policy=POLICY)
+        normalize_bytes(data, filename=WHL, policy=POLICY, verify=True)
+    assert caught.value.member == "demo/__init__.py"
+    # without --verify the content is not read: the RECORD is reordered, not vouched for
+    result = normalize_bytes(data, filename=WHL, policy=POLICY)
+    assert b"sha256=AAAA" in result.archive.member("demo-1.0.dist-info/RECORD").data()
+
+
+def test_record_size_mismatch_is_refused_even_without_verify() -> None:
+    bad = b"demo/__init__.py,sha256=AAAA,1\ndemo-1.0.dist-info/RECORD,,\n"
+    with pytest.raises(NormalizeError, match="RECORD gives size 1") as caught:
+        normalize_bytes(make_wheel(record=bad), filename=WHL, policy=POLICY)
     assert caught.value.member == "demo/__init__.py"
 
 
@@ -229,7 +242,7 @@ def test_normalize_wheel_is_idempotent(
         record_order=record_order,
     )
     policy = Policy(source_date_epoch=epoch, recompress_zip=recompress)
-    once = normalize_bytes(data, filename=WHL, policy=policy)
+    once = normalize_bytes(data, filename=WHL, policy=policy, verify=True)
     twice = normalize_bytes(once.data, filename=WHL, policy=policy)
     assert twice.canonical and twice.data == once.data and twice.reports == ()
     assert parse_archive(once.data) == once.archive

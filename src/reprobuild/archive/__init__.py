@@ -70,16 +70,22 @@ def sniff(data: Buffer) -> tuple[Container, Compression]:
 
 
 def parse_archive(
-    data: Buffer, *, limits: Limits = DEFAULT_LIMITS, allow_duplicates: bool = False
+    data: Buffer,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    allow_duplicates: bool = False,
+    digests: bool = True,
 ) -> Archive:
     """Read ``data`` into an :class:`Archive`, refusing corrupt and hostile input.
 
     A name that appears twice is refused unless ``allow_duplicates``: then both members stay
-    visible in the model, in file order.
+    visible in the model, in file order. With ``digests`` False, zip members are neither
+    inflated nor CRC-checked and their ``sha256`` is left empty: the structure is still checked
+    in full, and reading is bound by I/O (what normalization needs, since it copies zip data raw).
     """
     container, compression = sniff(data)
     if container is Container.ZIP:
-        archive = zipformat.parse_zip(data, limits=limits)
+        archive = zipformat.parse_zip(data, limits=limits, digests=digests)
     else:
         plain, header = compress.decompress(data, compression, limits=limits)
         archive = tarformat.parse_tar(plain, limits=limits)

@@ -178,7 +178,7 @@ class Member:
     record them (a zip member made on MS-DOS). ``mtime`` is whole seconds since the epoch; zip
     times, which carry no time zone, are read as UTC. ``sha256`` is the digest of the member's
     content: the link target for a zip symlink, and the digest of no bytes for directories and
-    tar links.
+    tar links. It is empty when the archive was read without digests (see ``parse_archive``).
     """
 
     name: str

@@ -212,21 +212,23 @@ def _locate_central_directory(view: memoryview, eocd: int) -> tuple[int, int, in
     return cd_offset + shift, cd_size, count, shift, records
 
 
-def parse_zip(data: Buffer, *, limits: Limits) -> Archive:
+def parse_zip(data: Buffer, *, limits: Limits, digests: bool = True) -> Archive:
     """Read a zip file into an :class:`Archive`, refusing corrupt and hostile input.
 
     Central entries and local headers are read and cross-checked first, then overlaps are
     refused, and only then is each member inflated (capped at its declared size) to check its
-    CRC and compute its digest.
+    CRC and compute its digest. With ``digests`` False, members are not inflated (symbolic links
+    aside, for their targets): ``sha256`` stays empty and CRCs are not checked, so reading is
+    bound by I/O alone.
     """
     view = memoryview(data).cast("B")
     try:
-        return _parse(view, limits)
+        return _parse(view, limits, digests)
     except struct.error as exc:  # a bounds check missed: still the caller's corrupt input
         raise ArchiveError(f"truncated zip structure: {exc}") from exc
 
 
-def _parse(view: memoryview, limits: Limits) -> Archive:
+def _parse(view: memoryview, limits: Limits, digests: bool) -> Archive:
     eocd = find_end_of_central_directory(view)
     if eocd is None:
         raise ArchiveError(
@@ -274,7 +276,9 @@ def _parse(view: memoryview, limits: Limits) -> Archive:
     covered = sum(end - start for start, end, _ in spans)
     return Archive(
         container=Container.ZIP,
-        members=tuple(_finish(m) for m in entries),
+        members=tuple(
+            _finish(m) if digests or m.kind is MemberKind.SYMLINK else m for m in entries
+        ),
         comment=bytes(view[eocd + _EOCD.size :]),
         unaccounted=len(view) - covered,
     )

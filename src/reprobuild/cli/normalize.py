@@ -30,7 +30,8 @@ already canonical is left as it is. Normalizing twice changes nothing.
 Member times later than SOURCE_DATE_EPOCH are clamped to it: give it with --source-date-epoch
 or the SOURCE_DATE_EPOCH environment variable; otherwise 315532800 (1980-01-01T00:00:00Z, the
 earliest time a zip can hold) is used. Zip members are copied with their compressed bytes as
-they are; tar archives are written again and recompressed at level 9.
+they are, without inflating them (--verify checks their content too); tar archives are written
+again and recompressed at level 9.
 """
 
 _EPILOG = """\
@@ -84,6 +85,12 @@ def register(subparsers: Any) -> None:
         metavar="RULE",
         choices=[rule.name for rule in RULES],
         help="do not apply RULE (repeatable; see --list-rules)",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="also inflate every zip member and check its CRC and, in a wheel, its RECORD hash "
+        "(slower: by default zip data is copied raw, its structure checked, not its content)",
     )
     parser.add_argument(
         "--recompress",
@@ -211,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     not_canonical = 0
     for path, target in zip(args.files, targets, strict=True):
         try:
-            result = _normalize_file(path, policy)
+            result = _normalize_file(path, policy, verify=args.verify)
             written = False
             if target is not None and not (result.canonical and target == path):
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -257,13 +264,13 @@ def _mode_of(path: Path) -> int:
     return path.stat().st_mode & 0o7777
 
 
-def _normalize_file(path: Path, policy: Policy) -> Normalized:
+def _normalize_file(path: Path, policy: Policy, *, verify: bool) -> Normalized:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ArchiveError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
     try:
-        return normalize_bytes(data, filename=path.name, policy=policy)
+        return normalize_bytes(data, filename=path.name, policy=policy, verify=verify)
     except ReprobuildError as exc:
         raise exc.with_path(str(path)) from None
     except (ValueError, IndexError, KeyError, OverflowError, UnicodeError) as exc:

@@ -80,10 +80,20 @@ def normalize_archive(
 
 
 def normalize_bytes(
-    data: Buffer, *, filename: str, policy: Policy, limits: Limits = DEFAULT_LIMITS
+    data: Buffer,
+    *,
+    filename: str,
+    policy: Policy,
+    limits: Limits = DEFAULT_LIMITS,
+    verify: bool = False,
 ) -> Normalized:
-    """Read ``data`` (named ``filename``, which tells a wheel), normalize, write it back."""
-    archive = parse_archive(data, limits=limits)
+    """Read ``data`` (named ``filename``, which tells a wheel), normalize, write it back.
+
+    Zip members are copied raw and so are not inflated: their structure is checked, their
+    content is not. ``verify`` inflates every member too, checks its CRC and, in a wheel, its
+    RECORD hash: corrupt member data is then refused instead of copied as it is.
+    """
+    archive = parse_archive(data, limits=limits, digests=verify)
     kind = artifact_kind(filename, archive)
     normalized, reports = normalize_archive(archive, kind=kind, policy=policy)
     out = write_archive(normalized, level=policy.level)
