@@ -1,0 +1,159 @@
+"""Explain every difference between two inputs: ``compare(a, b, options) -> Difference | None``.
+
+An ordered registry of comparators, one format per module, is tried in turn; the first that
+accepts a pair compares it and may recurse into what it holds (gzip → tar → member → JSON…)
+through :meth:`Context.recurse`. A comparator that cannot parse its input does not raise: the
+context catches the failure, notes it in a comment and falls back to the next comparator, the
+last of which (bytes) accepts everything.
+
+Pure: no clock, environment, network or subprocess.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from reprobuild.archive import DEFAULT_LIMITS, Limits, Member
+from reprobuild.compare.difference import INCONSEQUENTIAL, Category, Difference
+from reprobuild.errors import ReprobuildError
+
+__all__ = [
+    "INCONSEQUENTIAL",
+    "Category",
+    "Comparator",
+    "CompareOptions",
+    "Context",
+    "Difference",
+    "Item",
+    "compare",
+    "default_registry",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Item:
+    """One side of a comparison: a name to show, the bytes, and the archive member if any."""
+
+    name: str
+    data: bytes
+    member: Member | None = None
+
+    @property
+    def basename(self) -> str:
+        return self.name.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompareOptions:
+    """How to compare: ``exclude`` globs match member and file paths; ``max_diff_lines`` caps
+    each unified diff (0: no cap); ``max_depth`` bounds recursion into nested containers."""
+
+    max_diff_lines: int = 200
+    exclude: tuple[str, ...] = ()
+    limits: Limits = DEFAULT_LIMITS
+    max_depth: int = 8
+
+    def excluded(self, path: str) -> bool:
+        return any(
+            fnmatch.fnmatchcase(path, pattern)
+            or fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
+            for pattern in self.exclude
+        )
+
+
+class Comparator(Protocol):
+    """Compares one format. ``accepts`` must be cheap (names, magic bytes)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def accepts(self, a: Item, b: Item) -> bool: ...
+
+    def compare(self, a: Item, b: Item, context: Context) -> Difference | None: ...
+
+
+#: What a comparator may raise on input it cannot parse; anything else is a bug and propagates.
+PARSE_ERRORS: tuple[type[Exception], ...] = (
+    ReprobuildError,
+    ValueError,
+    KeyError,
+    IndexError,
+    EOFError,
+    UnicodeError,
+    OverflowError,
+    TypeError,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """What a comparator gets besides the pair: the options and a way to recurse."""
+
+    options: CompareOptions
+    registry: tuple[Comparator, ...]
+    depth: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def recurse(self, a: Item, b: Item) -> Difference | None:
+        """Compare ``a`` and ``b`` with the first comparator that accepts them."""
+        if a.data == b.data:
+            return None
+        deeper = Context(options=self.options, registry=self.registry, depth=self.depth + 1)
+        comments: list[str] = []
+        for comparator in self.registry:
+            if self.depth >= self.options.max_depth and comparator.name != "bytes":
+                continue
+            if not comparator.accepts(a, b):
+                continue
+            try:
+                found = comparator.compare(a, b, deeper)
+            except PARSE_ERRORS as exc:
+                comments.append(f"not comparable as {comparator.name}: {exc}")
+                continue
+            if found is None:
+                # the comparator saw no difference in bytes that differ: let the next explain
+                comments.append(f"{comparator.name}: no difference found in differing bytes")
+                continue
+            if comments:
+                note = "; ".join(comments)
+                merged = f"{note}; {found.comment}" if found.comment else note
+                found = Difference(
+                    source_a=found.source_a,
+                    source_b=found.source_b,
+                    category=found.category,
+                    unified_diff=found.unified_diff,
+                    comment=merged,
+                    children=found.children,
+                )
+            return found
+        return Difference(
+            source_a=a.name,
+            source_b=b.name,
+            category=Category.CONTENT,
+            comment="; ".join(comments) or "the bytes differ",
+        )
+
+
+def default_registry() -> tuple[Comparator, ...]:
+    """Every comparator, in the order they are tried (the byte comparison last)."""
+    from reprobuild.compare.registry import REGISTRY
+
+    return REGISTRY
+
+
+def compare(
+    a: Item,
+    b: Item,
+    options: CompareOptions | None = None,
+    *,
+    registry: Sequence[Comparator] | None = None,
+) -> Difference | None:
+    """The difference tree between ``a`` and ``b``, or None when their bytes are identical."""
+    context = Context(
+        options=options or CompareOptions(),
+        registry=tuple(registry) if registry is not None else default_registry(),
+    )
+    return context.recurse(a, b)
