@@ -1,48 +1,62 @@
-"""File-system helpers: atomic writes and digests. Nothing here interprets archives."""
+"""File-system helpers: atomic writes and digests. Nothing here interprets archives.
+
+``hashlib`` is imported where it is used: loading OpenSSL costs a few milliseconds that a
+normalization which copies zip data raw never needs.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "sha256_hex", "write_bytes_atomic"]
+__all__ = ["atomic_write", "digest", "sha256_hex", "write_bytes_atomic"]
+
+
+def digest(algorithm: str, data: bytes | memoryview) -> bytes:
+    """The raw digest of ``data`` with a ``hashlib`` algorithm (ValueError if unknown)."""
+    import hashlib
+
+    return hashlib.new(algorithm, data).digest()
 
 
 def sha256_hex(data: bytes | memoryview) -> str:
     """The sha256 of ``data`` as lower-case hex."""
-    return hashlib.sha256(data).hexdigest()
+    from hashlib import sha256
+
+    return sha256(data).hexdigest()
 
 
 @contextlib.contextmanager
 def atomic_write(path: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
-    """Open a temporary file beside ``path``; on success rename it over ``path``.
+    """Open a new temporary file beside ``path``; on success rename it over ``path``.
 
-    On any exception the temporary file is removed and ``path`` is left as it was: a reader
-    never sees a half-written file. ``mode`` sets the permission bits of the new file; by
-    default an existing file's bits are kept, else 0o644 less the umask.
+    On any exception the temporary file is removed and ``path`` is left as it was: no reader
+    ever sees a half-written file, and a failed run leaves nothing behind. (The rename is atomic;
+    the data is not forced to disk, as neither pip nor strip-nondeterminism force it.) ``mode``
+    sets the permission bits of the new file; by default an existing file's bits are kept, else
+    a new file gets 0o644 less the umask.
     """
     path = Path(path)
-    directory = path.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    tmp = Path(tmp_name)
+    if mode is None:
+        with contextlib.suppress(FileNotFoundError):
+            mode = path.stat().st_mode & 0o7777
+    for attempt in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{attempt}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - a hundred stale temporary files of this very process
+        raise FileExistsError(f"cannot create a temporary file beside {path}")
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is None:
-            try:
-                mode = path.stat().st_mode & 0o7777
-            except FileNotFoundError:
-                umask = os.umask(0)
-                os.umask(umask)
-                mode = 0o644 & ~umask
-        tmp.chmod(mode)
+        if mode is not None:
+            tmp.chmod(mode)  # not reduced by the umask, unlike os.open's
         tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

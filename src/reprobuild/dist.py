@@ -8,11 +8,11 @@ from __future__ import annotations
 import base64
 import csv
 import enum
-import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from reprobuild._fs import digest
 from reprobuild.archive import Archive, Container, Member
 from reprobuild.errors import ArchiveError
 
@@ -136,7 +136,7 @@ def render_record(rows: tuple[RecordRow, ...] | list[RecordRow]) -> bytes:
 
 def record_hash(data: bytes, algorithm: str = "sha256") -> str:
     """``algorithm=digest`` in RECORD's urlsafe-base64-without-padding form."""
-    return _record_form(algorithm, hashlib.new(algorithm, data).digest())
+    return _record_form(algorithm, digest(algorithm, data))
 
 
 def member_record_hash(member: Member, algorithm: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from reprobuild import __version__
-from reprobuild.normalize import Normalized
+
+if TYPE_CHECKING:
+    from reprobuild.normalize import Normalized
 
 __all__ = ["SCHEMA_VERSION", "JSONValue", "envelope", "normalize_entry"]
 

@@ -12,10 +12,10 @@ the way Python's ``tarfile`` lays them out, so an archive already in that form s
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 
+from reprobuild._fs import sha256_hex
 from reprobuild._types import Buffer, PaxRecords
 from reprobuild.archive.model import (
     Archive,
@@ -269,7 +269,7 @@ def _member(block: bytes, pending: _Pending, view: memoryview, pos: int, limits:
         mode=_number(block[100:108], "mode") & 0o7777,
         mtime=num("mtime", block[136:148]),
         size=stored,
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=sha256_hex(content),
         link_target=link if kind in (MemberKind.SYMLINK, MemberKind.HARDLINK) else None,
         tar=details,
         payload=Payload(raw=content, size=stored),

@@ -16,8 +16,6 @@ so that ``write_zip`` copies them raw unless the model asks for another compress
 
 from __future__ import annotations
 
-import calendar
-import hashlib
 import itertools
 import stat
 import struct
@@ -25,6 +23,7 @@ import time
 import zlib
 from dataclasses import replace
 
+from reprobuild._fs import sha256_hex
 from reprobuild._types import Buffer
 from reprobuild.archive.model import (
     Archive,
@@ -63,8 +62,21 @@ _ZIP64_VERSION = 45
 _LIMIT32 = 0xFFFFFFFF
 _LIMIT16 = 0xFFFF
 
-_DOS_MIN = calendar.timegm((1980, 1, 1, 0, 0, 0))
-_DOS_MAX = calendar.timegm((2107, 12, 31, 23, 59, 58))
+
+def _timegm(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int:
+    """Seconds since the epoch of a UTC date and time (``calendar.timegm`` without its import
+    cost); days, hours, minutes and seconds out of range carry over."""
+    shifted = year - (month <= 2)
+    era = shifted // 400
+    year_of_era = shifted - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    days = era * 146097 + day_of_era - 719468
+    return ((days * 24 + hour) * 60 + minute) * 60 + second
+
+
+_DOS_MIN = _timegm(1980, 1, 1, 0, 0, 0)
+_DOS_MAX = _timegm(2107, 12, 31, 23, 59, 58)
 _BENIGN = ("extract_version", "flags", "dos_time", "dos_date")
 
 
@@ -87,15 +99,13 @@ def mtime_from_dos(dos_time: int, dos_date: int) -> int:
     """
     month = min(max((dos_date >> 5) & 0xF, 1), 12)
     day = max(dos_date & 0x1F, 1)
-    return calendar.timegm(
-        (
-            1980 + (dos_date >> 9),
-            month,
-            day,
-            dos_time >> 11,
-            (dos_time >> 5) & 0x3F,
-            (dos_time & 0x1F) * 2,
-        )
+    return _timegm(
+        1980 + (dos_date >> 9),
+        month,
+        day,
+        dos_time >> 11,
+        (dos_time >> 5) & 0x3F,
+        (dos_time & 0x1F) * 2,
     )
 
 
@@ -474,7 +484,7 @@ def _finish(member: Member) -> Member:
             raise ArchiveError(
                 "symbolic link target is not valid UTF-8", member=member.name
             ) from None
-    return replace(member, sha256=hashlib.sha256(content).hexdigest(), link_target=link_target)
+    return replace(member, sha256=sha256_hex(content), link_target=link_target)
 
 
 # --------------------------------------------------------------------------- writing

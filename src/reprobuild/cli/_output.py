@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import TextIO
@@ -23,6 +22,8 @@ def print_error(exc: ReprobuildError, *, stream: TextIO | None = None) -> None:
 
 
 def print_json(doc: dict[str, JSONValue]) -> None:
+    import json  # only for --format json: keeps start-up short
+
     json.dump(doc, sys.stdout, indent=2, sort_keys=False)
     sys.stdout.write("\n")
 

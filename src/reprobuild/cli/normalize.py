@@ -6,19 +6,17 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reprobuild._fs import write_bytes_atomic
 from reprobuild.cli._output import colour, print_error, print_json
 from reprobuild.errors import ArchiveError, ReprobuildError, UsageError
-from reprobuild.normalize import (
-    DEFAULT_SOURCE_DATE_EPOCH,
-    RULES,
-    Normalized,
-    Policy,
-    normalize_bytes,
-)
-from reprobuild.report import JSONValue, envelope, normalize_entry
+
+if TYPE_CHECKING:
+    from reprobuild.normalize import Normalized, Policy
+    from reprobuild.report import JSONValue
+
+# The library is imported when the command runs, not when the parser is built: every
+# subcommand registers its options on start-up, and none should pay for another's modules.
 
 __all__ = ["register", "run"]
 
@@ -83,7 +81,6 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="RULE",
-        choices=[rule.name for rule in RULES],
         help="do not apply RULE (repeatable; see --list-rules)",
     )
     parser.add_argument(
@@ -120,6 +117,12 @@ def _epoch(text: str) -> int:
 
 
 def _policy(args: argparse.Namespace) -> Policy:
+    from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, RULES, Policy
+
+    known = [rule.name for rule in RULES]
+    for name in args.skip:
+        if name not in known:
+            raise UsageError(f"--skip {name}: no such rule", hint="rules: " + ", ".join(known))
     epoch = args.source_date_epoch
     if epoch is None:
         env = os.environ.get("SOURCE_DATE_EPOCH")
@@ -139,6 +142,9 @@ def _policy(args: argparse.Namespace) -> Policy:
 
 
 def _list_rules(fmt: str) -> int:
+    from reprobuild.normalize import RULES
+    from reprobuild.report import envelope
+
     if fmt == "json":
         rules: list[JSONValue] = [
             {
@@ -200,6 +206,9 @@ def _describe(path: Path, result: Normalized, target: Path | None, check: bool) 
 
 
 def run(args: argparse.Namespace) -> int:
+    from reprobuild._fs import write_bytes_atomic
+    from reprobuild.report import envelope, normalize_entry
+
     if args.list_rules:
         return _list_rules(args.format)
     if not args.files:
@@ -265,6 +274,8 @@ def _mode_of(path: Path) -> int:
 
 
 def _normalize_file(path: Path, policy: Policy, *, verify: bool) -> Normalized:
+    from reprobuild.normalize import normalize_bytes
+
     try:
         data = path.read_bytes()
     except OSError as exc:

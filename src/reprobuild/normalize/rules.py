@@ -147,10 +147,12 @@ def _permissions(archive: Archive, context: Context) -> tuple[Archive, tuple[str
     def change(member: Member) -> Member:
         mode = canonical_mode(member, context.policy)
         if member.zip is None:
-            return replace(member, mode=mode)
+            return member if member.mode == mode else replace(member, mode=mode)
         attr = (_FILE_TYPE[member.kind] | mode) << 16
         if member.kind is MemberKind.DIR:
             attr |= _MSDOS_DIRECTORY
+        if member.mode == mode and member.zip.external_attr == attr:
+            return member
         return replace(member, mode=mode, zip=replace(member.zip, external_attr=attr))
 
     return _map_members(archive, change)
@@ -161,9 +163,10 @@ def _permissions(archive: Archive, context: Context) -> tuple[Archive, tuple[str
 
 def _ownership(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...]]:
     def change(member: Member) -> Member:
-        if member.tar is None:
+        tar = member.tar
+        if tar is None or (tar.uid, tar.gid, tar.uname, tar.gname) == (0, 0, "", ""):
             return member
-        return replace(member, tar=replace(member.tar, uid=0, gid=0, uname="", gname=""))
+        return replace(member, tar=replace(tar, uid=0, gid=0, uname="", gname=""))
 
     return _map_members(archive, change)
 
@@ -213,10 +216,27 @@ def _gzip_header(archive: Archive, context: Context) -> tuple[Archive, tuple[str
 # --------------------------------------------------------------------------- zip headers
 
 
+#: create_system, create_version, extract_version, internal_attr, extra, local_extra, comment,
+#: data_descriptor and local_mismatch of a canonical zip member
+_CANONICAL_ZIP_HEADER = (3, 20, 20, 0, b"", b"", b"", False, ())
+
+
 def _zip_headers(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...]]:
     def change(member: Member) -> Member:
         details = member.zip or ZipDetails()
         flags = 0 if member.name.isascii() else 0x800
+        if (
+            details.create_system,
+            details.create_version,
+            details.extract_version,
+            details.internal_attr,
+            details.extra,
+            details.local_extra,
+            details.comment,
+            details.data_descriptor,
+            details.local_mismatch,
+        ) == _CANONICAL_ZIP_HEADER and details.flags == flags:
+            return member
         new = replace(
             details,
             create_system=3,
