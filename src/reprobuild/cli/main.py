@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from reprobuild import __version__
-from reprobuild.cli import normalize
+from reprobuild.cli import diff, normalize
 from reprobuild.cli._output import print_error
 from reprobuild.errors import ReprobuildError
 
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reprobuild {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    diff.register(subparsers)
     normalize.register(subparsers)
     return parser
 
