@@ -6,6 +6,7 @@ comparator with a stand-in (what the command hands it is under test there, not t
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -44,7 +45,7 @@ def has_comparators() -> bool:
 
 def has_tree_comparer() -> bool:
     try:
-        from reprobuild.compare import tree
+        tree = importlib.import_module("reprobuild.compare.tree")
     except ImportError:
         return False
     return hasattr(tree, "compare_trees")
