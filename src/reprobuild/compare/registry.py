@@ -1,10 +1,29 @@
-"""The ordered registry of comparators: the first that accepts a pair compares it."""
+"""The ordered registry of comparators: the first that accepts a pair compares it.
+
+Specific before generic: the files of a wheel's ``.dist-info`` folder (known by their names)
+before ``.pyc`` files, containers (known by their magic bytes) before JSON and text, and the
+byte comparison, which accepts everything, last.
+"""
 
 from __future__ import annotations
 
 from reprobuild.compare import Comparator
+from reprobuild.compare.binary import BYTES
+from reprobuild.compare.jsonfile import JSON
+from reprobuild.compare.pyc import PYC
+from reprobuild.compare.text import TEXT
+from reprobuild.compare.wheelmeta import ENTRY_POINTS, METADATA, RECORD, WHEEL
 
 __all__ = ["REGISTRY"]
 
 #: Tried in order; the byte comparison, which accepts everything, must stay last.
-REGISTRY: tuple[Comparator, ...] = ()
+REGISTRY: tuple[Comparator, ...] = (
+    RECORD,
+    METADATA,
+    WHEEL,
+    ENTRY_POINTS,
+    PYC,
+    JSON,
+    TEXT,
+    BYTES,
+)
