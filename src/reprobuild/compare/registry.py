@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from reprobuild.compare import Comparator
 from reprobuild.compare.binary import BYTES
+from reprobuild.compare.compressed import BZIP2, GZIP, XZ
 from reprobuild.compare.jsonfile import JSON
 from reprobuild.compare.pyc import PYC
+from reprobuild.compare.tararchive import TAR
 from reprobuild.compare.text import TEXT
 from reprobuild.compare.wheelmeta import ENTRY_POINTS, METADATA, RECORD, WHEEL
+from reprobuild.compare.ziparchive import ZIP
 
 __all__ = ["REGISTRY"]
 
@@ -23,6 +26,11 @@ REGISTRY: tuple[Comparator, ...] = (
     WHEEL,
     ENTRY_POINTS,
     PYC,
+    ZIP,
+    GZIP,
+    BZIP2,
+    XZ,
+    TAR,
     JSON,
     TEXT,
     BYTES,

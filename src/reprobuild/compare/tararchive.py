@@ -1,0 +1,222 @@
+"""Tar archives (uncompressed: gzip, bzip2 and xz are undone by the stream comparators first),
+member by member.
+
+Header fields and their categories:
+
+- ``timestamp``: the mtime, and PAX time records (``mtime`` with its fraction, ``atime``,
+  ``ctime``, ``LIBARCHIVE.creationtime``).
+- ``permissions``: mode bits; ``content`` when a file's executable bits differ.
+- ``ownership``: uid, gid, user and group names.
+- ``container``: the header format (ustar, GNU, PAX; a switch between ustar and PAX that only
+  carries differing PAX records is left to those records), other PAX records, PAX records that
+  spell the same name, size or owner differently, device numbers, global PAX headers, the
+  end-of-archive padding, bytes after the end.
+- ``content``: the kind of member, a link target, the content.
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass
+
+from reprobuild.archive import Member, TarDetails, TarFormat, parse_archive
+from reprobuild.archive.tarformat import BLOCK, RECORD, looks_like_tar
+from reprobuild.compare import Context, Item
+from reprobuild.compare.archives import compare_archives, mode_changes
+from reprobuild.compare.difference import Category, Difference
+from reprobuild.compare.nodes import FieldChange, format_time, leaf, short, sub
+
+__all__ = ["TAR", "TarComparator"]
+
+_TIME_RECORDS = ("mtime", "atime", "ctime", "LIBARCHIVE.creationtime")
+#: PAX records whose value the model holds in a field of its own (compared there).
+_MODEL_RECORDS = frozenset({"path", "linkpath", "size", "uid", "gid", "uname", "gname"})
+
+
+def _model_value(member: Member, key: str) -> object:
+    tar = member.tar or TarDetails()
+    return {
+        "path": member.name,
+        "linkpath": member.link_target,
+        "size": member.size,
+        "uid": tar.uid,
+        "gid": tar.gid,
+        "uname": tar.uname,
+        "gname": tar.gname,
+    }[key]
+
+
+def _details(member: Member) -> TarDetails:
+    if member.tar is None:
+        raise ValueError(f"{member.name}: a tar member without tar headers")
+    return member.tar
+
+
+def _time_value(text: str) -> decimal.Decimal | str:
+    try:
+        return decimal.Decimal(text)
+    except (decimal.InvalidOperation, ValueError):
+        return text
+
+
+def _show_time(value: decimal.Decimal | str | None) -> str:
+    if value is None:
+        return "(absent)"
+    if isinstance(value, str) or not value.is_finite():
+        return repr(str(value))
+    try:
+        return format_time(float(value))
+    except OverflowError:
+        return str(value)
+
+
+def _tar_headers(a: Member, b: Member) -> list[FieldChange]:
+    ta, tb = _details(a), _details(b)
+    changes: list[FieldChange] = []
+    pax_a, pax_b = dict(ta.pax), dict(tb.pax)
+
+    # times: the header's whole seconds are compared as mtime already; the records add fractions
+    for key in _TIME_RECORDS:
+        value_a, value_b = pax_a.get(key), pax_b.get(key)
+        if value_a == value_b:
+            continue
+        if key == "mtime":
+            time_a = _time_value(value_a) if value_a is not None else decimal.Decimal(a.mtime)
+            time_b = _time_value(value_b) if value_b is not None else decimal.Decimal(b.mtime)
+            if time_a == time_b or a.mtime != b.mtime:
+                continue  # spelled differently, or already reported as mtime
+            shown_a, shown_b = _show_time(time_a), _show_time(time_b)
+        else:
+            shown_a = _show_time(_time_value(value_a) if value_a is not None else None)
+            shown_b = _show_time(_time_value(value_b) if value_b is not None else None)
+        changes.append(
+            FieldChange(category=Category.TIMESTAMP, field=f"PAX {key}", a=shown_a, b=shown_b)
+        )
+    if a.mode is not None and b.mode is not None:
+        changes += mode_changes(a.kind, a.mode, b.mode)
+    for field, owner_a, owner_b in (
+        ("uid", ta.uid, tb.uid),
+        ("gid", ta.gid, tb.gid),
+        ("uname", ta.uname, tb.uname),
+        ("gname", ta.gname, tb.gname),
+    ):
+        if owner_a != owner_b:
+            changes.append(
+                FieldChange(
+                    category=Category.OWNERSHIP, field=field, a=short(owner_a), b=short(owner_b)
+                )
+            )
+    encoding = []
+    for key in sorted(set(pax_a) | set(pax_b)):
+        if key in _TIME_RECORDS or pax_a.get(key) == pax_b.get(key):
+            continue
+        if key in _MODEL_RECORDS and _model_value(a, key) != _model_value(b, key):
+            continue  # the field itself differs and is reported (or is the member's identity)
+        encoding.append(key)
+    if encoding:
+        changes.append(
+            FieldChange(
+                category=Category.CONTAINER,
+                field="PAX records",
+                a=", ".join(
+                    f"{k}={short(pax_a[k], 40)}" if k in pax_a else f"no {k}" for k in encoding
+                ),
+                b=", ".join(
+                    f"{k}={short(pax_b[k], 40)}" if k in pax_b else f"no {k}" for k in encoding
+                ),
+            )
+        )
+    formats = {ta.format, tb.format}
+    if ta.format is not tb.format and not (
+        formats == {TarFormat.USTAR, TarFormat.PAX} and ta.pax != tb.pax
+    ):
+        changes.append(
+            FieldChange(
+                category=Category.CONTAINER,
+                field="format",
+                a=ta.format.value,
+                b=tb.format.value,
+            )
+        )
+    if (ta.devmajor, ta.devminor) != (tb.devmajor, tb.devminor):
+        changes.append(
+            FieldChange(
+                category=Category.CONTAINER,
+                field="device numbers",
+                a=f"{ta.devmajor},{ta.devminor}",
+                b=f"{tb.devmajor},{tb.devminor}",
+            )
+        )
+    return changes
+
+
+def _end_of_archive(trailer: int, length: int) -> str:
+    """How the archive ends: the usual two zero blocks padded to a whole record, or not (the
+    trailer's length alone follows from the length of what comes before)."""
+    if length % RECORD == 0 and 2 * BLOCK <= trailer < 2 * BLOCK + RECORD:
+        return f"two zero blocks, padded to a {RECORD}-byte record"
+    return f"{trailer} zero bytes"
+
+
+def _tar_content(a: Member, b: Member, context: Context) -> Difference | None:
+    if a.sha256 == b.sha256 and a.size == b.size:
+        return None
+    return context.recurse(
+        Item(name=a.name, data=a.data(), member=a), Item(name=b.name, data=b.data(), member=b)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TarComparator:
+    """Uncompressed tar archives, by a first header with a valid checksum."""
+
+    name: str = "tar"
+
+    def accepts(self, a: Item, b: Item) -> bool:
+        return looks_like_tar(a.data) and looks_like_tar(b.data)
+
+    def compare(self, a: Item, b: Item, context: Context) -> Difference | None:
+        limits = context.options.limits
+        archive_a = parse_archive(a.data, limits=limits, allow_duplicates=True)
+        archive_b = parse_archive(b.data, limits=limits, allow_duplicates=True)
+        container: list[Difference] = []
+
+        def add(pseudo: str, shown_a: str, shown_b: str) -> None:
+            container.append(
+                leaf(
+                    sub(a.name, pseudo),
+                    sub(b.name, pseudo),
+                    Category.CONTAINER,
+                    comment=f"{shown_a} vs {shown_b}",
+                )
+            )
+
+        if archive_a.tar_global_pax != archive_b.tar_global_pax:
+            add(
+                "(tar global header)",
+                short(archive_a.tar_global_pax),
+                short(archive_b.tar_global_pax),
+            )
+        end_a = _end_of_archive(archive_a.trailer_size, len(a.data))
+        end_b = _end_of_archive(archive_b.trailer_size, len(b.data))
+        if end_a != end_b:
+            add("(tar end of archive)", end_a, end_b)
+        if archive_a.unaccounted != archive_b.unaccounted:
+            add(
+                "(unaccounted bytes)",
+                f"{archive_a.unaccounted} bytes",
+                f"{archive_b.unaccounted} bytes",
+            )
+        return compare_archives(
+            a,
+            b,
+            archive_a,
+            archive_b,
+            context,
+            container=container,
+            headers=_tar_headers,
+            content=_tar_content,
+        )
+
+
+TAR = TarComparator()

@@ -1,0 +1,80 @@
+"""Compressed streams: the gzip header field by field, compression told apart from content."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+
+import pytest
+
+from reprobuild.compare import Category
+from reprobuild.compare.compressed import inner_name
+from tests.compare.helpers import categories, check_golden, diff
+from tests.factories import make_sdist
+
+TEXT = b"".join(b"line %d\n" % i for i in range(500))
+
+
+@pytest.mark.parametrize(
+    ("name", "inner"),
+    [
+        ("demo-1.0.tar.gz", "demo-1.0.tar"),
+        ("demo-1.0.tgz", "demo-1.0.tar"),
+        ("x.tar.bz2", "x.tar"),
+        ("x.txz", "x.tar"),
+        ("notes.txt.xz", "notes.txt"),
+        ("data", "data (decompressed)"),
+        (".gz", ".gz (decompressed)"),
+    ],
+)
+def test_inner_name(name: str, inner: str) -> None:
+    assert inner_name(name) == inner
+
+
+def test_a_gzipped_text_is_compared_as_text() -> None:
+    a = gzip.compress(TEXT, mtime=0)
+    b = gzip.compress(TEXT.replace(b"line 7\n", b"line seven\n"), mtime=0)
+    found = diff(a, b, "CHANGES.txt.gz")
+    assert found is not None and categories(found) == {Category.CONTENT}
+    (leaf,) = found.leaves()
+    assert leaf.source_a == "CHANGES.txt"
+    assert leaf.unified_diff is not None and "+line seven" in leaf.unified_diff
+
+
+def test_header_and_content_together() -> None:
+    a = gzip.compress(TEXT, mtime=0)
+    b = gzip.compress(TEXT + b"more\n", mtime=1_700_000_000)
+    assert categories(diff(a, b, "x.gz")) == {Category.CONTENT, Category.CONTAINER}
+
+
+@pytest.mark.parametrize(
+    ("name", "a", "b"),
+    [
+        ("x.gz", gzip.compress(TEXT, 1, mtime=0), gzip.compress(TEXT, 9, mtime=0)),
+        ("x.bz2", bz2.compress(TEXT, 1), bz2.compress(TEXT, 9)),
+        ("x.xz", lzma.compress(TEXT, preset=0), lzma.compress(TEXT, preset=9)),
+    ],
+)
+def test_the_same_content_compressed_differently(name: str, a: bytes, b: bytes) -> None:
+    found = diff(a, b, name)
+    assert found is not None and categories(found) == {Category.COMPRESSION}
+    (leaf,) = found.leaves()
+    assert leaf.source_a == f"{name} › (compressed stream)"
+
+
+def test_a_truncated_stream_falls_back_to_bytes() -> None:
+    a = gzip.compress(TEXT, mtime=0)
+    found = diff(a, a[:-20], "x.gz")
+    assert found is not None and found.comment is not None
+    assert found.comment.startswith("not comparable as gzip:")
+
+
+def test_golden_gzip_header() -> None:
+    a = make_sdist(compress_level=9)
+    b = make_sdist(
+        compress_level=1, gzip_mtime=1_700_000_000, gzip_filename="demo-1.0.tar", gzip_os=3
+    )
+    found = diff(a, b, "demo-1.0.tar.gz")
+    assert categories(found) == {Category.CONTAINER, Category.COMPRESSION}
+    check_golden("gzip_header", found)
