@@ -6,19 +6,16 @@ comparator with a stand-in (what the command hands it is under test there, not t
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
 import sys
-import types
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from reprobuild.cli import diff as diff_command
-from reprobuild.cli.main import main
 from reprobuild.compare import INCONSEQUENTIAL, Category, CompareOptions, Difference
 from reprobuild.present import load_json, render_json
 from tests.factories import make_wheel
@@ -35,20 +32,6 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Comp
         env=environment,
         check=False,
     )
-
-
-def has_comparators() -> bool:
-    from reprobuild.compare import default_registry
-
-    return bool(default_registry())
-
-
-def has_tree_comparer() -> bool:
-    try:
-        tree = importlib.import_module("reprobuild.compare.tree")
-    except ImportError:
-        return False
-    return hasattr(tree, "compare_trees")
 
 
 @pytest.fixture
@@ -220,7 +203,6 @@ def test_identical_folders_and_exclude(tmp_path: Path) -> None:
     assert result.stdout == f"{a} vs {b}\nno differences\n"
 
 
-@pytest.mark.skipif(not has_comparators(), reason="no comparator registered yet")
 def test_wheels_differing_only_in_excluded_members_exit_0(tmp_path: Path) -> None:
     a, b = tmp_path / "a.whl", tmp_path / "b.whl"
     a.write_bytes(make_wheel())
@@ -233,7 +215,6 @@ def test_wheels_differing_only_in_excluded_members_exit_0(tmp_path: Path) -> Non
     assert result.stdout.splitlines()[-1] == "no differences"
 
 
-@pytest.mark.skipif(not has_tree_comparer(), reason="reprobuild.compare.tree not there yet")
 def test_different_folders_exit_1(tmp_path: Path) -> None:
     a = make_folder(tmp_path / "a", {"pkg/__init__.py": b"x = 1\n", "pkg/gone.py": b""})
     b = make_folder(tmp_path / "b", {"pkg/__init__.py": b"x = 2\n", "pkg/new.py": b""})
@@ -269,70 +250,18 @@ def test_bad_max_diff_lines_is_a_usage_error(files: tuple[Path, Path, Path], val
     assert "--max-diff-lines" in result.stderr
 
 
-# In this process: a stand-in folder comparator, to check what the command hands it.
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple[dict[str, bytes], dict[str, bytes], CompareOptions, str, str]] = []
-
-    def __call__(
-        self,
-        a: Mapping[str, bytes],
-        b: Mapping[str, bytes],
-        options: CompareOptions,
-        *,
-        name_a: str,
-        name_b: str,
-    ) -> Difference | None:
-        self.calls.append((dict(a), dict(b), options, name_a, name_b))
-        return Difference(
-            source_a=name_a,
-            source_b=name_b,
-            children=tuple(
-                Difference(source_a=k, source_b=k, category=Category.CONTENT)
-                for k in sorted(a)
-                if a.get(k) != b.get(k)
-            ),
-        )
-
-
-def test_folders_are_read_as_relative_posix_paths(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    recorder = Recorder()
-    module = types.ModuleType("reprobuild.compare.tree")
-    module.compare_trees = recorder  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reprobuild.compare.tree", module)
+def test_folders_are_read_as_relative_posix_paths(tmp_path: Path) -> None:
     a = make_folder(
-        tmp_path / "a", {"top.txt": b"1", "sub/deep/f.py": b"x", "skip.log": b"a", "_b/x": b""}
+        tmp_path / "a", {"top.txt": b"1\n", "sub/deep/f.py": b"x", "skip.log": b"a", "_b/x": b""}
     )
-    b = make_folder(tmp_path / "b", {"top.txt": b"2", "sub/deep/f.py": b"x"})
+    b = make_folder(tmp_path / "b", {"top.txt": b"2\n", "sub/deep/f.py": b"x"})
     if hasattr(os, "symlink"):
         (a / "link").symlink_to(a / "top.txt")
-    code = main(["diff", str(a), str(b), "--exclude", "*.log", "--exclude", "_b"])
-    assert code == 1
-    [(files_a, files_b, options, name_a, name_b)] = recorder.calls
-    assert files_a == {"sub/deep/f.py": b"x", "top.txt": b"1"}  # no link, no excluded files
-    assert files_b == {"sub/deep/f.py": b"x", "top.txt": b"2"}
-    assert options.exclude == ("*.log", "_b")
-    assert (name_a, name_b) == (str(a), str(b))
-    out = capsys.readouterr().out
-    assert out.splitlines()[1] == "  top.txt [content]"
-
-
-def test_a_missing_folder_comparator_fails_loudly_at_use(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "reprobuild.compare.tree", None)  # import fails
-    a = make_folder(tmp_path / "a", {"f": b"1"})
-    b = make_folder(tmp_path / "b", {"f": b"2"})
-    same = make_folder(tmp_path / "same", {"f": b"1"})
-    assert main(["diff", str(a), str(same)]) == 0  # nothing to explain: not needed
-    capsys.readouterr()
-    assert main(["diff", str(a), str(b)]) == 3
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    [error, hint] = captured.err.splitlines()
-    assert error.startswith("error: comparing folders needs reprobuild.compare.tree")
-    assert hint.startswith("hint: ")
+    result = run(a, b, "--exclude", "*.log", "--exclude", "_b", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    tree = load_json(json.loads(result.stdout))
+    assert (tree.source_a, tree.source_b) == (str(a), str(b))
+    named = {name for node in tree.walk() for name in (node.source_a, node.source_b)}
+    assert "top.txt" in named  # the one real difference, by its relative path
+    assert not any("skip.log" in n or "_b" in n or "link" in n or "f.py" in n for n in named)
+    assert {c.value for c in tree.counts()} == {"content"}

@@ -8,14 +8,12 @@ import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING
 
-from reprobuild.cli._output import print_error, print_json
-from reprobuild.errors import ReprobuildError, UsageError
+from reprobuild.cli._output import print_json
+from reprobuild.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from reprobuild.compare import CompareOptions, Difference
 
 # The library is imported when the command runs, not when the parser is built (see
@@ -27,7 +25,6 @@ __all__ = ["register", "run"]
 # 2 (bad input or usage) is returned by cli.main for every UsageError raised here
 _EXIT_SAME = 0
 _EXIT_DIFFERENT = 1
-_EXIT_FAILURE = 3
 
 _CONSEQUENTIAL = "content, missing, added"
 _INCONSEQUENTIAL = (
@@ -64,29 +61,11 @@ examples:
   reprobuild diff a.whl b.whl --output-html diff.html --output-json diff.json > diff.txt
 
 exit codes: 0 identical, 1 different, 2 bad input or usage (a missing or unreadable file, a file
-compared with a folder), 3 this installation cannot do it (no folder comparison).
+compared with a folder).
 """
 
 #: Where each --format goes on stdout.
 _FORMATS = ("text", "json", "html")
-
-
-class _CompareTrees(Protocol):
-    """The signature of ``reprobuild.compare.tree.compare_trees``."""
-
-    def __call__(
-        self,
-        a: Mapping[str, bytes],
-        b: Mapping[str, bytes],
-        options: CompareOptions,
-        *,
-        name_a: str,
-        name_b: str,
-    ) -> Difference | None: ...
-
-
-class _Unavailable(ReprobuildError):
-    """This installation of reprobuild lacks a part it needs (exit 3, not bad input)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -196,29 +175,13 @@ def _read_folder(root: Path, options: CompareOptions) -> dict[str, bytes]:
     return files
 
 
-def _tree_comparer() -> _CompareTrees:
-    """``compare_trees`` from the comparators, or an error that says it is missing."""
-    import importlib
-
-    try:
-        module = importlib.import_module("reprobuild.compare.tree")
-        function: Callable[..., Difference | None] = module.compare_trees
-    except (ImportError, AttributeError) as exc:
-        raise _Unavailable(
-            f"comparing folders needs reprobuild.compare.tree.compare_trees, which this "
-            f"installation of reprobuild does not have ({exc})",
-            hint="compare two files or archives instead; comparing folders needs a "
-            "reprobuild that has it",
-        ) from exc
-    return cast(_CompareTrees, function)
-
-
 def _compare_folders(a: Path, b: Path, options: CompareOptions) -> Difference | None:
     files_a = _read_folder(a, options)
     files_b = _read_folder(b, options)
     if files_a == files_b:
         return None
-    compare_trees = _tree_comparer()
+    from reprobuild.compare.tree import compare_trees
+
     return compare_trees(files_a, files_b, options, name_a=str(a), name_b=str(b))
 
 
@@ -260,16 +223,10 @@ def run(args: argparse.Namespace) -> int:
             hint="compare two files (or archives), or two folders",
         )
     options = CompareOptions(max_diff_lines=args.max_diff_lines, exclude=tuple(args.exclude))
-    try:
-        if kind_a == "file":
-            found = compare(
-                Item(name=str(a), data=_read(a)), Item(name=str(b), data=_read(b)), options
-            )
-        else:
-            found = _compare_folders(a, b, options)
-    except _Unavailable as exc:
-        print_error(exc)
-        return _EXIT_FAILURE
+    if kind_a == "file":
+        found = compare(Item(name=str(a), data=_read(a)), Item(name=str(b), data=_read(b)), options)
+    else:
+        found = _compare_folders(a, b, options)
     diff = found if found is not None else Difference(source_a=str(a), source_b=str(b))
 
     page = render_html(diff) if args.format == "html" or args.output_html else ""
