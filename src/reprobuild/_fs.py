@@ -1,4 +1,5 @@
-"""File-system helpers: atomic writes and digests. Nothing here interprets archives.
+"""File-system helpers: atomic writes, digests, the cache folder. Nothing here interprets
+archives.
 
 ``hashlib`` is imported where it is used: loading OpenSSL costs a few milliseconds that a
 normalization which copies zip data raw never needs.
@@ -8,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "digest", "sha256_hex", "write_bytes_atomic"]
+__all__ = ["atomic_write", "default_cache_dir", "digest", "sha256_hex", "write_bytes_atomic"]
 
 
 def digest(algorithm: str, data: bytes | memoryview) -> bytes:
@@ -68,3 +69,22 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> N
     """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
     with atomic_write(path, mode=mode) as handle:
         handle.write(data)
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where reprobuild keeps what it can reuse (build environments, downloads).
+
+    ``REPROBUILD_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/reprobuild`` when that is an
+    absolute path (the XDG base directory rule), else ``~/.cache/reprobuild``. Only the command
+    line calls this: library code receives its cache folder as an argument, so that no result
+    depends on the environment it happened to run in. ``environ`` defaults to ``os.environ``.
+    """
+    env = os.environ if environ is None else environ
+    if explicit := env.get("REPROBUILD_CACHE_DIR"):
+        return Path(explicit).expanduser()
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "reprobuild"
+    home = env.get("HOME")
+    base = Path(home) if home else Path.home()
+    return base / ".cache" / "reprobuild"

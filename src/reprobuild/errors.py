@@ -8,7 +8,9 @@ from __future__ import annotations
 
 __all__ = [
     "ArchiveError",
+    "BuildError",
     "NormalizeError",
+    "ProjectError",
     "ReprobuildError",
     "UnsafeArchiveError",
     "UsageError",
@@ -71,3 +73,33 @@ class UnsafeArchiveError(ArchiveError):
 
 class NormalizeError(ReprobuildError):
     """An archive cannot be brought into canonical form (e.g. its RECORD does not verify)."""
+
+
+class ProjectError(ReprobuildError):
+    """A source tree is not a buildable Python project: no ``pyproject.toml`` or ``setup.py``,
+    a ``pyproject.toml`` that is not valid TOML, or a ``[build-system]`` table that is wrong.
+
+    Bad input, like :class:`UsageError`: the command line exits 2.
+    """
+
+
+class BuildError(ReprobuildError):
+    """A build or its environment failed: requirements that do not resolve or install, a
+    backend that cannot be imported, a hook that raised. The command line exits 3.
+
+    ``log_tail`` holds the last lines the backend or installer wrote (also in ``hint``), and
+    ``log_path`` the full log when one was kept.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str | None = None,
+        hint: str | None = None,
+        log_tail: str = "",
+        log_path: str | None = None,
+    ) -> None:
+        super().__init__(reason, path=path, hint=hint)
+        self.log_tail = log_tail
+        self.log_path = log_path

@@ -1,0 +1,61 @@
+"""The build front end: PEP 517 hooks run in isolated, pinned, cached environments.
+
+This is the only module of reprobuild that starts build subprocesses. It prints nothing:
+progress is reported through an optional callback, failures as
+:class:`~reprobuild.errors.ProjectError` (bad input) or :class:`~reprobuild.errors.BuildError`.
+
+A build goes like this::
+
+    system = read_build_system(source)
+    env = prepare_environment(system.requires, cache_dir=cache)
+    extra = get_requires(env, source, "wheel", env_vars)
+    if extra:  # the union gets its own environment
+        env = prepare_environment([*system.requires, *extra], cache_dir=cache)
+    wheel = build_wheel(env, source, outdir, env_vars)
+
+The cache folder is always an argument; the command line finds the default one with
+:func:`reprobuild._fs.default_cache_dir`.
+"""
+
+from __future__ import annotations
+
+from reprobuild.frontend.buildsystem import (
+    LEGACY_BACKEND,
+    LEGACY_REQUIRES,
+    BuildSystem,
+    parse_build_system,
+    read_build_system,
+)
+from reprobuild.frontend.environment import Environment, prepare_environment, resolve_requirements
+from reprobuild.frontend.hooks import HOOKS, build_sdist, build_wheel, call_hook, get_requires
+from reprobuild.frontend.indexes import IndexConfig, load_index_config, parse_pip_config
+from reprobuild.frontend.installers import InstallerName, find_uv
+from reprobuild.frontend.interpreter import Interpreter, find_interpreter
+from reprobuild.frontend.pins import PinnedRequirement, environment_key, parse_pins, render_pins
+
+__all__ = [
+    "HOOKS",
+    "LEGACY_BACKEND",
+    "LEGACY_REQUIRES",
+    "BuildSystem",
+    "Environment",
+    "IndexConfig",
+    "InstallerName",
+    "Interpreter",
+    "PinnedRequirement",
+    "build_sdist",
+    "build_wheel",
+    "call_hook",
+    "environment_key",
+    "find_interpreter",
+    "find_uv",
+    "get_requires",
+    "load_index_config",
+    "parse_build_system",
+    "parse_pins",
+    "parse_pip_config",
+    "prepare_environment",
+    "read_build_system",
+    "render_pins",
+    "resolve_requirements",
+]

@@ -1,0 +1,340 @@
+"""Isolated build environments, pinned with hashes and cached by what they hold.
+
+``prepare_environment`` resolves the build requirements to exact versions with sha256 hashes,
+names the environment by the sha256 of those pins and the interpreter (its *key*), and reuses
+``<cache_dir>/envs/<key>`` when a complete one is there: a second build of the same project
+installs nothing. A new environment is made in a temporary folder beside its final place,
+gets its marker file last, and is renamed into place, so a crashed or interrupted install is
+never taken for a complete one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from reprobuild._fs import write_bytes_atomic
+from reprobuild.errors import BuildError, ProjectError
+from reprobuild.frontend.indexes import IndexConfig
+from reprobuild.frontend.installers import (
+    Installer,
+    InstallerName,
+    get_installer,
+    venv_python,
+)
+from reprobuild.frontend.interpreter import Interpreter, find_interpreter
+from reprobuild.frontend.pins import (
+    PinnedRequirement,
+    environment_key,
+    parse_pins,
+    render_pins,
+)
+
+__all__ = [
+    "MARKER",
+    "PINS_FILE",
+    "Environment",
+    "prepare_environment",
+    "resolve_requirements",
+]
+
+#: Written last into a new environment: its presence means the environment is complete.
+MARKER = "reprobuild-env.json"
+#: The pins the environment was installed from, in requirements-file form.
+PINS_FILE = "pins.txt"
+#: Temporary folders left behind by a process that died are removed after this many seconds.
+_STALE_AFTER = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Environment:
+    """A virtual environment holding exactly ``pinned``.
+
+    ``path`` is its folder (``<cache_dir>/envs/<key>``), ``python`` its interpreter,
+    ``installer`` what installed it (``"uv"`` or ``"pip"``), ``key`` the sha256 of its pins and
+    interpreter, ``python_version`` and ``implementation`` those of that interpreter.
+    """
+
+    path: Path
+    python: Path
+    installer: InstallerName
+    pinned: tuple[PinnedRequirement, ...]
+    key: str
+    python_version: str
+    implementation: str
+
+    @property
+    def scripts(self) -> Path:
+        """The folder of the environment's console scripts (``bin``)."""
+        return self.python.parent
+
+
+def resolve_requirements(
+    requirements: Sequence[str],
+    *,
+    exclude_newer: datetime | None = None,
+    python: Path | None = None,
+    installer: InstallerName | None = None,
+    index: IndexConfig | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[PinnedRequirement, ...]:
+    """Pin ``requirements`` and all they need to exact versions with sha256 hashes.
+
+    The arguments are those of :func:`prepare_environment`; nothing is installed.
+    """
+    interpreter = find_interpreter(python)
+    tool = get_installer(installer, index=index)
+    with tempfile.TemporaryDirectory(prefix="reprobuild-") as scratch:
+        return _resolve(
+            _validate(requirements),
+            tool,
+            interpreter,
+            exclude_newer,
+            Path(scratch),
+            progress or _quiet,
+        )
+
+
+def prepare_environment(
+    requirements: Sequence[str],
+    *,
+    cache_dir: Path,
+    exclude_newer: datetime | None = None,
+    python: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    installer: InstallerName | None = None,
+    index: IndexConfig | None = None,
+    pins: Sequence[PinnedRequirement] | None = None,
+) -> Environment:
+    """An isolated environment with ``requirements`` installed, pinned and cached.
+
+    ``requirements`` are PEP 508 strings: the build system's ``requires`` together with what
+    the backend's ``get_requires_for_build_*`` hook asked for (call again with the union; the
+    larger set gets its own environment). They are resolved for ``python`` (default: the
+    interpreter running reprobuild) as the package index was at ``exclude_newer`` (default:
+    now; a naive time is UTC). ``installer`` forces ``"uv"`` or ``"pip"``; by default uv is
+    used when its binary runs and ``venv`` + pip otherwise. ``index`` replaces pip's index
+    configuration (by default read from pip and passed on to uv). ``pins`` skips resolution
+    and installs exactly those (as recorded by an earlier build); ``requirements`` are then only
+    checked for syntax. ``progress`` receives one line per step.
+
+    Raises :class:`ProjectError` for a requirement that does not parse, and
+    :class:`BuildError` when resolution or installation fails.
+    """
+    say = progress or _quiet
+    wanted = _validate(requirements)
+    interpreter = find_interpreter(python)
+    tool = get_installer(installer, index=index)
+    envs = Path(cache_dir).absolute() / "envs"
+    try:
+        envs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot use the cache folder: {exc.strerror or exc}",
+            path=str(envs),
+            hint="give a cache folder you can write to",
+        ) from exc
+    with tempfile.TemporaryDirectory(prefix="reprobuild-") as scratch_name:
+        scratch = Path(scratch_name)
+        if pins is None:
+            pinned = _resolve(wanted, tool, interpreter, exclude_newer, scratch, say)
+        else:
+            pinned = parse_pins(render_pins(pins))  # names normalized, hashes sorted, checked
+        key = environment_key(
+            pinned,
+            implementation=interpreter.implementation,
+            python_version=interpreter.version,
+            base=interpreter.base,
+        )
+        final = envs / key
+        found = _load(final, key, pinned, interpreter)
+        if found is not None:
+            say(f"reusing environment {key[:12]} ({_count(pinned)})")
+            return found
+        _remove_stale(envs)
+        if final.exists():  # not complete: damaged by hand, or made by another version
+            _discard(final, envs)
+        say(f"creating environment {key[:12]} with {tool.name}")
+        staging = envs / f".tmp-{key[:16]}-{secrets.token_hex(4)}"
+        try:
+            staged_python = tool.create(staging, interpreter=interpreter, workdir=scratch)
+            (staging / PINS_FILE).write_text(render_pins(pinned), encoding="utf-8")
+            if pinned:
+                say(f"installing {_count(pinned)} with {tool.name}")
+                tool.install(
+                    staging / PINS_FILE,
+                    interpreter=interpreter,
+                    target_python=staged_python,
+                    workdir=scratch,
+                )
+            _retarget(staging, final)
+            marker = {
+                "schema_version": 1,
+                "tool": "reprobuild",
+                "key": key,
+                "installer": tool.name,
+                "implementation": interpreter.implementation,
+                "python_version": interpreter.version,
+                "base": interpreter.base,
+                "pinned": [pin.line() for pin in pinned],
+            }
+            write_bytes_atomic(
+                staging / MARKER, (json.dumps(marker, indent=2) + "\n").encode("utf-8")
+            )
+            _commit(staging, final, key, pinned, interpreter)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    environment = _load(final, key, pinned, interpreter)
+    if environment is None:  # pragma: no cover - renamed into place a moment ago
+        raise BuildError(f"the new environment {final} is not complete", path=str(final))
+    say(f"environment {key[:12]} ready")
+    return environment
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def _count(pins: Sequence[PinnedRequirement]) -> str:
+    return f"{len(pins)} package{'' if len(pins) == 1 else 's'}"
+
+
+def _validate(requirements: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(requirements, str):
+        raise TypeError("requirements must be a sequence of strings, not one string")
+    for requirement in requirements:
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as exc:
+            raise ProjectError(
+                f"{requirement!r} is not a valid requirement: {exc}",
+                hint="write requirements as PEP 508 specifiers, e.g. 'hatchling>=1.25'",
+            ) from exc
+    # the order in which requirements were given does not change what they resolve to
+    return tuple(sorted(set(requirements)))
+
+
+def _resolve(
+    requirements: tuple[str, ...],
+    tool: Installer,
+    interpreter: Interpreter,
+    exclude_newer: datetime | None,
+    scratch: Path,
+    say: Callable[[str], None],
+) -> tuple[PinnedRequirement, ...]:
+    if not requirements:
+        return ()
+    count = len(requirements)
+    say(f"resolving {count} build requirement{'' if count == 1 else 's'} with {tool.name}")
+    requirements_file = scratch / "requirements.in"
+    requirements_file.write_text("".join(f"{r}\n" for r in requirements), encoding="utf-8")
+    return tool.resolve(
+        requirements_file, interpreter=interpreter, exclude_newer=exclude_newer, workdir=scratch
+    )
+
+
+def _load(
+    folder: Path, key: str, pins: tuple[PinnedRequirement, ...], interpreter: Interpreter
+) -> Environment | None:
+    """The environment in ``folder`` when it is complete and holds ``key``, else ``None``."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(marker, dict) or marker.get("key") != key:
+        return None
+    installer = marker.get("installer")
+    python = venv_python(folder)
+    # exists() follows the link to the base interpreter: gone if that was uninstalled
+    if installer not in {"uv", "pip"} or not python.exists():
+        return None
+    return Environment(
+        path=folder,
+        python=python,
+        installer="uv" if installer == "uv" else "pip",
+        pinned=pins,
+        key=key,
+        python_version=interpreter.version,
+        implementation=interpreter.implementation,
+    )
+
+
+def _commit(
+    staging: Path,
+    final: Path,
+    key: str,
+    pins: tuple[PinnedRequirement, ...],
+    interpreter: Interpreter,
+) -> None:
+    """Rename the complete ``staging`` folder to ``final``; if another process was quicker
+    and its environment is complete, keep that one."""
+    try:
+        staging.rename(final)
+    except OSError:
+        if _load(final, key, pins, interpreter) is not None:
+            return  # the caller removes ours
+        _discard(final, final.parent)
+        try:
+            staging.rename(final)
+        except OSError as exc:
+            raise BuildError(
+                f"cannot move the new environment into place: {exc.strerror or exc}",
+                path=str(final),
+            ) from exc
+
+
+def _discard(folder: Path, envs: Path) -> None:
+    """Move ``folder`` out of the way at once (a rename), then delete it."""
+    trash = envs / f".trash-{folder.name[:16]}-{secrets.token_hex(4)}"
+    with contextlib.suppress(FileNotFoundError):
+        folder.rename(trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _remove_stale(envs: Path) -> None:
+    """Delete temporary folders that a process which died left behind a day or more ago."""
+    now = time.time()
+    for entry in envs.iterdir():
+        if entry.name.startswith((".tmp-", ".trash-")):
+            with contextlib.suppress(OSError):
+                if now - entry.stat().st_mtime > _STALE_AFTER:
+                    shutil.rmtree(entry, ignore_errors=True)
+
+
+def _retarget(staging: Path, final: Path) -> None:
+    """Make the scripts of an environment built in ``staging`` name ``final`` instead.
+
+    uv makes relocatable environments, whose scripts find their interpreter relative to
+    themselves; pip writes the interpreter's absolute path into each script's ``#!`` line.
+    Only text files that start with ``#!``, the activation scripts and ``pyvenv.cfg`` are
+    rewritten; binaries are left alone.
+    """
+    old, new = os.fsencode(staging), os.fsencode(final)
+    scripts = venv_python(staging).parent
+    candidates = [staging / "pyvenv.cfg"]
+    if scripts.is_dir():
+        candidates += [p for p in scripts.iterdir() if p.is_file() and not p.is_symlink()]
+    for path in candidates:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if old not in data:
+            continue
+        is_script = data.startswith(b"#!") or path.name.startswith("activate")
+        if not (is_script or path.name == "pyvenv.cfg"):
+            continue
+        mode = path.stat().st_mode & 0o7777
+        write_bytes_atomic(path, data.replace(old, new), mode=mode)
