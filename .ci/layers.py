@@ -29,6 +29,8 @@ LAYERS: dict[str, int] = {
     "strategy": 3,
     "present": 3,
     "report": 3,
+    "buildinfo": 3,
+    "build": 4,
     "rebuild": 4,
     "vary": 4,
     "graph": 4,

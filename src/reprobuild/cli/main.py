@@ -9,9 +9,9 @@ import traceback
 from collections.abc import Sequence
 
 from reprobuild import __version__
-from reprobuild.cli import diff, normalize
+from reprobuild.cli import build, diff, normalize
 from reprobuild.cli._output import print_error
-from reprobuild.errors import ReprobuildError
+from reprobuild.errors import BuildError, ReprobuildError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_DIFFERENT", "EXIT_FAILURE", "EXIT_OK", "main"]
 
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reprobuild {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    build.register(subparsers)
     diff.register(subparsers)
     normalize.register(subparsers)
     return parser
@@ -53,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
+    except BuildError as exc:  # the build or its environment failed, not the input
+        print_error(exc)
+        return EXIT_FAILURE
     except ReprobuildError as exc:
         print_error(exc)
         return EXIT_BAD_INPUT

@@ -32,6 +32,7 @@ from reprobuild.frontend.indexes import IndexConfig, load_index_config, parse_pi
 from reprobuild.frontend.installers import InstallerName, find_uv
 from reprobuild.frontend.interpreter import Interpreter, find_interpreter
 from reprobuild.frontend.pins import PinnedRequirement, environment_key, parse_pins, render_pins
+from reprobuild.frontend.vcs import GitCommit, git_commit_info
 
 __all__ = [
     "HOOKS",
@@ -39,6 +40,7 @@ __all__ = [
     "LEGACY_REQUIRES",
     "BuildSystem",
     "Environment",
+    "GitCommit",
     "IndexConfig",
     "InstallerName",
     "Interpreter",
@@ -50,6 +52,7 @@ __all__ = [
     "find_interpreter",
     "find_uv",
     "get_requires",
+    "git_commit_info",
     "load_index_config",
     "parse_build_system",
     "parse_pins",

@@ -1,0 +1,361 @@
+"""A controlled build: the sdist and the wheel of a project as a pure function of its source.
+
+``build(spec)`` copies the source to a fixed path with every file time set to
+``SOURCE_DATE_EPOCH``, builds the sdist in an isolated environment of pinned requirements with a
+fixed environment (``TZ=UTC``, a UTF-8 locale, ``PYTHONHASHSEED=0``, umask 022, a throw-away
+``HOME``), unpacks that sdist at a fixed path and builds the wheel from it, normalizes both, and
+writes them with a buildinfo record. Nothing is written into the output folder before every
+artifact is ready.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from reprobuild._fs import sha256_hex, write_bytes_atomic
+from reprobuild.archive import Archive, MemberKind, load_archive
+from reprobuild.buildinfo import BuildOutput, dump_buildinfo
+from reprobuild.errors import ReprobuildError, UsageError
+from reprobuild.frontend import (
+    Environment,
+    PinnedRequirement,
+    build_sdist,
+    build_wheel,
+    get_requires,
+    git_commit_info,
+    prepare_environment,
+    read_build_system,
+)
+from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
+from reprobuild.report import JSONValue
+
+__all__ = ["BUILD_ROOT", "BuildResult", "BuildSpec", "build", "controlled_environment"]
+
+#: Where every build happens, the same on every machine, so that what a build embeds of its own
+#: path (debug information of C extensions, a generated module's ``__file__``) is the same too.
+BUILD_ROOT = Path("/tmp/reprobuild-build")
+
+#: Folders of a source tree that are outputs or caches of earlier work, never inputs.
+_SKIPPED = frozenset(
+    {
+        "build",
+        "dist",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildSpec:
+    """What to build and how; every field that can change the output is here."""
+
+    source: Path  #: a project folder or an sdist file
+    outdir: Path
+    cache_dir: Path
+    source_date_epoch: int | None = None  #: None: the environment, git, the sdist, or a default
+    source_date_epoch_from: str = "option"
+    exclude_newer: datetime | None = None
+    normalize: bool = True
+    umask: int = 0o022
+    hash_seed: str = "0"
+    timezone: str = "UTC"
+    locale: str = "C.UTF-8"
+    path: str = "/usr/local/bin:/usr/bin:/bin"  #: PATH inside the build (compilers are found)
+    build_root: Path = BUILD_ROOT
+    #: exact requirements to install instead of resolving (a rebuild from buildinfo)
+    pins: Mapping[str, tuple[PinnedRequirement, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildResult:
+    outputs: tuple[BuildOutput, ...]
+    paths: tuple[Path, ...]
+    buildinfo_path: Path
+    buildinfo: dict[str, JSONValue]
+
+
+Progress = Callable[[str], None]
+
+
+def controlled_environment(spec: BuildSpec, epoch: int, home: Path) -> dict[str, str]:
+    """Exactly the variables a build sees: nothing else leaks in from the caller's shell."""
+    return {
+        "PATH": spec.path,
+        "HOME": str(home),
+        "TMPDIR": str(home / "tmp"),
+        "SOURCE_DATE_EPOCH": str(epoch),
+        "TZ": spec.timezone,
+        "LC_ALL": spec.locale,
+        "LANG": spec.locale,
+        "PYTHONHASHSEED": spec.hash_seed,
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+@contextlib.contextmanager
+def _locked_root(root: Path) -> Iterator[Path]:
+    """The fixed build folder, emptied, for one build at a time on this machine."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        work = root / "work"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        try:
+            yield work
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _copy_tree(source: Path, target: Path, epoch: int) -> str:
+    """Copy a project folder, every time set to ``epoch``; return a digest of what was copied.
+
+    The digest covers each file's relative path, executable bit and content, in sorted order.
+    """
+    listing = []
+    for folder, dirs, files in os.walk(source):
+        rel = Path(folder).relative_to(source)
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.endswith(".egg-info"))
+        (target / rel).mkdir(parents=True, exist_ok=True)
+        for name in sorted(files):
+            src = Path(folder) / name
+            dst = target / rel / name
+            if src.is_symlink():
+                dst.symlink_to(src.readlink())
+                continue
+            shutil.copyfile(src, dst)
+            executable = os.access(src, os.X_OK)
+            dst.chmod(0o755 if executable else 0o644)
+            if ".git" not in rel.parts:
+                data = dst.read_bytes()
+                listing.append(f"{(rel / name).as_posix()}\0{int(executable)}\0{sha256_hex(data)}")
+    for folder, dirs, files in os.walk(target):
+        for name in [*dirs, *files]:
+            os.utime(Path(folder) / name, (epoch, epoch), follow_symlinks=False)
+    os.utime(target, (epoch, epoch))
+    return sha256_hex("\n".join(sorted(listing)).encode())
+
+
+def _unpack_sdist(archive: Archive, target: Path, epoch: int) -> Path:
+    """Write an sdist's members below ``target`` (our reader has refused unsafe names and
+    links); every time set to ``epoch``. Return the sdist's top folder."""
+    tops = {m.path.split("/", 1)[0] for m in archive.members}
+    if len(tops) != 1:
+        raise UsageError(
+            "an sdist must hold exactly one top folder, not " + ", ".join(sorted(tops))
+        )
+    for member in archive.members:
+        path = target / member.path
+        if member.kind is MemberKind.DIR:
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if member.kind is MemberKind.SYMLINK:
+            path.symlink_to(member.link_target or "")
+        elif member.kind is MemberKind.HARDLINK:
+            shutil.copyfile(target / (member.link_target or ""), path)
+        else:
+            path.write_bytes(member.data())
+            path.chmod(0o755 if (member.mode or 0) & 0o111 else 0o644)
+    for folder, dirs, files in os.walk(target):
+        for name in [*dirs, *files]:
+            os.utime(Path(folder) / name, (epoch, epoch), follow_symlinks=False)
+    return target / next(iter(tops))
+
+
+def _environment_for(
+    spec: BuildSpec,
+    source: Path,
+    kind: Literal["sdist", "wheel"],
+    env_vars: Mapping[str, str],
+    progress: Progress,
+) -> Environment:
+    """The pinned environment to run ``kind``'s hook in (static plus dynamic requirements)."""
+    if kind in spec.pins:
+        return prepare_environment(
+            [f"{p.name}=={p.version}" for p in spec.pins[kind]],
+            cache_dir=spec.cache_dir,
+            pins=spec.pins[kind],
+            progress=progress,
+        )
+    system = read_build_system(source)
+    base = prepare_environment(
+        system.requires,
+        cache_dir=spec.cache_dir,
+        exclude_newer=spec.exclude_newer,
+        progress=progress,
+    )
+    extra = get_requires(base, source, kind, env_vars, system=system, umask=spec.umask)
+    if not extra:
+        return base
+    return prepare_environment(
+        [*system.requires, *extra],
+        cache_dir=spec.cache_dir,
+        exclude_newer=spec.exclude_newer,
+        progress=progress,
+    )
+
+
+def _environment_record(env: Environment) -> dict[str, JSONValue]:
+    return {
+        "installer": env.installer,
+        "requirements": [
+            {"name": p.name, "version": p.version, "hashes": list(p.hashes)} for p in env.pinned
+        ],
+    }
+
+
+def _epoch_for(spec: BuildSpec, sdist: Archive | None, source: Path) -> tuple[int, str]:
+    if spec.source_date_epoch is not None:
+        return spec.source_date_epoch, spec.source_date_epoch_from
+    if sdist is not None:
+        newest = max((m.mtime for m in sdist.members), default=DEFAULT_SOURCE_DATE_EPOCH)
+        return newest, "sdist"
+    commit = git_commit_info(source)
+    if commit is not None:
+        return commit.time, "git"
+    return DEFAULT_SOURCE_DATE_EPOCH, "default"
+
+
+def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
+    """Build ``spec.source`` into ``spec.outdir``: sdist, then the wheel from that sdist."""
+    say = progress or (lambda _message: None)
+    source = spec.source.resolve()
+    if not source.exists():
+        raise UsageError("no such file or folder", path=str(spec.source))
+    sdist_in: Archive | None = None
+    if source.is_file():
+        sdist_in = load_archive(source)
+    epoch, epoch_from = _epoch_for(spec, sdist_in, source)
+    commit = git_commit_info(source) if sdist_in is None else None
+    old_umask = os.umask(spec.umask)
+    try:
+        with _locked_root(spec.build_root) as work:
+            home = work / "home"
+            (home / "tmp").mkdir(parents=True)
+            env_vars = controlled_environment(spec, epoch, home)
+            staging = work / "out"
+            staging.mkdir()
+            if sdist_in is None:
+                tree = work / "source"
+                say(f"copying {spec.source} to {tree}")
+                source_digest = _copy_tree(source, tree, epoch)
+                system = read_build_system(tree)
+                env_sdist = _environment_for(spec, tree, "sdist", env_vars, say)
+                say("building the sdist")
+                sdist_path = build_sdist(
+                    env_sdist,
+                    tree,
+                    staging,
+                    env_vars,
+                    system=system,
+                    umask=spec.umask,
+                    log_path=work / "sdist.log",
+                    progress=say,
+                )
+                sdist_data = sdist_path.read_bytes()
+                sdist_archive = load_archive(sdist_path)
+                source_kind = "folder"
+            else:
+                sdist_data = source.read_bytes()
+                sdist_archive = sdist_in
+                sdist_path = staging / source.name
+                sdist_path.write_bytes(sdist_data)
+                source_digest = sha256_hex(sdist_data)
+                env_sdist = None
+                source_kind = "sdist"
+            unpacked = _unpack_sdist(sdist_archive, work / "sdist", epoch)
+            system = read_build_system(unpacked)
+            env_wheel = _environment_for(spec, unpacked, "wheel", env_vars, say)
+            say("building the wheel from the sdist")
+            wheel_path = build_wheel(
+                env_wheel,
+                unpacked,
+                staging,
+                env_vars,
+                system=system,
+                umask=spec.umask,
+                log_path=work / "wheel.log",
+                progress=say,
+            )
+            artifacts: dict[str, bytes] = {}
+            for path in (sdist_path, wheel_path):
+                data = path.read_bytes() if path != sdist_path else sdist_data
+                if spec.normalize:
+                    data = normalize_bytes(
+                        data, filename=path.name, policy=Policy(source_date_epoch=epoch)
+                    ).data
+                artifacts[path.name] = data
+    finally:
+        os.umask(old_umask)
+    outputs = tuple(
+        BuildOutput(filename=name, sha256=sha256_hex(data), size=len(data))
+        for name, data in artifacts.items()
+    )
+    name, version = _name_version(sdist_path.name)
+    environments: dict[str, JSONValue] = {"wheel": _environment_record(env_wheel)}
+    if env_sdist is not None:
+        environments = {"sdist": _environment_record(env_sdist), **environments}
+    record: dict[str, JSONValue] = {
+        "source": {
+            "kind": source_kind,
+            "name": name,
+            "version": version,
+            "sha256": source_digest,
+            "git_commit": commit.commit if commit else None,
+        },
+        "python": {
+            "implementation": sys.implementation.name,
+            "version": platform.python_version(),
+            "platform": f"{sys.platform}-{platform.machine()}",
+        },
+        "build_system": {
+            "requires": list(system.requires),
+            "build_backend": system.build_backend,
+            "backend_path": list(system.backend_path),
+        },
+        "environments": environments,
+        "exclude_newer": spec.exclude_newer.isoformat() if spec.exclude_newer else None,
+        "source_date_epoch": epoch,
+        "source_date_epoch_from": epoch_from,
+        "environment_variables": {k: v for k, v in env_vars.items() if k not in ("HOME", "TMPDIR")},
+        "normalized": spec.normalize,
+        "outputs": [{"filename": o.filename, "sha256": o.sha256, "size": o.size} for o in outputs],
+    }
+    spec.outdir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for filename, data in artifacts.items():
+        target = spec.outdir / filename
+        write_bytes_atomic(target, data, mode=0o644)
+        paths.append(target)
+    info_path = spec.outdir / f"{name}-{version}.buildinfo.json"
+    write_bytes_atomic(info_path, dump_buildinfo(record).encode(), mode=0o644)
+    return BuildResult(
+        outputs=outputs, paths=tuple(paths), buildinfo_path=info_path, buildinfo=record
+    )
+
+
+def _name_version(sdist_filename: str) -> tuple[str, str]:
+    stem = sdist_filename.removesuffix(".tar.gz").removesuffix(".zip")
+    name, _, version = stem.rpartition("-")
+    if not name:
+        raise ReprobuildError(f"cannot tell name and version from {sdist_filename!r}")
+    return name, version

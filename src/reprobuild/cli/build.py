@@ -1,0 +1,218 @@
+"""``reprobuild build``: a deterministic sdist and wheel of any PEP 517 project."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reprobuild.cli._output import print_json
+from reprobuild.errors import UsageError
+
+if TYPE_CHECKING:
+    from reprobuild.build import BuildResult, BuildSpec
+    from reprobuild.buildinfo import BuildOutput
+    from reprobuild.report import JSONValue
+
+__all__ = ["register", "run"]
+
+_DESCRIPTION = """\
+Build the sdist of a project, then its wheel from that sdist, so that the bytes depend on the
+source alone. The build runs at a fixed path, in an isolated environment of pinned build
+requirements (created with uv, cached by the pinned set), with SOURCE_DATE_EPOCH set, TZ=UTC, a
+UTF-8 locale, PYTHONHASHSEED=0, umask 022, a throw-away HOME and no other variable from your
+shell; every source file's time is set to SOURCE_DATE_EPOCH. Both artifacts are then
+normalized (see 'reprobuild normalize'), and a buildinfo record of every input and output is
+written beside them.
+
+SOURCE_DATE_EPOCH comes from --source-date-epoch, else the environment, else the last commit
+of a git checkout, else the newest member of an sdist given as SOURCE, else 315532800.
+"""
+
+_EPILOG = """\
+examples:
+  reprobuild build                                # the project in this folder, into dist/
+  reprobuild build path/to/project -o out/
+  reprobuild build demo-1.0.tar.gz                # the wheel of a released sdist
+  reprobuild build --exclude-newer 2024-06-01 .   # build requirements as they were that day
+  reprobuild build --buildinfo dist/demo-1.0.buildinfo.json .   # rebuild and check
+
+exit codes: 0 built (and, with --buildinfo, identical), 1 outputs differ from the buildinfo,
+2 bad input, 3 the build failed.
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "build",
+        help="build a deterministic sdist and wheel, with a buildinfo record",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "source",
+        nargs="?",
+        type=Path,
+        default=Path(),
+        metavar="SOURCE",
+        help="a project folder or an sdist (default: this folder)",
+    )
+    parser.add_argument(
+        "-o",
+        "--outdir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the artifacts go (default: dist/ in the project folder, or beside the sdist)",
+    )
+    parser.add_argument(
+        "--source-date-epoch", type=int, metavar="SECONDS", help="the build's SOURCE_DATE_EPOCH"
+    )
+    parser.add_argument(
+        "--exclude-newer",
+        type=_date,
+        metavar="DATE",
+        help="resolve build requirements as they were on DATE (YYYY-MM-DD or an RFC 3339 time)",
+    )
+    parser.add_argument(
+        "--no-normalize",
+        action="store_true",
+        help="keep the backend's raw output (still built under control)",
+    )
+    parser.add_argument(
+        "--buildinfo",
+        type=Path,
+        metavar="FILE",
+        help="rebuild with the inputs recorded in FILE and check the outputs",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="build environments are cached here (default: "
+        "$REPROBUILD_CACHE_DIR, else $XDG_CACHE_HOME/reprobuild, else "
+        "~/.cache/reprobuild)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="how to print the result on stdout",
+    )
+    parser.set_defaults(run=run)
+
+
+def _date(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _cache_dir(args: argparse.Namespace) -> Path:
+    from reprobuild._fs import default_cache_dir
+
+    return Path(args.cache_dir) if args.cache_dir is not None else default_cache_dir()
+
+
+def _spec(args: argparse.Namespace) -> BuildSpec:
+    from reprobuild.build import BuildSpec
+
+    source: Path = args.source
+    outdir = args.outdir or (source / "dist" if source.is_dir() else source.parent)
+    epoch, origin = args.source_date_epoch, "option"
+    if epoch is None and os.environ.get("SOURCE_DATE_EPOCH"):
+        try:
+            epoch, origin = int(os.environ["SOURCE_DATE_EPOCH"]), "environment"
+        except ValueError:
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH={os.environ['SOURCE_DATE_EPOCH']!r} is not "
+                "a whole number of seconds"
+            ) from None
+    return BuildSpec(
+        source=source,
+        outdir=outdir,
+        cache_dir=_cache_dir(args),
+        source_date_epoch=epoch,
+        source_date_epoch_from=origin,
+        exclude_newer=args.exclude_newer,
+        normalize=not args.no_normalize,
+    )
+
+
+def _print(result: BuildResult, fmt: str, mismatches: list[str] | None) -> None:
+    """The outputs; ``mismatches`` is None when no buildinfo was replayed."""
+    if fmt == "json":
+        from reprobuild.report import envelope
+
+        body: dict[str, JSONValue] = {
+            "outputs": [
+                {"path": str(path), "filename": o.filename, "sha256": o.sha256, "size": o.size}
+                for path, o in zip(result.paths, result.outputs, strict=True)
+            ],
+            "buildinfo": str(result.buildinfo_path),
+            "source_date_epoch": result.buildinfo["source_date_epoch"],
+            "matches_buildinfo": None if mismatches is None else not mismatches,
+            "mismatches": list(mismatches or []),
+        }
+        print_json(envelope("build", body))
+        return
+    for path, output in zip(result.paths, result.outputs, strict=True):
+        print(f"{path}  sha256:{output.sha256}  {output.size} bytes")
+    print(f"{result.buildinfo_path}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from reprobuild.build import build
+
+    spec = _spec(args)
+    expected = None
+    if args.buildinfo is not None:
+        spec, expected = _replay(spec, args.buildinfo)
+
+    def progress(message: str) -> None:
+        print(f"reprobuild: {message}", file=sys.stderr)
+
+    result = build(spec, progress=progress)
+    mismatches: list[str] | None = None
+    if expected is not None:
+        mismatches = []
+        produced = {o.filename: o for o in result.outputs}
+        for want in expected:
+            got = produced.get(want.filename)
+            if got is None:
+                mismatches.append(f"{want.filename}: not produced")
+            elif got.sha256 != want.sha256:
+                mismatches.append(
+                    f"{want.filename}: sha256 {got.sha256}, buildinfo says {want.sha256}"
+                )
+    _print(result, args.format, mismatches)
+    for line in mismatches or []:
+        print(f"differs from {args.buildinfo}: {line}", file=sys.stderr)
+    return 1 if mismatches else 0
+
+
+def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, ...]]:
+    """The spec a buildinfo record describes, and the outputs it promises."""
+    from dataclasses import replace
+
+    from reprobuild.buildinfo import load_buildinfo, outputs_of, pins_of
+
+    doc = load_buildinfo(path)
+    epoch = doc["source_date_epoch"]
+    if not isinstance(epoch, int):
+        raise UsageError("buildinfo source_date_epoch is not a number", path=str(path))
+    pins = pins_of(doc, path=str(path))
+    spec = replace(
+        spec,
+        source_date_epoch=epoch,
+        source_date_epoch_from="buildinfo",
+        normalize=bool(doc.get("normalized", True)),
+        pins=pins,
+    )
+    return spec, outputs_of(doc, path=str(path))
