@@ -45,21 +45,18 @@ __all__ = ["BUILD_ROOT", "BuildResult", "BuildSpec", "build", "controlled_enviro
 #: path (debug information of C extensions, a generated module's ``__file__``) is the same too.
 BUILD_ROOT = Path("/tmp/reprobuild-build")
 
-#: Folders of a source tree that are outputs or caches of earlier work, never inputs.
-_SKIPPED = frozenset(
-    {
-        "build",
-        "dist",
-        "__pycache__",
-        ".tox",
-        ".nox",
-        ".venv",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".hypothesis",
-    }
+#: Folders at the top of a source tree that hold outputs of earlier work, never inputs.
+_SKIPPED_AT_TOP = frozenset({"build", "dist", ".tox", ".nox", ".venv"})
+#: Caches skipped wherever they are (and ``*.egg-info``, setuptools' leftovers).
+_SKIPPED_ANYWHERE = frozenset(
+    {"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis"}
 )
+
+
+def _skipped(name: str, *, top: bool) -> bool:
+    return (
+        name in _SKIPPED_ANYWHERE or name.endswith(".egg-info") or (top and name in _SKIPPED_AT_TOP)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,7 +130,7 @@ def _copy_tree(source: Path, target: Path, epoch: int) -> str:
     listing = []
     for folder, dirs, files in os.walk(source):
         rel = Path(folder).relative_to(source)
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.endswith(".egg-info"))
+        dirs[:] = sorted(d for d in dirs if not _skipped(d, top=rel == Path()))
         (target / rel).mkdir(parents=True, exist_ok=True)
         for name in sorted(files):
             src = Path(folder) / name
