@@ -50,7 +50,7 @@ def test_record_rows_that_differ() -> None:
     changed.insert(2, "demo/new.py,sha256=DDDD,1")
     found = diff(_rows(*ROWS), _rows(*changed), f"{DIST}/RECORD")
     assert found is not None and categories(found) == {Category.CONTENT}
-    assert found.comment == "3 rows differ (1 changed, 0 only in a, 1 only in b)"
+    assert found.comment == "rows of 2 files differ (1 changed, 0 only in a, 1 only in b)"
     assert found.unified_diff is not None
     assert found.unified_diff.split("\n")[2:] == [
         "+demo/new.py,sha256=DDDD,1",
@@ -64,7 +64,7 @@ def test_record_rows_of_a_renamed_dist_info_are_matched() -> None:
     renamed[2] = "demo-1.1.dist-info/METADATA,sha256=EEEE,92"
     found = diff(_rows(*ROWS), _rows(*renamed), f"{DIST}/RECORD", "demo-1.1.dist-info/RECORD")
     assert found is not None
-    assert found.comment == "2 rows differ (1 changed, 0 only in a, 0 only in b)"
+    assert found.comment == "rows of 1 file differ (1 changed, 0 only in a, 0 only in b)"
 
 
 def test_record_that_is_not_csv_falls_back_to_text() -> None:

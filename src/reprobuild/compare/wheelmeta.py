@@ -164,7 +164,7 @@ def _record_rows(
         lines += [f"-{line}" for line in differing_a.get(path, ())]
         lines += [f"+{line}" for line in differing_b.get(path, ())]
     shown = lines[: max_lines + 2] if max_lines else lines
-    rows = sum(map(len, differing_a.values())) + sum(map(len, differing_b.values()))
+    rows = len(differing_a.keys() | differing_b.keys())  # one per file, whichever side has it
     counts = (
         f"{len(changed)} changed, {len(differing_a.keys() - changed)} only in a, "
         f"{len(differing_b.keys() - changed)} only in b"
@@ -173,7 +173,10 @@ def _record_rows(
         a.name,
         b.name,
         Category.CONTENT,
-        comment=join_comments(f"{rows} rows differ ({counts})", cut_note(len(lines) - len(shown))),
+        comment=join_comments(
+            f"rows of {rows} file{'s' if rows != 1 else ''} differ ({counts})",
+            cut_note(len(lines) - len(shown)),
+        ),
         unified_diff="\n".join(shown),
     )
 
