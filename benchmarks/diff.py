@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import os
 import platform
@@ -32,7 +31,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
@@ -41,8 +39,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-DOCS = REPO / "docs" / "benchmarks.md"
+from _common import (
+    DOCS,
+    REPO,
+    apt_install,
+    cache_root,
+    compile_bytecode,
+    describe_machine,
+    human_size,
+    log,
+    pip_download,
+    recorded_command,
+    reprobuild_command,
+    reprobuild_version,
+    scrub,
+    source_revision,
+    today,
+    write_section,
+)
+
 HEADING = "## diff"
 
 RUNS = 5
@@ -83,35 +98,7 @@ MANYLINUX = (
     "manylinux2014_x86_64",
 )
 
-INTRO = """\
-# Benchmarks
-
-Each section is written by a script in `benchmarks/`, which measures reprobuild side by side
-with the tool it must beat, in the same run on the same machine. The command and the date are
-given with each table; rerun the command to refresh a section.
-"""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def run_logged(cmd: Sequence[str], *, env: dict[str, str] | None = None) -> None:
-    """Run ``cmd`` with its output on stderr, so stdout keeps only the results."""
-    log("$ " + shlex.join(cmd))
-    subprocess.run(cmd, check=True, stdout=sys.stderr, stderr=sys.stderr, env=env)
-
-
 # --- the anchor tool ---------------------------------------------------------------------------
-
-
-def apt_install(packages: Sequence[str]) -> None:
-    if not shutil.which("apt-get"):
-        raise SystemExit(f"error: {', '.join(packages)} missing and there is no apt-get")
-    prefix = [] if os.geteuid() == 0 else ["sudo"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run_logged([*prefix, "apt-get", "update"], env=env)
-    run_logged([*prefix, "apt-get", "install", "-y", "--no-install-recommends", *packages], env=env)
 
 
 def missing_python_modules(exe: str) -> set[str]:
@@ -165,66 +152,6 @@ def diffoscope_version(exe: str) -> str:
 # --- reprobuild --------------------------------------------------------------------------------
 
 
-def reprobuild_command() -> list[str]:
-    """The installed console script beside this interpreter, else ``python -m reprobuild``.
-
-    The script is looked up next to ``sys.executable`` rather than on PATH, so that a version
-    manager's shim (a shell script that execs the real interpreter) is not timed with it.
-    """
-    script = Path(sysconfig.get_path("scripts")) / "reprobuild"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "reprobuild"]
-
-
-def compile_bytecode() -> None:
-    """Compile reprobuild's modules, as installing a wheel does.
-
-    An editable install run with ``PYTHONDONTWRITEBYTECODE`` set would otherwise parse every
-    module from source on each start, a cost no installed copy pays and the timings must not
-    include.
-    """
-    import compileall
-    import importlib.util
-
-    spec = importlib.util.find_spec("reprobuild")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    for location in spec.submodule_search_locations:
-        compileall.compile_dir(location, quiet=1)
-
-
-def reprobuild_version(cmd: Sequence[str]) -> str:
-    out = subprocess.run([*cmd, "--version"], capture_output=True, text=True, check=False)
-    words = (out.stdout or out.stderr).split()
-    return words[-1] if out.returncode == 0 and words else "unknown"
-
-
-def source_revision() -> str:
-    """The checkout's commit, when run from one, and whether src/ had changes not committed."""
-    head = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if head.returncode != 0:
-        return ""
-    status = subprocess.run(
-        ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.splitlines()
-    changed = any(not line.startswith("??") for line in status)
-    untracked = any(line.startswith("??") for line in status)
-    notes = [
-        *(["uncommitted changes to src/"] if changed else []),
-        *(["untracked files in src/"] if untracked else []),
-    ]
-    return f" at {head.stdout.strip()}" + (f" with {' and '.join(notes)}" if notes else "")
-
-
 # --- inputs ------------------------------------------------------------------------------------
 
 
@@ -275,31 +202,6 @@ class Pair:
     folder: Path
     a: Path
     b: Path
-
-
-def cache_root(override: str | None) -> Path:
-    if override:
-        return Path(override).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "reprobuild-bench"
-
-
-def pip_download(dest: Path, pattern: str, args: Sequence[str]) -> Path:
-    """Download into ``dest`` unless a file matching ``pattern`` is already there."""
-    dest.mkdir(parents=True, exist_ok=True)
-    hits = sorted(dest.glob(pattern))
-    if not hits:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(dest), *args]
-        try:
-            run_logged(cmd)
-        except subprocess.CalledProcessError:
-            log("pip download failed; retrying once")
-            time.sleep(2)
-            run_logged(cmd)
-        hits = sorted(dest.glob(pattern))
-    if len(hits) != 1:
-        raise SystemExit(f"error: expected one {pattern} in the cache, found {len(hits)}")
-    return hits[0]
 
 
 def fetch_pairs(cache: Path) -> list[Pair]:
@@ -845,15 +747,6 @@ class Row:
         return r / d if d and r is not None else None
 
 
-def human_size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
-
-
 def seconds(t: Timing) -> str:
     if t.best is None:
         return "timeout" if t.error.startswith("timed out") else "error"
@@ -972,13 +865,6 @@ def render_notes(rows: Sequence[Row]) -> str:
     return "\n".join(notes)
 
 
-def describe_machine() -> str:
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"
-    if hasattr(os, "getloadavg"):
-        machine += f", load average {os.getloadavg()[0]:.2f} at the start"
-    return machine
-
-
 def render_section(
     rows: Sequence[Row],
     *,
@@ -990,7 +876,6 @@ def render_section(
     fuzzy: bool,
     startup: dict[str, Run | None],
 ) -> str:
-    today = dt.datetime.now(dt.UTC).date().isoformat()
     versions_text = ", ".join(f"{k} {v}" for k, v in versions.items())
     fuzzy_text = (
         "Its fuzzy matching (the `tlsh` module, which Debian's package recommends) is\n"
@@ -1022,7 +907,7 @@ member that only moved by the archive's member-order difference, and a member th
 only by its renamed top folder by the folder rename, which reprobuild reports once.
 `benchmarks/diff.py` checks this on every run and names any member left uncovered.
 
-Command: `{command}` — run on {today} ({machine}; {versions_text}).
+Command: `{command}` — run on {today()} ({machine}; {versions_text}).
 
 {render_table(rows)}
 
@@ -1045,35 +930,6 @@ def render_startup(startup: dict[str, Run | None]) -> str:
     )
 
 
-def scrub(text: str) -> str:
-    """Take this machine's paths out of ``text`` (error messages quote them)."""
-    for path, name in (
-        (str(REPO), "."),
-        (tempfile.gettempdir(), "$TMPDIR"),
-        (sys.prefix, "$PREFIX"),
-        (str(Path.home()), "~"),
-    ):
-        text = text.replace(path + os.sep, name + "/").replace(path, name)
-    return text
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the ``## diff`` section of ``path`` (or add it), keeping the others."""
-    text = path.read_text(encoding="utf-8") if path.exists() else INTRO
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
-    if start is None:
-        body = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next(
-            (j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        body = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(body.rstrip("\n") + "\n", encoding="utf-8")
-
-
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -1091,23 +947,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-docs", action="store_true", help="print the table only; leave docs/ alone"
     )
     return parser.parse_args(argv)
-
-
-def recorded_command(argv: Sequence[str]) -> str:
-    """The command as typed, less ``--cache-dir`` (a path of this machine)."""
-    kept: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg == "--cache-dir":
-            skip = True
-            continue
-        if arg.startswith("--cache-dir="):
-            continue
-        kept.append(arg)
-    return shlex.join(["python", "benchmarks/diff.py", *kept])
 
 
 def iter_rows(
@@ -1178,7 +1017,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "diffoscope": diffoscope_version(diffoscope),
     }
     tools = ", ".join(t for t in DIFFOSCOPE_TOOLS if shutil.which(t)) or "none found"
-    command = recorded_command(sys.argv[1:] if argv is None else argv)
+    command = recorded_command("diff.py", sys.argv[1:] if argv is None else argv)
     section = scrub(
         render_section(
             rows,
@@ -1193,7 +1032,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(section)
     if not args.no_docs:
-        write_section(DOCS, section)
+        write_section(DOCS, HEADING, section)
         log(f"wrote the {HEADING!r} section of {DOCS.relative_to(REPO)}")
     return 0
 

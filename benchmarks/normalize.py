@@ -18,15 +18,12 @@ Progress and the commands run go to stderr.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
-import shlex
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tarfile
 import tempfile
 import time
@@ -35,8 +32,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-DOCS = REPO / "docs" / "benchmarks.md"
+from _common import (
+    DOCS,
+    REPO,
+    apt_install,
+    cache_root,
+    compile_bytecode,
+    describe_machine,
+    human_size,
+    log,
+    pip_download,
+    recorded_command,
+    reprobuild_command,
+    reprobuild_version,
+    scrub,
+    source_revision,
+    today,
+    write_section,
+)
+
 HEADING = "## normalize"
 
 #: 2023-11-14T22:13:20Z: later than the small wheel's and the sdist's member times, earlier than
@@ -53,25 +67,6 @@ SMALL_LABEL = "small pure-Python wheel"
 LARGE_LABEL = "large manylinux wheel"
 SDIST_LABEL = "setuptools sdist"
 
-INTRO = """\
-# Benchmarks
-
-Each section is written by a script in `benchmarks/`, which measures reprobuild side by side
-with the tool it must beat, in the same run on the same machine. The command and the date are
-given with each table; rerun the command to refresh a section.
-"""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def run_logged(cmd: Sequence[str], *, env: dict[str, str] | None = None) -> None:
-    """Run ``cmd`` with its output on stderr, so stdout keeps only the results."""
-    log("$ " + shlex.join(cmd))
-    subprocess.run(cmd, check=True, stdout=sys.stderr, stderr=sys.stderr, env=env)
-
-
 # --- the anchor tool ---------------------------------------------------------------------------
 
 
@@ -80,15 +75,7 @@ def ensure_strip_nondeterminism() -> str:
     if found:
         return found
     log("strip-nondeterminism is not on PATH: installing Debian's package")
-    if not shutil.which("apt-get"):
-        raise SystemExit("error: strip-nondeterminism is missing and there is no apt-get")
-    prefix = [] if os.geteuid() == 0 else ["sudo"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run_logged([*prefix, "apt-get", "update"], env=env)
-    run_logged(
-        [*prefix, "apt-get", "install", "-y", "--no-install-recommends", "strip-nondeterminism"],
-        env=env,
-    )
+    apt_install(["strip-nondeterminism"])
     found = shutil.which("strip-nondeterminism")
     if not found:
         raise SystemExit("error: apt-get installed strip-nondeterminism but it is not on PATH")
@@ -104,60 +91,6 @@ def strip_nondeterminism_version(exe: str) -> str:
 # --- reprobuild --------------------------------------------------------------------------------
 
 
-def reprobuild_command() -> list[str]:
-    """The installed console script beside this interpreter, else ``python -m reprobuild``.
-
-    The script is looked up next to ``sys.executable`` rather than on PATH, so that a version
-    manager's shim (a shell script that execs the real interpreter) is not timed with it.
-    """
-    script = Path(sysconfig.get_path("scripts")) / "reprobuild"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "reprobuild"]
-
-
-def compile_bytecode() -> None:
-    """Compile reprobuild's modules, as installing a wheel does.
-
-    An editable install run with ``PYTHONDONTWRITEBYTECODE`` set would otherwise parse every
-    module from source on each start, a cost no installed copy pays and the timings must not
-    include.
-    """
-    import compileall
-    import importlib.util
-
-    spec = importlib.util.find_spec("reprobuild")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    for location in spec.submodule_search_locations:
-        compileall.compile_dir(location, quiet=1)
-
-
-def reprobuild_version(cmd: Sequence[str]) -> str:
-    out = subprocess.run([*cmd, "--version"], capture_output=True, text=True, check=False)
-    words = (out.stdout or out.stderr).split()
-    return words[-1] if out.returncode == 0 and words else "unknown"
-
-
-def source_revision() -> str:
-    """The checkout's commit, when run from one, and whether src/ had uncommitted changes."""
-    head = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if head.returncode != 0:
-        return ""
-    dirty = subprocess.run(
-        ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return f" at {head.stdout.strip()}" + (" with uncommitted changes to src/" if dirty else "")
-
-
 # --- inputs ------------------------------------------------------------------------------------
 
 
@@ -169,31 +102,6 @@ class Input:
     @property
     def size(self) -> int:
         return self.path.stat().st_size
-
-
-def cache_root(override: str | None) -> Path:
-    if override:
-        return Path(override).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "reprobuild-bench"
-
-
-def pip_download(dest: Path, pattern: str, args: Sequence[str]) -> Path:
-    """Download into ``dest`` unless a file matching ``pattern`` is already there."""
-    dest.mkdir(parents=True, exist_ok=True)
-    hits = sorted(dest.glob(pattern))
-    if not hits:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(dest), *args]
-        try:
-            run_logged(cmd)
-        except subprocess.CalledProcessError:
-            log("pip download failed; retrying once")
-            time.sleep(2)
-            run_logged(cmd)
-        hits = sorted(dest.glob(pattern))
-    if len(hits) != 1:
-        raise SystemExit(f"error: expected one {pattern} in the cache, found {len(hits)}")
-    return hits[0]
 
 
 def is_setuptools_sdist(path: Path) -> bool:
@@ -451,15 +359,6 @@ class Row:
     reprobuild_change: str
 
 
-def human_size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
-
-
 def ms(t: Timing) -> str:
     return "error" if t.best is None else f"{t.best * 1000:.1f} ms"
 
@@ -526,8 +425,7 @@ def render_section(
     versions: dict[str, str],
     startup: dict[str, float | None],
 ) -> str:
-    today = dt.datetime.now(dt.UTC).date().isoformat()
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"
+    machine = describe_machine(load_average=False)
     versions_text = ", ".join(f"{k} {v}" for k, v in versions.items())
     return f"""{HEADING}
 
@@ -538,7 +436,7 @@ fresh copy of the input; the time is the best of {runs} runs. "in-process" is
 `reprobuild.normalize.normalize_bytes` plus reading and writing the file, best of {runs}.
 "Canonical" is the verdict of `reprobuild normalize --check` on the tool's output.
 
-Command: `{command}` — run on {today} ({machine}; {versions_text}).
+Command: `{command}` — run on {today()} ({machine}; {versions_text}).
 
 {render_table(rows)}
 
@@ -586,35 +484,6 @@ def render_startup(startup: dict[str, float | None]) -> str:
     )
 
 
-def scrub(text: str) -> str:
-    """Take this machine's paths out of ``text`` (error messages quote them)."""
-    for path, name in (
-        (str(REPO), "."),
-        (tempfile.gettempdir(), "$TMPDIR"),
-        (sys.prefix, "$PREFIX"),
-        (str(Path.home()), "~"),
-    ):
-        text = text.replace(path + os.sep, name + "/").replace(path, name)
-    return text
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the ``## normalize`` section of ``path`` (or add it), keeping the others."""
-    text = path.read_text(encoding="utf-8") if path.exists() else INTRO
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
-    if start is None:
-        body = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next(
-            (j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        body = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(body.rstrip("\n") + "\n", encoding="utf-8")
-
-
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -627,23 +496,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-docs", action="store_true", help="print the table only; leave docs/ alone"
     )
     return parser.parse_args(argv)
-
-
-def recorded_command(argv: Sequence[str]) -> str:
-    """The command as typed, less ``--cache-dir`` (a path of this machine)."""
-    kept: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg == "--cache-dir":
-            skip = True
-            continue
-        if arg.startswith("--cache-dir="):
-            continue
-        kept.append(arg)
-    return shlex.join(["python", "benchmarks/normalize.py", *kept])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -717,14 +569,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         runs,
     )
-    command = recorded_command(sys.argv[1:] if argv is None else argv)
+    command = recorded_command("normalize.py", sys.argv[1:] if argv is None else argv)
     section = render_section(
         rows, command=command, runs=runs, epoch=epoch, versions=versions, startup=startup
     )
     section = scrub(section)
     print(section)
     if not args.no_docs:
-        write_section(DOCS, section)
+        write_section(DOCS, HEADING, section)
         log(f"wrote the {HEADING!r} section of {DOCS.relative_to(REPO)}")
     return 0
 
