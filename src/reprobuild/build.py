@@ -16,7 +16,7 @@ import os
 import platform
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -184,8 +184,25 @@ def _environment_for(
     kind: Literal["sdist", "wheel"],
     env_vars: Mapping[str, str],
     progress: Progress,
+    resolved: dict[tuple[str, ...], Environment],
 ) -> Environment:
-    """The pinned environment to run ``kind``'s hook in (static plus dynamic requirements)."""
+    """The pinned environment to run ``kind``'s hook in (static plus dynamic requirements).
+
+    ``resolved`` remembers the environments of this build by requirement set: the sdist's and
+    the wheel's usually need the same, and one build resolves a set once.
+    """
+
+    def prepare(requirements: Sequence[str]) -> Environment:
+        key = tuple(requirements)
+        if key not in resolved:
+            resolved[key] = prepare_environment(
+                requirements,
+                cache_dir=spec.cache_dir,
+                exclude_newer=spec.exclude_newer,
+                progress=progress,
+            )
+        return resolved[key]
+
     if kind in spec.pins:
         return prepare_environment(
             [f"{p.name}=={p.version}" for p in spec.pins[kind]],
@@ -194,21 +211,9 @@ def _environment_for(
             progress=progress,
         )
     system = read_build_system(source)
-    base = prepare_environment(
-        system.requires,
-        cache_dir=spec.cache_dir,
-        exclude_newer=spec.exclude_newer,
-        progress=progress,
-    )
+    base = prepare(system.requires)
     extra = get_requires(base, source, kind, env_vars, system=system, umask=spec.umask)
-    if not extra:
-        return base
-    return prepare_environment(
-        [*system.requires, *extra],
-        cache_dir=spec.cache_dir,
-        exclude_newer=spec.exclude_newer,
-        progress=progress,
-    )
+    return prepare([*system.requires, *extra]) if extra else base
 
 
 def _environment_record(env: Environment) -> dict[str, JSONValue]:
@@ -246,6 +251,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
     old_umask = os.umask(spec.umask)
     try:
         with _locked_root(spec.build_root) as work:
+            resolved: dict[tuple[str, ...], Environment] = {}
             home = work / "home"
             (home / "tmp").mkdir(parents=True)
             env_vars = controlled_environment(spec, epoch, home)
@@ -256,7 +262,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 say(f"copying {spec.source} to {tree}")
                 source_digest = _copy_tree(source, tree, epoch)
                 system = read_build_system(tree)
-                env_sdist = _environment_for(spec, tree, "sdist", env_vars, say)
+                env_sdist = _environment_for(spec, tree, "sdist", env_vars, say, resolved)
                 say("building the sdist")
                 sdist_path = build_sdist(
                     env_sdist,
@@ -281,7 +287,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 source_kind = "sdist"
             unpacked = _unpack_sdist(sdist_archive, work / "sdist", epoch)
             system = read_build_system(unpacked)
-            env_wheel = _environment_for(spec, unpacked, "wheel", env_vars, say)
+            env_wheel = _environment_for(spec, unpacked, "wheel", env_vars, say, resolved)
             say("building the wheel from the sdist")
             wheel_path = build_wheel(
                 env_wheel,
