@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
 from reprobuild.cli._output import print_json
 from reprobuild.errors import UsageError
 
@@ -70,7 +70,10 @@ def register(subparsers: Any) -> None:
         help="where the artifacts go (default: dist/ in the project folder, or beside the sdist)",
     )
     parser.add_argument(
-        "--source-date-epoch", type=int, metavar="SECONDS", help="the build's SOURCE_DATE_EPOCH"
+        "--source-date-epoch",
+        type=epoch_argument,
+        metavar="SECONDS",
+        help="the build's SOURCE_DATE_EPOCH",
     )
     parser.add_argument(
         "--exclude-newer",
@@ -126,14 +129,8 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
     source: Path = args.source
     outdir = args.outdir or (source / "dist" if source.is_dir() else source.parent)
     epoch, origin = args.source_date_epoch, "option"
-    if epoch is None and os.environ.get("SOURCE_DATE_EPOCH"):
-        try:
-            epoch, origin = int(os.environ["SOURCE_DATE_EPOCH"]), "environment"
-        except ValueError:
-            raise UsageError(
-                f"SOURCE_DATE_EPOCH={os.environ['SOURCE_DATE_EPOCH']!r} is not "
-                "a whole number of seconds"
-            ) from None
+    if epoch is None:
+        epoch, origin = epoch_from_environment(), "environment"
     return BuildSpec(
         source=source,
         outdir=outdir,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
 from reprobuild.cli._output import colour, print_error, print_json
 from reprobuild.errors import ArchiveError, ReprobuildError, UsageError
 
@@ -72,7 +72,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--source-date-epoch",
-        type=_epoch,
+        type=epoch_argument,
         metavar="SECONDS",
         help="clamp member times to this Unix time (default: $SOURCE_DATE_EPOCH, else 315532800)",
     )
@@ -106,16 +106,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _epoch(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
-
-
 def _policy(args: argparse.Namespace) -> Policy:
     from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, RULES, Policy
 
@@ -125,17 +115,9 @@ def _policy(args: argparse.Namespace) -> Policy:
             raise UsageError(f"--skip {name}: no such rule", hint="rules: " + ", ".join(known))
     epoch = args.source_date_epoch
     if epoch is None:
-        env = os.environ.get("SOURCE_DATE_EPOCH")
-        if env:
-            try:
-                epoch = _epoch(env)
-            except argparse.ArgumentTypeError as exc:
-                raise UsageError(
-                    f"SOURCE_DATE_EPOCH={env!r}: {exc}",
-                    hint="set it to a Unix time in seconds, or unset it",
-                ) from None
-        else:
-            epoch = DEFAULT_SOURCE_DATE_EPOCH
+        epoch = epoch_from_environment()
+    if epoch is None:
+        epoch = DEFAULT_SOURCE_DATE_EPOCH
     return Policy(
         source_date_epoch=epoch, skip=frozenset(args.skip), recompress_zip=args.recompress
     )
