@@ -245,6 +245,12 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         raise UsageError("no such file or folder", path=str(spec.source))
     sdist_in: Archive | None = None
     if source.is_file():
+        if (spec.outdir / source.name).resolve() == source:
+            raise UsageError(
+                "the output folder is the sdist's own folder: its normalized copy would replace it",
+                path=str(spec.source),
+                hint="choose another folder with -o",
+            )
         sdist_in = load_archive(source)
     epoch, epoch_from = _epoch_for(spec, sdist_in, source)
     commit = git_commit_info(source) if sdist_in is None else None

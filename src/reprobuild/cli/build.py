@@ -67,7 +67,8 @@ def register(subparsers: Any) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="where the artifacts go (default: dist/ in the project folder, or beside the sdist)",
+        help="where the artifacts go (default: dist/ in the project folder; for an sdist, "
+        "rebuilt/ beside it)",
     )
     parser.add_argument(
         "--source-date-epoch",
@@ -127,7 +128,7 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
     from reprobuild.build import BuildSpec
 
     source: Path = args.source
-    outdir = args.outdir or (source / "dist" if source.is_dir() else source.parent)
+    outdir = args.outdir or (source / "dist" if source.is_dir() else source.parent / "rebuilt")
     epoch, origin = args.source_date_epoch, "option"
     if epoch is None:
         epoch, origin = epoch_from_environment(), "environment"
