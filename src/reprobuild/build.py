@@ -15,6 +15,7 @@ import fcntl
 import os
 import platform
 import shutil
+import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -109,17 +110,27 @@ def controlled_environment(spec: BuildSpec, epoch: int, home: Path) -> dict[str,
 
 @contextlib.contextmanager
 def _locked_root(root: Path) -> Iterator[Path]:
-    """The fixed build folder, emptied, for one build at a time on this machine."""
-    root.mkdir(parents=True, exist_ok=True)
+    """The fixed build folder, emptied, for one build at a time on this machine.
+
+    The folder must belong to this user and be writable by no one else (another user could
+    otherwise change the sources under a build). After a failed build the work folder is kept,
+    so that the log an error points to is still there; the next build empties it.
+    """
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = root.lstat()
+    if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise UsageError(
+            "the build folder is not this user's own, or others may write to it",
+            path=str(root),
+            hint="remove it (or make it yours, mode 0700); reprobuild builds at a fixed path",
+        )
     with (root / ".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         work = root / "work"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
-        try:
-            yield work
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        yield work
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _copy_tree(source: Path, target: Path, epoch: int) -> str:
@@ -136,7 +147,10 @@ def _copy_tree(source: Path, target: Path, epoch: int) -> str:
             src = Path(folder) / name
             dst = target / rel / name
             if src.is_symlink():
-                dst.symlink_to(src.readlink())
+                target_text = str(src.readlink())
+                dst.symlink_to(target_text)
+                if ".git" not in rel.parts:
+                    listing.append(f"{(rel / name).as_posix()}\0link\0{target_text}")
                 continue
             shutil.copyfile(src, dst)
             executable = os.access(src, os.X_OK)
@@ -243,7 +257,14 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
     source = spec.source.resolve()
     if not source.exists():
         raise UsageError("no such file or folder", path=str(spec.source))
+    if spec.outdir.exists() and not spec.outdir.is_dir():
+        raise UsageError("the output folder is a file", path=str(spec.outdir))
     sdist_in: Archive | None = None
+    if source.is_dir():
+        try:
+            read_build_system(source)  # a bad project is refused before anything is copied
+        except ReprobuildError as exc:
+            raise exc.with_path(str(spec.source)) from None
     if source.is_file():
         if (spec.outdir / source.name).resolve() == source:
             raise UsageError(
@@ -330,6 +351,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
             "version": version,
             "sha256": source_digest,
             "git_commit": commit.commit if commit else None,
+            "git_dirty": commit.dirty if commit else None,
         },
         "python": {
             "implementation": sys.implementation.name,

@@ -11,7 +11,8 @@ Schema (version 1)::
       "schema_version": 1, "tool": {"name": "reprobuild", "version": "…"}, "command": "build",
       "source": {"kind": "folder" | "sdist", "name": "…", "version": "…",
                  "sha256": "…",            # the sdist file, or the folder's file listing
-                 "git_commit": "…" | null},
+                 "git_commit": "…" | null,
+                 "git_dirty": true | false | null},  # tracked files differed from the commit
       "python": {"implementation": "cpython", "version": "3.11.7", "platform": "linux-x86_64"},
       "build_system": {"requires": [...], "build_backend": "…", "backend_path": [...]},
       "environments": {"sdist": ENV, "wheel": ENV},   # ENV: {"installer": "uv" | "pip",

@@ -49,3 +49,21 @@ def test_digest_ignores_times_and_location_but_not_content(tmp_path: Path) -> No
         _tree(tmp_path / "d", {**FILES, "src/pkg/__init__.py": b"x"}, 1), tmp_path / "c3", 1
     )
     assert changed != one
+
+
+def test_a_build_folder_others_may_write_to_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from reprobuild.build import _locked_root
+    from reprobuild.errors import UsageError
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(UsageError, match="not this user's own"), _locked_root(shared):
+        pass
+    own = tmp_path / "own"
+    with _locked_root(own) as work:
+        assert work.is_dir()
+    assert own.stat().st_mode & 0o777 == 0o700
+    assert not (own / "work").exists()  # emptied after a build that succeeded

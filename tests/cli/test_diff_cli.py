@@ -265,3 +265,28 @@ def test_folders_are_read_as_relative_posix_paths(tmp_path: Path) -> None:
     assert "top.txt" in named  # the one real difference, by its relative path
     assert not any("skip.log" in n or "_b" in n or "link" in n or "f.py" in n for n in named)
     assert {c.value for c in tree.counts()} == {"content"}
+
+
+def test_a_report_never_replaces_an_input(files: tuple[Path, Path, Path]) -> None:
+    a, _same, b = files
+    before = a.read_bytes()
+    result = run(a, b, "--output-json", a)
+    assert result.returncode == 2
+    assert "one of the inputs" in result.stderr
+    assert a.read_bytes() == before
+
+
+def test_exclude_leaves_out_a_folder_inside_an_archive(tmp_path: Path) -> None:
+    one = make_wheel(files={"demo/__init__.py": b"x = 1\n"}, mtime=(2020, 1, 1, 0, 0, 0))
+    two = make_wheel(files={"demo/__init__.py": b"x = 1\n"}, mtime=(2021, 1, 1, 0, 0, 0))
+    (tmp_path / "one.whl").write_bytes(one)
+    (tmp_path / "two.whl").write_bytes(two)
+    everything = json.loads(
+        run(tmp_path / "one.whl", tmp_path / "two.whl", "--format", "json").stdout
+    )
+    assert any("dist-info" in json.dumps(c) for c in everything["difference"]["children"])
+    result = run(
+        tmp_path / "one.whl", tmp_path / "two.whl", "--exclude", "*.dist-info", "--format", "json"
+    )
+    doc = json.loads(result.stdout)
+    assert "dist-info/" not in json.dumps(doc["difference"]["children"])

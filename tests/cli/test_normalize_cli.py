@@ -120,3 +120,11 @@ def test_list_rules_and_help() -> None:
     helped = run("--help")
     assert helped.returncode == 0 and "SOURCE_DATE_EPOCH" in helped.stdout
     assert "examples:" in helped.stdout
+
+
+def test_output_dir_that_is_the_files_own_folder_is_refused(dist: Path) -> None:
+    before = (dist / SDIST).read_bytes()
+    result = run(dist / SDIST, "-o", dist)
+    assert result.returncode == 2
+    assert "own folder" in result.stderr and "--in-place" in result.stderr
+    assert (dist / SDIST).read_bytes() == before

@@ -38,7 +38,7 @@ examples:
   reprobuild build path/to/project -o out/
   reprobuild build demo-1.0.tar.gz                # the wheel of a released sdist
   reprobuild build --exclude-newer 2024-06-01 .   # build requirements as they were that day
-  reprobuild build --buildinfo dist/demo-1.0.buildinfo.json .   # rebuild and check
+  reprobuild build --buildinfo dist/demo-1.0.buildinfo.json .   # rebuild into dist/rebuilt/
 
 exit codes: 0 built (and, with --buildinfo, identical), 1 outputs differ from the buildinfo,
 2 bad input, 3 the build failed.
@@ -67,8 +67,8 @@ def register(subparsers: Any) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="where the artifacts go (default: dist/ in the project folder; for an sdist, "
-        "rebuilt/ beside it)",
+        help="where the artifacts go (default: dist/ in the project folder; for an sdist or "
+        "with --buildinfo, rebuilt/ beside the sdist or the record)",
     )
     parser.add_argument(
         "--source-date-epoch",
@@ -128,14 +128,44 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
     from reprobuild.build import BuildSpec
 
     source: Path = args.source
-    outdir = args.outdir or (source / "dist" if source.is_dir() else source.parent / "rebuilt")
+    if args.buildinfo is not None:
+        fixed = [
+            flag
+            for flag, given in (
+                ("--source-date-epoch", args.source_date_epoch is not None),
+                ("--exclude-newer", args.exclude_newer is not None),
+                ("--no-normalize", args.no_normalize),
+            )
+            if given
+        ]
+        if fixed:
+            raise UsageError(
+                f"{', '.join(fixed)} cannot be combined with --buildinfo",
+                hint="a rebuild from a buildinfo record uses the record's inputs",
+            )
+    if args.outdir is not None:
+        outdir = args.outdir
+    elif args.buildinfo is not None:
+        outdir = args.buildinfo.parent / "rebuilt"
+    else:
+        outdir = source / "dist" if source.is_dir() else source.parent / "rebuilt"
+    if args.buildinfo is not None and outdir.resolve() == args.buildinfo.resolve().parent:
+        raise UsageError(
+            "the output folder holds the buildinfo record being checked: the rebuild would "
+            "overwrite it",
+            path=str(args.buildinfo),
+            hint="choose another folder with -o",
+        )
+    cache_dir = _cache_dir(args)
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise UsageError("the cache folder is a file", path=str(cache_dir))
     epoch, origin = args.source_date_epoch, "option"
     if epoch is None:
         epoch, origin = epoch_from_environment(), "environment"
     return BuildSpec(
         source=source,
         outdir=outdir,
-        cache_dir=_cache_dir(args),
+        cache_dir=cache_dir,
         source_date_epoch=epoch,
         source_date_epoch_from=origin,
         exclude_newer=args.exclude_newer,
@@ -202,6 +232,7 @@ def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, 
     from reprobuild.buildinfo import load_buildinfo, outputs_of, pins_of
 
     doc = load_buildinfo(path)
+    _check_backend(doc, spec.source, path)
     epoch = doc["source_date_epoch"]
     if not isinstance(epoch, int):
         raise UsageError("buildinfo source_date_epoch is not a number", path=str(path))
@@ -214,3 +245,25 @@ def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, 
         pins=pins,
     )
     return spec, outputs_of(doc, path=str(path))
+
+
+def _check_backend(doc: dict[str, JSONValue], source: Path, path: Path) -> None:
+    """Refuse a record made with another build backend than the project's (another project's
+    record, most likely), before installing anything."""
+    from reprobuild.frontend import read_build_system
+
+    system = doc.get("build_system")
+    recorded = system.get("build_backend") if isinstance(system, dict) else None
+    if not source.is_dir() or not isinstance(recorded, str):
+        return
+    actual = read_build_system(source).build_backend
+    if actual != recorded:
+        name = doc.get("source", {})
+        project = name.get("name") if isinstance(name, dict) else None
+        raise UsageError(
+            f"this record was made with the backend {recorded!r}"
+            + (f" for {project}" if project else "")
+            + f"; {source} uses {actual!r}",
+            path=str(path),
+            hint="give the buildinfo record of this project",
+        )

@@ -216,6 +216,12 @@ def run(args: argparse.Namespace) -> int:
             f"--output-html and --output-json are both {outputs[0]}",
             hint="write the page and the document to two files",
         )
+    for output in outputs:
+        if output.resolve() in (a.resolve(), b.resolve()):
+            raise UsageError(
+                f"{output} is one of the inputs: the report would replace it",
+                hint="write the report to another file",
+            )
     kind_a, kind_b = _kind(a), _kind(b)
     if kind_a != kind_b:
         raise UsageError(

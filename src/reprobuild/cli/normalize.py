@@ -162,7 +162,13 @@ def _targets(args: argparse.Namespace) -> list[Path | None]:
                 hint="normalize them into different folders",
             )
         seen[path.name] = path
-        targets.append(out_dir / path.name)
+        target = out_dir / path.name
+        if target.resolve() == path.resolve():
+            raise UsageError(
+                f"-o {out_dir} is {path}'s own folder: its copy would replace it",
+                hint="use --in-place to replace the files, or -o another folder",
+            )
+        targets.append(target)
     return targets
 
 

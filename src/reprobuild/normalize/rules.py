@@ -412,7 +412,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         name="gzip-header",
-        touches="gzip header: mtime 0, no file name, OS 255; recompressed at the policy's level",
+        touches="gzip header: mtime 0, no file name, OS 255; compressed again at level 9",
         containers=_TAR,
         step=_gzip_header,
     ),
@@ -425,8 +425,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         name="zip-compression",
-        touches="zip members re-deflated at the policy's level "
-        "(opt-in: the output then depends on the local zlib)",
+        touches="zip members deflated again at level 9, with --recompress (the output then "
+        "depends on the local zlib)",
         containers=_ZIP,
         step=_zip_compression,
         opt_in=True,
