@@ -57,10 +57,16 @@ class CompareOptions:
     max_depth: int = 8
 
     def excluded(self, path: str) -> bool:
+        """True when a pattern matches ``path``, its last part, or a folder above it (a folder
+        that matches is left out with everything in it)."""
+        if not self.exclude:
+            return False
+        parts = path.strip("/").split("/")
+        candidates = {path, *parts, *("/".join(parts[:i]) for i in range(1, len(parts)))}
         return any(
-            fnmatch.fnmatchcase(path, pattern)
-            or fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
+            fnmatch.fnmatchcase(candidate, pattern)
             for pattern in self.exclude
+            for candidate in candidates
         )
 
 
