@@ -43,7 +43,12 @@ def _check_link(member: Member, names: set[str]) -> None:
     if not target:
         raise UnsafeArchiveError(f"{member.kind.value} with an empty target", member=member.name)
     if member.kind is MemberKind.HARDLINK:
-        check_name(target)
+        try:
+            check_name(target)
+        except UnsafeArchiveError as exc:
+            raise UnsafeArchiveError(
+                f"hard link to {target!r}: {exc.reason}", member=member.name, hint=exc.hint
+            ) from None
         if target.rstrip("/") not in names:
             raise UnsafeArchiveError(
                 f"hard link to {target!r}, which is not an earlier member", member=member.name
