@@ -12,6 +12,7 @@ the way Python's ``tarfile`` lays them out, so an archive already in that form s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ __all__ = [
     "RECORD",
     "encoded_length",
     "looks_like_tar",
+    "member_header",
     "parse_tar",
     "record_padding",
     "required_pax",
@@ -203,6 +205,23 @@ def _padded(size: int) -> int:
 
 
 def _member(block: bytes, pending: _Pending, view: memoryview, pos: int, limits: Limits) -> Member:
+    member = member_header(block, pending, pos)
+    stored = member.size
+    start = pos + BLOCK
+    if start + stored > len(view):
+        raise ArchiveError("tar member data is truncated", member=member.name, offset=start)
+    if stored > limits.max_total_size:
+        raise UnsafeArchiveError(f"member claims {stored} bytes", member=member.name)
+    content = view[start : start + stored]
+    return dataclasses.replace(
+        member, sha256=sha256_hex(content), payload=Payload(raw=content, size=stored)
+    )
+
+
+def member_header(block: bytes, pending: _Pending, pos: int) -> Member:
+    """The member a header ``block`` at ``pos`` describes, with the extensions read before it;
+    without its content (``sha256`` empty). ``size`` is what follows the header: 0 unless a
+    file. Shared by :func:`parse_tar` and the streaming reader."""
     typeflag = block[156:157]
     magic = block[257:265]
     pax = dict(pending.pax)
@@ -247,12 +266,6 @@ def _member(block: bytes, pending: _Pending, view: memoryview, pos: int, limits:
     if size < 0:
         raise ArchiveError("negative member size", member=name, offset=pos)
     stored = size if kind is MemberKind.FILE else 0
-    start = pos + BLOCK
-    if start + stored > len(view):
-        raise ArchiveError("tar member data is truncated", member=name, offset=start)
-    if stored > limits.max_total_size:
-        raise UnsafeArchiveError(f"member claims {size} bytes", member=name)
-    content = view[start : start + stored]
     details = TarDetails(
         format=fmt,
         uid=num("uid", block[108:116]),
@@ -269,10 +282,8 @@ def _member(block: bytes, pending: _Pending, view: memoryview, pos: int, limits:
         mode=_number(block[100:108], "mode") & 0o7777,
         mtime=num("mtime", block[136:148]),
         size=stored,
-        sha256=sha256_hex(content),
         link_target=link if kind in (MemberKind.SYMLINK, MemberKind.HARDLINK) else None,
         tar=details,
-        payload=Payload(raw=content, size=stored),
     )
 
 
