@@ -78,3 +78,45 @@ def test_golden_gzip_header() -> None:
     found = diff(a, b, "demo-1.0.tar.gz")
     assert categories(found) == {Category.CONTAINER, Category.COMPRESSION}
     check_golden("gzip_header", found)
+
+
+def _sdist(files: dict[str, bytes], *, gzip_mtime: int = 0) -> bytes:
+    import gzip as gzip_module
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"demo-1.0/{name}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return gzip_module.compress(buf.getvalue(), mtime=gzip_mtime)
+
+
+@pytest.mark.parametrize(
+    ("files_b", "mtime_b"),
+    [
+        ({"a.txt": b"one\n", "b.txt": b"three\n", "c.txt": b"new\n"}, 0),
+        ({"a.txt": b"one\n", "b.txt": b"two\n"}, 5),
+    ],
+)
+def test_tar_gz_is_compared_streaming_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch, files_b: dict[str, bytes], mtime_b: int
+) -> None:
+    from reprobuild.compare import Item, compare, compressed
+
+    a = Item(name="demo.tar.gz", data=_sdist({"a.txt": b"one\n", "b.txt": b"two\n"}))
+    b = Item(name="demo.tar.gz", data=_sdist(files_b, gzip_mtime=mtime_b))
+    with monkeypatch.context() as patch:
+        patch.setattr(compressed, "_scan_if_tars", lambda *args: None)
+        whole = compare(a, b)
+    with monkeypatch.context() as patch:
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the tar.gz was decompressed whole")
+
+        patch.setattr(compressed, "decompress", refuse)
+        streamed = compare(a, b)
+    assert whole is not None
+    assert streamed == whole

@@ -12,9 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reprobuild.archive import Compression, GzipHeader
-from reprobuild.archive.compress import FCOMMENT, FEXTRA, FNAME, decompress, parse_gzip_header
-from reprobuild.compare import Context, Item
+from reprobuild.archive import Compression, GzipHeader, Limits
+from reprobuild.archive.compress import (
+    FCOMMENT,
+    FEXTRA,
+    FNAME,
+    decompress,
+    parse_gzip_header,
+    sniff_compression,
+)
+from reprobuild.archive.tarformat import looks_like_tar
+from reprobuild.archive.tarstream import PlainStream
+from reprobuild.compare import PARSE_ERRORS, Context, Item
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.compare.nodes import (
     FieldChange,
@@ -26,6 +35,7 @@ from reprobuild.compare.nodes import (
     short,
     sub,
 )
+from reprobuild.compare.tararchive import TAR, TarStreams, compare_tar_streams, scan_tars
 
 __all__ = ["BZIP2", "GZIP", "XZ", "StreamComparator", "inner_name"]
 
@@ -97,9 +107,16 @@ class StreamComparator:
         return a.data.startswith(self.magic) and b.data.startswith(self.magic)
 
     def compare(self, a: Item, b: Item, context: Context) -> Difference | None:
-        limits = context.options.limits
-        plain_a, header_a = decompress(a.data, self.compression, limits=limits)
-        plain_b, header_b = decompress(b.data, self.compression, limits=limits)
+        scanned = _scan_if_tars(a, b, self.compression, context)
+        if scanned is not None:
+            (length_a, length_b), (header_a, header_b) = scanned.lengths, scanned.gzip
+            same = scanned.digests[0] == scanned.digests[1] and length_a == length_b
+        else:
+            limits = context.options.limits
+            plain_a, header_a = decompress(a.data, self.compression, limits=limits)
+            plain_b, header_b = decompress(b.data, self.compression, limits=limits)
+            length_a, length_b = len(plain_a), len(plain_b)
+            same = plain_a == plain_b
         changes: list[FieldChange] = []
         start_a = start_b = 0
         if header_a is not None and header_b is not None:
@@ -107,8 +124,9 @@ class StreamComparator:
             start_a = parse_gzip_header(a.data)[1]
             start_b = parse_gzip_header(b.data)[1]
         children: list[Difference | None] = []
-        if plain_a == plain_b:
-            if a.data[start_a:] != b.data[start_b:]:
+        inner_a, inner_b = inner_name(a.name), inner_name(b.name)
+        if same:
+            if memoryview(a.data)[start_a:] != memoryview(b.data)[start_b:]:
                 level = [c for c in changes if c.category is Category.COMPRESSION]
                 changes = [c for c in changes if c.category is not Category.COMPRESSION]
                 children.append(
@@ -117,21 +135,84 @@ class StreamComparator:
                         sub(b.name, "(compressed stream)"),
                         Category.COMPRESSION,
                         comment=join_comments(
-                            f"the same {len(plain_a)} bytes compressed differently "
+                            f"the same {length_a} bytes compressed differently "
                             f"({len(a.data) - start_a} vs {len(b.data) - start_b} bytes)",
                             *(f"{c.field}: {c.a} vs {c.b}" for c in level),
                         ),
                     )
                 )
+        elif scanned is not None:
+            # what context.recurse does when the tar comparator is the first to accept
+            deeper = Context(
+                options=context.options, registry=context.registry, depth=context.depth + 1
+            )
+            children.append(
+                compare_tar_streams(
+                    Item(name=inner_a, data=b""), Item(name=inner_b, data=b""), scanned, deeper
+                )
+            )
         else:
             children.append(
                 context.recurse(
-                    Item(name=inner_name(a.name), data=bytes(plain_a)),
-                    Item(name=inner_name(b.name), data=bytes(plain_b)),
+                    Item(name=inner_a, data=bytes(plain_a)),
+                    Item(name=inner_b, data=bytes(plain_b)),
                 )
             )
         header = field_leaves(sub(a.name, _GZIP_HEADER), sub(b.name, _GZIP_HEADER), changes)
         return group(a.name, b.name, [*header, *children])
+
+
+#: Decompressed bytes enough to tell what a stream holds (the comparators look at magic bytes).
+_HEAD = 1 << 16
+
+
+def _head(data: bytes, compression: Compression, limits: Limits) -> bytes:
+    head = bytearray()
+    for piece in PlainStream(data, compression, limits=limits):
+        head += piece
+        if len(head) >= _HEAD:
+            break
+    return bytes(head)
+
+
+def _scan_if_tars(
+    a: Item, b: Item, compression: Compression, context: Context
+) -> TarStreams | None:
+    """Both sides read as tars in one streaming pass, when what they hold is compared by the
+    tar comparator (the first of the registry to accept it); None when it is not, or when
+    either side does not read as a tar: then the whole streams are decompressed, as before,
+    and the registry explains them (with its comments on what failed)."""
+    limits = context.options.limits
+    try:
+        head_a = _head(a.data, compression, limits)
+        head_b = _head(b.data, compression, limits)
+    except PARSE_ERRORS:
+        return None
+    if not (_plain_tar(head_a) and _plain_tar(head_b)):
+        return None
+    heads = (Item(name=inner_name(a.name), data=head_a), Item(name=inner_name(b.name), data=head_b))
+    for comparator in context.registry:
+        if context.depth >= context.options.max_depth and comparator.name != "bytes":
+            continue
+        if comparator.accepts(*heads):
+            if comparator is not TAR:
+                return None
+            break
+    else:
+        return None
+    try:
+        return scan_tars(a.data, b.data, compression, limits)
+    except PARSE_ERRORS:
+        return None
+
+
+def _plain_tar(head: bytes) -> bool:
+    """What :func:`sniff` takes for an uncompressed tar (as the tar comparator parses it)."""
+    return (
+        not head.startswith((b"PK\x03\x04", b"PK\x05\x06"))
+        and sniff_compression(head[:6]) is Compression.NONE
+        and looks_like_tar(head)
+    )
 
 
 GZIP = StreamComparator(name="gzip", compression=Compression.GZIP, magic=b"\x1f\x8b")

@@ -16,17 +16,31 @@ Header fields and their categories:
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 from dataclasses import dataclass
 
-from reprobuild.archive import Member, TarDetails, TarFormat, parse_archive
+from reprobuild._types import Buffer
+from reprobuild.archive import (
+    Archive,
+    Compression,
+    Container,
+    GzipHeader,
+    Limits,
+    Member,
+    TarDetails,
+    TarFormat,
+    parse_archive,
+)
+from reprobuild.archive.safety import check_archive
 from reprobuild.archive.tarformat import BLOCK, RECORD, looks_like_tar
+from reprobuild.archive.tarstream import PlainStream, scan_tar
 from reprobuild.compare import Context, Item
-from reprobuild.compare.archives import compare_archives, mode_changes
+from reprobuild.compare.archives import MemberContent, compare_archives, mode_changes
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.compare.nodes import FieldChange, format_time, leaf, short, sub
 
-__all__ = ["TAR", "TarComparator"]
+__all__ = ["TAR", "TarComparator", "TarStreams", "compare_tar_streams", "scan_tars"]
 
 _TIME_RECORDS = ("mtime", "atime", "ctime", "LIBARCHIVE.creationtime")
 #: PAX records whose value the model holds in a field of its own (compared there).
@@ -166,6 +180,132 @@ def _tar_content(a: Member, b: Member, context: Context) -> Difference | None:
     )
 
 
+def _as_parsed(archive: Archive) -> Archive:
+    """``archive`` as :func:`parse_archive` returns a plain tar: checked, with the fields it
+    keeps."""
+    parsed = Archive(
+        container=Container.TAR,
+        members=archive.members,
+        tar_global_pax=archive.tar_global_pax,
+        trailer_size=archive.trailer_size,
+    )
+    return parsed
+
+
+def _tar_difference(
+    a: Item,
+    b: Item,
+    archives: tuple[Archive, Archive],
+    lengths: tuple[int, int],
+    context: Context,
+    content: MemberContent = _tar_content,
+) -> Difference:
+    archive_a, archive_b = archives
+    container: list[Difference] = []
+
+    def add(pseudo: str, shown_a: str, shown_b: str) -> None:
+        container.append(
+            leaf(
+                sub(a.name, pseudo),
+                sub(b.name, pseudo),
+                Category.CONTAINER,
+                comment=f"{shown_a} vs {shown_b}",
+            )
+        )
+
+    if archive_a.tar_global_pax != archive_b.tar_global_pax:
+        add(
+            "(tar global header)",
+            short(archive_a.tar_global_pax),
+            short(archive_b.tar_global_pax),
+        )
+    end_a = _end_of_archive(archive_a.trailer_size, lengths[0])
+    end_b = _end_of_archive(archive_b.trailer_size, lengths[1])
+    if end_a != end_b:
+        add("(tar end of archive)", end_a, end_b)
+    if archive_a.unaccounted != archive_b.unaccounted:
+        add(
+            "(unaccounted bytes)",
+            f"{archive_a.unaccounted} bytes",
+            f"{archive_b.unaccounted} bytes",
+        )
+    return compare_archives(
+        a,
+        b,
+        archive_a,
+        archive_b,
+        context,
+        container=container,
+        headers=_tar_headers,
+        content=content,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TarStreams:
+    """Two tars read in one pass from their compressed bytes (see :func:`scan_tars`)."""
+
+    archives: tuple[Archive, Archive]  #: members with their digests, no content
+    lengths: tuple[int, int]  #: of the decompressed tars
+    digests: tuple[str, str]  #: sha256 of the decompressed tars
+    gzip: tuple[GzipHeader | None, GzipHeader | None]
+    sources: tuple[Buffer, Buffer]  #: the compressed bytes, for a second pass
+    compression: Compression
+
+
+def scan_tars(
+    data_a: Buffer, data_b: Buffer, compression: Compression, limits: Limits
+) -> TarStreams:
+    """Decompress and read both tars, keeping headers and digests only; raises as
+    :func:`parse_archive` does on input it refuses."""
+    archives = []
+    streams = []
+    for data in (data_a, data_b):
+        stream = PlainStream(data, compression, limits=limits)
+        archive = _as_parsed(scan_tar(stream, limits=limits))
+        check_archive(archive, limits, allow_duplicates=True)
+        archives.append(archive)
+        streams.append(stream)
+    return TarStreams(
+        archives=(archives[0], archives[1]),
+        lengths=(streams[0].length, streams[1].length),
+        digests=(streams[0].sha256, streams[1].sha256),
+        gzip=(streams[0].gzip, streams[1].gzip),
+        sources=(data_a, data_b),
+        compression=compression,
+    )
+
+
+def compare_tar_streams(a: Item, b: Item, scanned: TarStreams, context: Context) -> Difference:
+    """The difference between the tars ``scanned`` (named ``a`` and ``b``; their data is not
+    used), as the tar comparator finds it on the decompressed bytes, holding only the content
+    of the members whose digests differ: those are decompressed again, in a second pass, and
+    compared."""
+    wanted: list[tuple[Member, Member]] = []
+
+    def note(member_a: Member, member_b: Member, _context: Context) -> None:
+        if member_a.sha256 != member_b.sha256 or member_a.size != member_b.size:
+            wanted.append((member_a, member_b))
+
+    _tar_difference(a, b, scanned.archives, scanned.lengths, context, note)
+    if not wanted:
+        return _tar_difference(a, b, scanned.archives, scanned.lengths, context)
+    limits = context.options.limits
+    kept = []
+    for side, (data, archive) in enumerate(zip(scanned.sources, scanned.archives, strict=True)):
+        index = {id(member): number for number, member in enumerate(archive.members)}
+        keep = sorted({index[id(pair[side])] for pair in wanted})
+        stream = PlainStream(data, scanned.compression, limits=limits)
+        found = scan_tar(stream, limits=limits, keep=frozenset(keep), kept_only=True).members
+        payloads = dict(zip(keep, (member.payload for member in found), strict=True))
+        members = tuple(
+            dataclasses.replace(member, payload=payloads[number]) if number in payloads else member
+            for number, member in enumerate(archive.members)
+        )
+        kept.append(dataclasses.replace(archive, members=members))
+    return _tar_difference(a, b, (kept[0], kept[1]), scanned.lengths, context)
+
+
 @dataclass(frozen=True, slots=True)
 class TarComparator:
     """Uncompressed tar archives, by a first header with a valid checksum."""
@@ -179,44 +319,7 @@ class TarComparator:
         limits = context.options.limits
         archive_a = parse_archive(a.data, limits=limits, allow_duplicates=True)
         archive_b = parse_archive(b.data, limits=limits, allow_duplicates=True)
-        container: list[Difference] = []
-
-        def add(pseudo: str, shown_a: str, shown_b: str) -> None:
-            container.append(
-                leaf(
-                    sub(a.name, pseudo),
-                    sub(b.name, pseudo),
-                    Category.CONTAINER,
-                    comment=f"{shown_a} vs {shown_b}",
-                )
-            )
-
-        if archive_a.tar_global_pax != archive_b.tar_global_pax:
-            add(
-                "(tar global header)",
-                short(archive_a.tar_global_pax),
-                short(archive_b.tar_global_pax),
-            )
-        end_a = _end_of_archive(archive_a.trailer_size, len(a.data))
-        end_b = _end_of_archive(archive_b.trailer_size, len(b.data))
-        if end_a != end_b:
-            add("(tar end of archive)", end_a, end_b)
-        if archive_a.unaccounted != archive_b.unaccounted:
-            add(
-                "(unaccounted bytes)",
-                f"{archive_a.unaccounted} bytes",
-                f"{archive_b.unaccounted} bytes",
-            )
-        return compare_archives(
-            a,
-            b,
-            archive_a,
-            archive_b,
-            context,
-            container=container,
-            headers=_tar_headers,
-            content=_tar_content,
-        )
+        return _tar_difference(a, b, (archive_a, archive_b), (len(a.data), len(b.data)), context)
 
 
 TAR = TarComparator()
