@@ -17,8 +17,11 @@ Header fields and their categories:
 from __future__ import annotations
 
 import dataclasses
-import decimal
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import decimal
 
 from reprobuild._types import Buffer
 from reprobuild.archive import (
@@ -66,11 +69,13 @@ def _details(member: Member) -> TarDetails:
     return member.tar
 
 
-def _time_value(text: str) -> decimal.Decimal | str:
+def _time_value(text: str | int) -> decimal.Decimal | str:
+    import decimal  # here, not at the top: only PAX times need it
+
     try:
         return decimal.Decimal(text)
     except (decimal.InvalidOperation, ValueError):
-        return text
+        return str(text)
 
 
 def _show_time(value: decimal.Decimal | str | None) -> str:
@@ -95,8 +100,8 @@ def _tar_headers(a: Member, b: Member) -> list[FieldChange]:
         if value_a == value_b:
             continue
         if key == "mtime":
-            time_a = _time_value(value_a) if value_a is not None else decimal.Decimal(a.mtime)
-            time_b = _time_value(value_b) if value_b is not None else decimal.Decimal(b.mtime)
+            time_a = _time_value(value_a if value_a is not None else a.mtime)
+            time_b = _time_value(value_b if value_b is not None else b.mtime)
             if time_a == time_b or a.mtime != b.mtime:
                 continue  # spelled differently, or already reported as mtime
             shown_a, shown_b = _show_time(time_a), _show_time(time_b)

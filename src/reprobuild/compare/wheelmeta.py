@@ -17,10 +17,7 @@ installed file differs.
 
 from __future__ import annotations
 
-import configparser
 import csv
-import email.parser
-import email.policy
 from collections import Counter
 from dataclasses import dataclass
 
@@ -186,6 +183,9 @@ def _record_rows(
 
 def _headers(item: Item) -> tuple[list[tuple[str, str]], str]:
     """The header fields in order (names as written) and the body."""
+    import email.parser  # here, not at the top: the email package costs 2.5 MiB to import
+    import email.policy
+
     parser = email.parser.HeaderParser(policy=email.policy.compat32)
     message = parser.parsestr(_decode(item))
     items = [(key, str(value)) for key, value in message.items()]
@@ -313,6 +313,8 @@ class HeadersComparator:
 
 
 def _entry_points(item: Item) -> dict[str, dict[str, str]]:
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None, delimiters=("=",), strict=False)
     parser.optionxform = str  # type: ignore[assignment, method-assign]
     try:
