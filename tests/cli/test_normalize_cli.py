@@ -128,3 +128,12 @@ def test_output_dir_that_is_the_files_own_folder_is_refused(dist: Path) -> None:
     assert result.returncode == 2
     assert "own folder" in result.stderr and "--in-place" in result.stderr
     assert (dist / SDIST).read_bytes() == before
+
+
+def test_option_errors_are_one_error_line_and_a_hint() -> None:
+    result = run("--format", "xml", "x.whl")
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: reprobuild normalize: argument --format: invalid choice")
+    assert lines[1].startswith("hint: run 'reprobuild normalize --help'")
+    assert len(lines) == 2

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-from typing import TextIO
+from typing import TextIO, TypeAlias
 
 from reprobuild.errors import ReprobuildError
 from reprobuild.report import JSONValue
 
-__all__ = ["colour", "print_error", "print_json"]
+__all__ = ["Subparsers", "colour", "print_error", "print_json"]
+
+#: What each subcommand's ``register`` receives.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def print_error(exc: ReprobuildError, *, stream: TextIO | None = None) -> None:

@@ -6,10 +6,10 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
-from reprobuild.cli._output import print_json
+from reprobuild.cli._output import Subparsers, print_json
 from reprobuild.errors import UsageError
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ exit codes: 0 built (and, with --buildinfo, identical), 1 outputs differ from th
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "build",
         help="build a deterministic sdist and wheel, with a buildinfo record",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reprobuild.cli._output import print_json
+from reprobuild.cli._output import Subparsers, print_json
 from reprobuild.errors import UsageError
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ compared with a folder).
 _FORMATS = ("text", "json", "html")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "diff",
         help="explain every difference between two archives, files or folders",

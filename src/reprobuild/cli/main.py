@@ -7,10 +7,11 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn, cast
 
 from reprobuild import __version__
 from reprobuild.cli import build, diff, normalize
-from reprobuild.cli._output import print_error
+from reprobuild.cli._output import Subparsers, print_error
 from reprobuild.errors import BuildError, ReprobuildError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_DIFFERENT", "EXIT_FAILURE", "EXIT_OK", "main"]
@@ -34,15 +35,27 @@ Run 'reprobuild COMMAND --help' for a command's options and examples.
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in the house form: one ``error:`` line, a ``hint:``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {self.prog}: {message}", file=sys.stderr)
+        print(f"hint: run '{self.prog} --help' for the options and examples", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reprobuild",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"reprobuild {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # subcommand parsers are _Parser too (argparse makes them of the parent's class)
+    subparsers = cast(
+        Subparsers, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    )
     build.register(subparsers)
     diff.register(subparsers)
     normalize.register(subparsers)

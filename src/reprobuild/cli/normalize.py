@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
-from reprobuild.cli._output import colour, print_error, print_json
+from reprobuild.cli._output import Subparsers, colour, print_error, print_json
 from reprobuild.errors import ArchiveError, ReprobuildError, UsageError
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ exit codes: 0 canonical or written, 1 not canonical (--check), 2 bad input or us
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "normalize",
         help="rewrite archives into canonical form, or --check that they are",
