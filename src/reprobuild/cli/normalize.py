@@ -185,10 +185,11 @@ def _describe(path: Path, result: Normalized, target: Path | None, check: bool) 
     lines = [head]
     width = max(len(r.rule) for r in result.reports)
     for report in result.reports:
-        count = len(report.members)
-        what = report.members[0] if count == 1 else f"{count} members"
-        if count == 0:
-            what = report.touches
+        # pseudo-members such as "(gzip header)" are named, real members counted
+        pseudo = [m for m in report.members if m.startswith("(")]
+        real = [m for m in report.members if not m.startswith("(")]
+        parts = [real[0]] if len(real) == 1 else [f"{len(real)} members"] if real else []
+        what = ", ".join([*parts, *pseudo]) or report.touches
         lines.append(f"  {report.rule:<{width}}  {what}")
     return "\n".join(lines)
 
