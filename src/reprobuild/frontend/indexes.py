@@ -39,8 +39,8 @@ class IndexConfig:
     trusted_hosts: tuple[str, ...] = ()
     cert: str | None = None
 
-    def uv_args(self) -> list[str]:
-        """The same settings as options of ``uv pip compile`` / ``uv pip install``."""
+    def _index_args(self) -> list[str]:
+        """The options pip and uv spell alike: indexes, find-links, --no-index."""
         args: list[str] = []
         if self.index_url:
             args += ["--index-url", self.index_url]
@@ -50,6 +50,11 @@ class IndexConfig:
             args += ["--find-links", link]
         if self.no_index:
             args.append("--no-index")
+        return args
+
+    def uv_args(self) -> list[str]:
+        """The same settings as options of ``uv pip compile`` / ``uv pip install``."""
+        args = self._index_args()
         for host in self.trusted_hosts:
             args += ["--allow-insecure-host", host]
         if self.extra_index_urls:
@@ -64,15 +69,7 @@ class IndexConfig:
 
     def pip_args(self) -> list[str]:
         """The same settings as pip options (for an explicit configuration; pip reads its own)."""
-        args: list[str] = []
-        if self.index_url:
-            args += ["--index-url", self.index_url]
-        for url in self.extra_index_urls:
-            args += ["--extra-index-url", url]
-        for link in self.find_links:
-            args += ["--find-links", link]
-        if self.no_index:
-            args.append("--no-index")
+        args = self._index_args()
         for host in self.trusted_hosts:
             args += ["--trusted-host", host]
         if self.cert:
