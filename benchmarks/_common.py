@@ -29,6 +29,7 @@ __all__ = [
     "compile_bytecode",
     "describe_machine",
     "human_size",
+    "installed_reprobuild",
     "log",
     "pip_download",
     "recorded_command",
@@ -86,6 +87,34 @@ def reprobuild_command() -> list[str]:
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
     return [sys.executable, "-m", "reprobuild"]
+
+
+def installed_reprobuild(cache: Path) -> list[str]:
+    """reprobuild installed from this checkout into a virtual environment of its own.
+
+    This is how a command-line tool is installed for use (``pipx install``, a venv): a regular,
+    byte-compiled install whose start-up loads only its own dependencies' ``.pth`` files, not
+    whatever the benchmark's interpreter has in its site-packages. The venv is kept in the cache
+    folder; the checkout is reinstalled into it on every run, so the timings are of this source.
+    """
+    venv = cache / "reprobuild-venv"
+    python = venv / "bin" / "python"
+    if not python.is_file():
+        run_logged([sys.executable, "-m", "venv", str(venv)])
+    run_logged([str(python), "-m", "pip", "install", "--quiet", str(REPO)])
+    run_logged(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--force-reinstall",
+            "--no-deps",
+            str(REPO),
+        ]
+    )
+    return [str(venv / "bin" / "reprobuild")]
 
 
 def compile_bytecode() -> None:

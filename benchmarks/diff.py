@@ -47,10 +47,10 @@ from _common import (
     compile_bytecode,
     describe_machine,
     human_size,
+    installed_reprobuild,
     log,
     pip_download,
     recorded_command,
-    reprobuild_command,
     reprobuild_version,
     scrub,
     source_revision,
@@ -987,7 +987,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = describe_machine()
     diffoscope, fuzzy = ensure_diffoscope()
     meter = ensure_gnu_time()
-    reprobuild = reprobuild_command()
+    reprobuild = installed_reprobuild(cache_root(args.cache_dir))
     compile_bytecode()
     pairs = fetch_pairs(cache_root(args.cache_dir))
     with tempfile.TemporaryDirectory(prefix="reprobuild-bench-") as tmp:

@@ -40,10 +40,10 @@ from _common import (
     compile_bytecode,
     describe_machine,
     human_size,
+    installed_reprobuild,
     log,
     pip_download,
     recorded_command,
-    reprobuild_command,
     reprobuild_version,
     scrub,
     source_revision,
@@ -432,7 +432,9 @@ def render_section(
 `reprobuild normalize FILE --in-place --source-date-epoch {epoch}` against Debian's
 `strip-nondeterminism --timestamp {epoch} --clamp-timestamp FILE` (both clamp later times to
 the epoch and run with `SOURCE_DATE_EPOCH={epoch}`). Each tool runs as a whole process on a
-fresh copy of the input; the time is the best of {runs} runs. "in-process" is
+fresh copy of the input; the time is the best of {runs} runs. Each tool is installed as its
+users install it: strip-nondeterminism from Debian's package, reprobuild from this checkout into
+a virtual environment of its own (as `pipx install` does). "in-process" is
 `reprobuild.normalize.normalize_bytes` plus reading and writing the file, best of {runs}.
 "Canonical" is the verdict of `reprobuild normalize --check` on the tool's output.
 
@@ -503,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: int = args.runs
     epoch: int = args.epoch
     strip_exe = ensure_strip_nondeterminism()
-    reprobuild = reprobuild_command()
+    reprobuild = installed_reprobuild(cache_root(args.cache_dir))
     compile_bytecode()
     inputs = fetch_inputs(cache_root(args.cache_dir))
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
@@ -562,7 +564,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     startup = time_startups(
         {
-            "python -c pass": [sys.executable, "-c", "pass"],
+            "python -c pass (reprobuild's venv)": [
+                str(Path(reprobuild[0]).with_name("python")),
+                "-c",
+                "pass",
+            ],
             "reprobuild --version": [*reprobuild, "--version"],
             "perl -e 1": ["perl", "-e", "1"],
             "strip-nondeterminism --version": [strip_exe, "--version"],

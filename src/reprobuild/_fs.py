@@ -11,7 +11,10 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 __all__ = ["atomic_write", "default_cache_dir", "digest", "sha256_hex", "write_bytes_atomic"]
 

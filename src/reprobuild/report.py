@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias
-
 from reprobuild import __version__
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from reprobuild.normalize import Normalized
 
 __all__ = ["SCHEMA_VERSION", "JSONValue", "envelope", "normalize_entry"]

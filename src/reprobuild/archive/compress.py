@@ -6,14 +6,17 @@ decompression bomb is refused before it fills memory.
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import struct
 import zlib
 
 from reprobuild._types import Buffer
 from reprobuild.archive.model import Compression, GzipHeader, Limits
 from reprobuild.errors import ArchiveError, UnsafeArchiveError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # bz2 and lzma are imported when such a stream is met: most inputs are gzip
+    import bz2
+    import lzma
 
 __all__ = ["compress", "decompress", "parse_gzip_header", "sniff_compression"]
 
@@ -157,7 +160,9 @@ def _bounded(
     data: Buffer,
     limits: Limits,
     what: str,
+    errors: tuple[type[Exception], ...] = (),
 ) -> bytes:
+    caught: tuple[type[Exception], ...] = (OSError, EOFError, *errors)
     out = bytearray()
     chunk: Buffer = data
     try:
@@ -173,7 +178,7 @@ def _bounded(
             chunk = b""
             if not piece and decompressor.needs_input:
                 raise ArchiveError(f"{what} stream is truncated", member=f"({what} stream)")
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except caught as exc:
         raise ArchiveError(f"corrupt {what} data: {exc}", member=f"({what} stream)") from exc
     return bytes(out)
 
@@ -187,8 +192,12 @@ def decompress(
     if compression is Compression.GZIP:
         return _inflate_gzip(data, limits)
     if compression is Compression.BZIP2:
+        import bz2
+
         return _bounded(bz2.BZ2Decompressor(), data, limits, "bzip2"), None
-    return _bounded(lzma.LZMADecompressor(), data, limits, "xz"), None
+    import lzma
+
+    return _bounded(lzma.LZMADecompressor(), data, limits, "xz", (lzma.LZMAError,)), None
 
 
 def _gzip_header_bytes(header: GzipHeader) -> bytes:
@@ -222,5 +231,9 @@ def compress(
         trailer = struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
         return _gzip_header_bytes(header or GzipHeader()) + body + trailer
     if compression is Compression.BZIP2:
+        import bz2
+
         return bz2.compress(data, max(1, min(level, 9)))
+    import lzma
+
     return lzma.compress(data, format=lzma.FORMAT_XZ, preset=max(0, min(level, 9)))

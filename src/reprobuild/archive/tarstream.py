@@ -17,7 +17,6 @@ import lzma
 import struct
 import zlib
 from collections.abc import Collection, Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from reprobuild._types import Buffer
 from reprobuild.archive.compress import parse_gzip_header
@@ -42,6 +41,7 @@ from reprobuild.archive.tarformat import (
 )
 from reprobuild.errors import ArchiveError, UnsafeArchiveError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import hashlib
 

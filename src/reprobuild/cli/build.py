@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
-from reprobuild.cli._output import Subparsers, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
 from reprobuild.errors import UsageError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from reprobuild.build import BuildResult, BuildSpec
     from reprobuild.buildinfo import BuildOutput
     from reprobuild.report import JSONValue
@@ -51,7 +52,7 @@ def register(subparsers: Subparsers) -> None:
         help="build a deterministic sdist and wheel, with a buildinfo record",
         description=_DESCRIPTION,
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "source",
@@ -111,6 +112,8 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _date(text: str) -> datetime:
+    from datetime import UTC, datetime
+
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -8,11 +8,11 @@ import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from reprobuild.cli._output import Subparsers, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
 from reprobuild.errors import UsageError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from reprobuild.compare import CompareOptions, Difference
 
@@ -74,7 +74,7 @@ def register(subparsers: Subparsers) -> None:
         help="explain every difference between two archives, files or folders",
         description=_DESCRIPTION,
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("a", type=Path, metavar="A", help="a file, archive or folder")
     parser.add_argument("b", type=Path, metavar="B", help="what to compare it with (same kind)")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
-from typing import NoReturn, cast
 
 from reprobuild import __version__
 from reprobuild.cli import build, diff, normalize
-from reprobuild.cli._output import Subparsers, print_error
+from reprobuild.cli._output import HelpFormatter, Subparsers, print_error
 from reprobuild.errors import BuildError, ReprobuildError
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up is part of every command
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_DIFFERENT", "EXIT_FAILURE", "EXIT_OK", "main"]
 
@@ -45,17 +47,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="reprobuild",
         description=_DESCRIPTION,
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"reprobuild {__version__}")
     # subcommand parsers are _Parser too (argparse makes them of the parent's class)
-    subparsers = cast(
-        Subparsers, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    )
+    subparsers: Subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     build.register(subparsers)
     diff.register(subparsers)
     normalize.register(subparsers)
@@ -82,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except Exception as exc:  # a bug: say so in one line, keep the traceback for debugging
         if os.environ.get("REPROBUILD_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
-from reprobuild.cli._output import Subparsers, colour, print_error, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, colour, print_error, print_json
 from reprobuild.errors import ArchiveError, ReprobuildError, UsageError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from reprobuild.normalize import Normalized, Policy
     from reprobuild.report import JSONValue
@@ -49,7 +49,7 @@ def register(subparsers: Subparsers) -> None:
         help="rewrite archives into canonical form, or --check that they are",
         description=_DESCRIPTION,
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "files", nargs="*", type=Path, metavar="FILE", help="wheels, sdists, zip or tar archives"

@@ -18,10 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import decimal
 
 from reprobuild._types import Buffer
 from reprobuild.archive import (
@@ -42,6 +38,10 @@ from reprobuild.compare import Context, Item
 from reprobuild.compare.archives import MemberContent, compare_archives, mode_changes
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.compare.nodes import FieldChange, format_time, leaf, short, sub
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import decimal
 
 __all__ = ["TAR", "TarComparator", "TarStreams", "compare_tar_streams", "scan_tars"]
 
