@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from reprobuild._fs import sha256_hex, write_bytes_atomic
 from reprobuild.archive import Archive, MemberKind, load_archive
@@ -40,7 +40,14 @@ from reprobuild.frontend import (
 from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
 from reprobuild.report import JSONValue
 
-__all__ = ["BUILD_ROOT", "BuildResult", "BuildSpec", "build", "controlled_environment"]
+__all__ = [
+    "BUILD_ROOT",
+    "BuildResult",
+    "BuildSpec",
+    "PrepareStep",
+    "build",
+    "controlled_environment",
+]
 
 #: Where every build happens, the same on every machine, so that what a build embeds of its own
 #: path (debug information of C extensions, a generated module's ``__file__``) is the same too.
@@ -58,6 +65,15 @@ def _skipped(name: str, *, top: bool) -> bool:
     return (
         name in _SKIPPED_ANYWHERE or name.endswith(".egg-info") or (top and name in _SKIPPED_AT_TOP)
     )
+
+
+class PrepareStep(Protocol):
+    """A step run in the unpacked sdist before its wheel is built (a release step the sdist
+    does not record, such as compressing a man page). Steps are values: they say what they do."""
+
+    def apply(self, folder: Path) -> None: ...
+
+    def describe(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +95,16 @@ class BuildSpec:
     build_root: Path = BUILD_ROOT
     #: exact requirements to install instead of resolving (a rebuild from buildinfo)
     pins: Mapping[str, tuple[PinnedRequirement, ...]] = field(default_factory=dict)
+    #: the interpreter the build environments are made from (None: the one running reprobuild)
+    python: Path | None = None
+    #: requirements that replace the project's build requirements of the same name
+    overrides: tuple[str, ...] = ()
+    #: False: the build does not see SOURCE_DATE_EPOCH (the backends' own defaults apply)
+    export_source_date_epoch: bool = True
+    #: the times of the unpacked sdist's files: the epoch, or each member's own (as pip does)
+    sdist_times: Literal["epoch", "members"] = "epoch"
+    #: run in the unpacked sdist, in order, before the wheel is built
+    steps: tuple[PrepareStep, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +120,7 @@ Progress = Callable[[str], None]
 
 def controlled_environment(spec: BuildSpec, epoch: int, home: Path) -> dict[str, str]:
     """Exactly the variables a build sees: nothing else leaks in from the caller's shell."""
-    return {
+    env = {
         "PATH": spec.path,
         "HOME": str(home),
         "TMPDIR": str(home / "tmp"),
@@ -106,6 +132,9 @@ def controlled_environment(spec: BuildSpec, epoch: int, home: Path) -> dict[str,
         "PYTHONNOUSERSITE": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    if not spec.export_source_date_epoch:
+        del env["SOURCE_DATE_EPOCH"]
+    return env
 
 
 @contextlib.contextmanager
@@ -165,9 +194,10 @@ def _copy_tree(source: Path, target: Path, epoch: int) -> str:
     return sha256_hex("\n".join(sorted(listing)).encode())
 
 
-def _unpack_sdist(archive: Archive, target: Path, epoch: int) -> Path:
+def _unpack_sdist(archive: Archive, target: Path, epoch: int | None) -> Path:
     """Write an sdist's members below ``target`` (our reader has refused unsafe names and
-    links); every time set to ``epoch``. Return the sdist's top folder."""
+    links); every time set to ``epoch``, or to each member's own when it is ``None``. Return the
+    sdist's top folder."""
     tops = {m.path.split("/", 1)[0] for m in archive.members}
     if len(tops) != 1:
         raise UsageError(
@@ -186,9 +216,15 @@ def _unpack_sdist(archive: Archive, target: Path, epoch: int) -> Path:
         else:
             path.write_bytes(member.data())
             path.chmod(0o755 if (member.mode or 0) & 0o111 else 0o644)
-    for folder, dirs, files in os.walk(target):
-        for name in [*dirs, *files]:
-            os.utime(Path(folder) / name, (epoch, epoch), follow_symlinks=False)
+    if epoch is not None:
+        for folder, dirs, files in os.walk(target):
+            for name in [*dirs, *files]:
+                os.utime(Path(folder) / name, (epoch, epoch), follow_symlinks=False)
+    else:  # deepest first, so that setting a file's time never touches its folder's again
+        for member in sorted(archive.members, key=lambda m: m.path.count("/"), reverse=True):
+            path = target / member.path
+            if path.exists() or path.is_symlink():
+                os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
     return target / next(iter(tops))
 
 
@@ -210,9 +246,10 @@ def _environment_for(
         key = tuple(requirements)
         if key not in resolved:
             resolved[key] = prepare_environment(
-                requirements,
+                _overridden(requirements, spec.overrides),
                 cache_dir=spec.cache_dir,
                 exclude_newer=spec.exclude_newer,
+                python=spec.python,
                 progress=progress,
             )
         return resolved[key]
@@ -222,12 +259,31 @@ def _environment_for(
             [f"{p.name}=={p.version}" for p in spec.pins[kind]],
             cache_dir=spec.cache_dir,
             pins=spec.pins[kind],
+            python=spec.python,
             progress=progress,
         )
     system = read_build_system(source)
     base = prepare(system.requires)
     extra = get_requires(base, source, kind, env_vars, system=system, umask=spec.umask)
     return prepare([*system.requires, *extra]) if extra else base
+
+
+def _overridden(requirements: Sequence[str], overrides: Sequence[str]) -> list[str]:
+    """``requirements`` with each one named by an override replaced by that override."""
+    if not overrides:
+        return list(requirements)
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    def name_of(text: str) -> str | None:
+        try:
+            return canonicalize_name(Requirement(text).name)
+        except InvalidRequirement:
+            return None
+
+    by_name = {name_of(o): o for o in overrides}
+    out = [by_name.get(name_of(r), r) for r in requirements]
+    return list(dict.fromkeys(out))
 
 
 def _environment_record(env: Environment) -> dict[str, JSONValue]:
@@ -312,7 +368,12 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 source_digest = sha256_hex(sdist_data)
                 env_sdist = None
                 source_kind = "sdist"
-            unpacked = _unpack_sdist(sdist_archive, work / "sdist", epoch)
+            unpacked = _unpack_sdist(
+                sdist_archive, work / "sdist", epoch if spec.sdist_times == "epoch" else None
+            )
+            for step in spec.steps:
+                say(step.describe())
+                step.apply(unpacked)
             system = read_build_system(unpacked)
             env_wheel = _environment_for(spec, unpacked, "wheel", env_vars, say, resolved)
             say("building the wheel from the sdist")

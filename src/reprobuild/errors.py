@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ArchiveError",
     "BuildError",
+    "NetworkError",
     "NormalizeError",
     "ProjectError",
     "ReprobuildError",
@@ -103,3 +104,9 @@ class BuildError(ReprobuildError):
         super().__init__(reason, path=path, hint=hint)
         self.log_tail = log_tail
         self.log_path = log_path
+
+
+class NetworkError(ReprobuildError):
+    """The package index could not be reached, or answered with something unusable (a page
+    that does not parse, a download whose sha256 is not the index's). The command line exits 3:
+    the input may be fine; the infrastructure failed."""

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from reprobuild import __version__
 from reprobuild.cli import build, diff, normalize
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_error
-from reprobuild.errors import BuildError, ReprobuildError
+from reprobuild.errors import BuildError, NetworkError, ReprobuildError
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up is part of every command
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
-    except BuildError as exc:  # the build or its environment failed, not the input
+    except (BuildError, NetworkError) as exc:  # the build, its environment or the index failed
         print_error(exc)
         return EXIT_FAILURE
     except ReprobuildError as exc:

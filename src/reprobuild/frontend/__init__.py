@@ -30,7 +30,7 @@ from reprobuild.frontend.environment import Environment, prepare_environment, re
 from reprobuild.frontend.hooks import HOOKS, build_sdist, build_wheel, call_hook, get_requires
 from reprobuild.frontend.indexes import IndexConfig, load_index_config, parse_pip_config
 from reprobuild.frontend.installers import InstallerName, find_uv
-from reprobuild.frontend.interpreter import Interpreter, find_interpreter
+from reprobuild.frontend.interpreter import Interpreter, find_interpreter, find_pythons
 from reprobuild.frontend.pins import PinnedRequirement, environment_key, parse_pins, render_pins
 from reprobuild.frontend.vcs import GitCommit, git_commit_info
 
@@ -50,6 +50,7 @@ __all__ = [
     "call_hook",
     "environment_key",
     "find_interpreter",
+    "find_pythons",
     "find_uv",
     "get_requires",
     "git_commit_info",
