@@ -1,0 +1,31 @@
+"""Rebuild strategies: a :class:`Recipe` inferred from published files, with its evidence, and
+the recipe override files for what no artifact records."""
+
+from __future__ import annotations
+
+from reprobuild.strategy.infer import (
+    BACKEND_DEFAULT_TIMES,
+    PYTHON_RELEASES,
+    Generator,
+    infer_recipe,
+    is_pure,
+    parse_generator,
+)
+from reprobuild.strategy.overrides import Override, find_override, parse_overrides
+from reprobuild.strategy.recipe import Evidence, GzipStep, Recipe, gzip_bytes
+
+__all__ = [
+    "BACKEND_DEFAULT_TIMES",
+    "PYTHON_RELEASES",
+    "Evidence",
+    "Generator",
+    "GzipStep",
+    "Override",
+    "Recipe",
+    "find_override",
+    "gzip_bytes",
+    "infer_recipe",
+    "is_pure",
+    "parse_generator",
+    "parse_overrides",
+]

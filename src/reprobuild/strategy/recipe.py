@@ -1,0 +1,103 @@
+"""The recipe of a rebuild: a handful of parameters, each with the evidence it was inferred from.
+
+A recipe never carries per-member data copied from the artifact it is checked against (member
+times, modes, order, hashes): a rebuild that matches only because it copied the answer has
+proved nothing. What it may carry is what a publisher chose once for the whole build: the
+backend and its version, the Python, ``SOURCE_DATE_EPOCH``, the umask, the date the build
+requirements resolved at, and, from a recipe override file, release steps the sdist does not
+record.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from reprobuild.errors import ProjectError
+
+__all__ = ["Evidence", "GzipStep", "Recipe", "gzip_bytes"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """Why one field of a recipe has its value: ``field`` (a recipe field), the ``value`` as
+    text, and ``reason``, the observation it rests on (``WHEEL Generator: hatchling 1.18.0``)."""
+
+    field: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GzipStep:
+    """Compress ``source`` into ``target`` as ``gzip -<level>c source > target`` does.
+
+    The header is gzip's: the source's base name (FNAME), the source file's modification time
+    (MTIME), XFL 2 at level 9 (4 at level 1), and OS 3 (Unix). Both paths are relative to the
+    unpacked sdist and may not leave it.
+    """
+
+    source: str
+    target: str
+    level: int = 9
+
+    def describe(self) -> str:
+        return f"gzip -{self.level}c {self.source} > {self.target} (recipe override)"
+
+    def apply(self, folder: Path) -> None:
+        root = folder.resolve()
+        source = (folder / self.source).resolve()
+        target = (folder / self.target).resolve()
+        for path, text in ((source, self.source), (target, self.target)):
+            if root not in path.parents:
+                raise ProjectError(f"a recipe step names a path outside the sdist: {text}")
+        try:
+            data = source.read_bytes()
+            mtime = int(source.stat().st_mtime)
+        except OSError as exc:
+            raise ProjectError(
+                f"a recipe step cannot read {self.source}: {exc.strerror or exc}",
+                hint="the recipe override does not fit this release",
+            ) from exc
+        target.write_bytes(gzip_bytes(data, name=source.name, mtime=mtime, level=self.level))
+        os.utime(target, (mtime, mtime))
+
+
+def gzip_bytes(data: bytes, *, name: str, mtime: int, level: int) -> bytes:
+    """A gzip member as GNU gzip writes it for a named file at ``level``."""
+    flags = 0x08  # FNAME
+    xfl = 2 if level == 9 else 4 if level == 1 else 0
+    header = struct.pack("<2sBBIBB", b"\x1f\x8b", 8, flags, mtime & 0xFFFFFFFF, xfl, 3)
+    header += name.encode("latin-1", "replace") + b"\x00"
+    deflater = zlib.compressobj(level, zlib.DEFLATED, -15, zlib.DEF_MEM_LEVEL)
+    body = deflater.compress(data) + deflater.flush()
+    trailer = struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+    return header + body + trailer
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recipe:
+    """How to rebuild one wheel from its sdist.
+
+    ``requirements`` replace the project's build requirements of the same name (the backend at
+    the version that made the published file). ``python`` is the interpreter version the
+    rebuild runs on and ``wanted_python`` the one inferred (they differ when the machine has no
+    such interpreter). ``source_date_epoch`` is exported to the build unless ``None``.
+    ``exclude_newer`` is the cut-off for resolving build requirements. ``steps`` come from an
+    override file, named in ``override``.
+    """
+
+    requirements: tuple[str, ...] = ()
+    python: str | None = None
+    wanted_python: str | None = None
+    source_date_epoch: int | None = None
+    exclude_newer: datetime | None = None
+    umask: int = 0o022
+    timezone: str = "UTC"
+    steps: tuple[GzipStep, ...] = ()
+    override: str | None = None
+    evidence: tuple[Evidence, ...] = ()
