@@ -1,0 +1,238 @@
+"""``reprobuild verify``: rebuild a published release and judge it bit for bit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reprobuild.cli._output import HelpFormatter, Subparsers, colour, print_json
+from reprobuild.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from reprobuild.frontend import Interpreter
+    from reprobuild.rebuild import ArtifactResult, Verification
+
+__all__ = ["register", "run"]
+
+_DESCRIPTION = """\
+Download a release from the package index, work out how each of its pure-Python wheels was
+built, rebuild it from the release's sdist, and say whether the published file is reproduced
+byte for byte.
+
+How a wheel was built is inferred from the wheel itself and shown as a recipe, each field with
+its evidence: the backend and its version (WHEEL's Generator line), SOURCE_DATE_EPOCH (when all
+members share one time), the date build requirements resolve at (the upload time), the umask
+(the file modes) and the Python (the newest at upload time; the nearest this machine has).
+Release steps no artifact records come from recipe override files (reprobuild's own, and
+--recipes DIR); results say when one was used.
+
+Verdicts: reproducible (same sha256), equivalent (identical after normalization; the categories
+that differed are listed), different (with the cause), not-verifiable (no sdist, or a
+compiled wheel), build-failed (with the cause and the log's tail).
+
+The index is pip's: its index-url and extra-index-url settings (pip config list), or
+--index-url.
+"""
+
+_EPILOG = """\
+examples:
+  reprobuild verify ipython==7.16.1
+  reprobuild verify ipython==7.16.1 --format json
+  reprobuild verify --wheel demo-1.0-py3-none-any.whl --sdist demo-1.0.tar.gz
+  reprobuild verify demo==1.0 --recipes my-recipes/    # my-recipes/demo.toml
+
+exit codes: 0 every wheel reproducible, 1 otherwise (equivalent, different, not verifiable,
+build failed), 2 bad input, 3 the index or the machine failed.
+"""
+
+
+def register(subparsers: Subparsers) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "verify",
+        help="rebuild a published release and judge it bit for bit",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument(
+        "release", nargs="?", metavar="NAME==VERSION", help="a release on the package index"
+    )
+    parser.add_argument(
+        "--wheel",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a local wheel to verify (repeatable; with --sdist, instead of NAME==VERSION)",
+    )
+    parser.add_argument("--sdist", type=Path, metavar="FILE", help="the sdist to rebuild from")
+    parser.add_argument(
+        "--index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a simple-API index to use instead of pip's (repeatable)",
+    )
+    parser.add_argument(
+        "--recipes",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of recipe override files NAME.toml, searched before reprobuild's own",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="downloads and build environments are cached here (default: "
+        "$REPROBUILD_CACHE_DIR, else $XDG_CACHE_HOME/reprobuild, else ~/.cache/reprobuild)",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="how to print the results"
+    )
+    parser.set_defaults(run=run)
+
+
+def _release(text: str) -> tuple[str, str]:
+    name, sep, version = text.partition("==")
+    if not sep or not name.strip() or not version.strip():
+        raise UsageError(
+            f"not NAME==VERSION: {text!r}", hint="for example: reprobuild verify ipython==7.16.1"
+        )
+    return name.strip(), version.strip()
+
+
+def run(args: argparse.Namespace) -> int:
+    from reprobuild._fs import default_cache_dir
+    from reprobuild.frontend import find_pythons
+
+    cache_dir: Path = args.cache_dir if args.cache_dir is not None else default_cache_dir()
+    local = bool(args.wheel or args.sdist)
+    if local and args.release:
+        raise UsageError("give NAME==VERSION or --wheel/--sdist, not both")
+    if not local and not args.release:
+        raise UsageError(
+            "nothing to verify", hint="give NAME==VERSION, or --wheel FILE --sdist FILE"
+        )
+
+    def progress(message: str) -> None:
+        print(f"reprobuild: {message}", file=sys.stderr)
+
+    pythons = find_pythons()
+    verification = (
+        _verify_local(args, cache_dir, pythons, progress)
+        if local
+        else _verify_index(args, cache_dir, pythons, progress)
+    )
+    if args.format == "json":
+        from reprobuild.rebuild.document import verification_document
+        from reprobuild.report import envelope
+
+        print_json(envelope("verify", verification_document(verification)))
+    else:
+        _print_text(verification)
+    return 0 if verification.reproducible else 1
+
+
+def _verify_index(
+    args: argparse.Namespace,
+    cache_dir: Path,
+    pythons: tuple[Interpreter, ...],
+    progress: Callable[[str], None],
+) -> Verification:
+    from reprobuild.index import IndexClient
+    from reprobuild.rebuild import verify_release
+
+    name, version = _release(args.release)
+    client = IndexClient(cache_dir=cache_dir, index_urls=args.index_url or None)
+    return verify_release(
+        name,
+        version,
+        client=client,
+        cache_dir=cache_dir,
+        pythons=pythons,
+        recipe_folders=args.recipes,
+        progress=progress,
+    )
+
+
+def _verify_local(
+    args: argparse.Namespace,
+    cache_dir: Path,
+    pythons: tuple[Interpreter, ...],
+    progress: Callable[[str], None],
+) -> Verification:
+    from packaging.utils import InvalidSdistFilename, parse_sdist_filename
+
+    from reprobuild.rebuild import Verification, verify_wheel
+
+    if args.sdist is None or not args.wheel:
+        raise UsageError("--wheel and --sdist go together", hint="give both")
+    for path in [args.sdist, *args.wheel]:
+        if not path.is_file():
+            raise UsageError("no such file", path=str(path))
+    try:
+        name, version = parse_sdist_filename(args.sdist.name)
+    except InvalidSdistFilename as exc:
+        raise UsageError(
+            "not an sdist file name (NAME-VERSION.tar.gz)", path=str(args.sdist)
+        ) from exc
+    results = tuple(
+        verify_wheel(
+            wheel,
+            args.sdist,
+            name=name,
+            version=str(version),
+            upload_time=None,
+            cache_dir=cache_dir,
+            pythons=pythons,
+            recipe_folders=args.recipes,
+            progress=progress,
+        )
+        for wheel in args.wheel
+    )
+    return Verification(name=name, version=str(version), sdist=args.sdist.name, results=results)
+
+
+_COLOURS = {
+    "reproducible": "32",
+    "equivalent": "33",
+    "different": "31",
+    "not-verifiable": "2",
+    "build-failed": "31",
+}
+
+
+def _print_text(verification: Verification) -> None:
+    out = sys.stdout
+    source = f" (rebuilt from {verification.sdist})" if verification.sdist else ""
+    print(f"{verification.name} {verification.version}{source}")
+    for result in verification.results:
+        verdict = colour(result.verdict.value, _COLOURS[result.verdict.value], out)
+        print(f"  {result.filename}: {verdict}  [{result.seconds:.1f} s]")
+        _print_details(result)
+
+
+def _print_details(result: ArtifactResult) -> None:
+    if result.cause:
+        print(f"    cause: {result.cause}")
+    if result.difference is not None:
+        print(f"    differences: {result.difference.summary()}")
+    if result.rebuilt_sha256 and result.rebuilt_sha256 != result.sha256:
+        print(f"    published sha256 {result.sha256}")
+        print(f"    rebuilt   sha256 {result.rebuilt_sha256}")
+    recipe = result.recipe
+    if recipe is not None:
+        print("    recipe:")
+        for evidence in recipe.evidence:
+            value = evidence.value or "-"
+            print(f"      {evidence.field} = {value}  ({evidence.reason})")
+    if result.log_tail:
+        print("    build log (last lines):")
+        for line in result.log_tail.splitlines()[-15:]:
+            print(f"      {line}")

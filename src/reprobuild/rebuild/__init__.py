@@ -1,0 +1,21 @@
+"""Rebuilding published releases and judging them against what was published."""
+
+from __future__ import annotations
+
+from reprobuild.rebuild.verify import (
+    ArtifactResult,
+    Verdict,
+    Verification,
+    explain,
+    verify_release,
+    verify_wheel,
+)
+
+__all__ = [
+    "ArtifactResult",
+    "Verdict",
+    "Verification",
+    "explain",
+    "verify_release",
+    "verify_wheel",
+]

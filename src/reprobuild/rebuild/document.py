@@ -1,0 +1,58 @@
+"""The JSON document of ``reprobuild verify``: one object per artifact, with its verdict and
+its recipe (every field with its evidence)."""
+
+from __future__ import annotations
+
+from reprobuild.present import render_json
+from reprobuild.rebuild.verify import ArtifactResult, Verification
+from reprobuild.report import JSONValue
+from reprobuild.strategy import Recipe
+
+__all__ = ["recipe_document", "result_document", "verification_document"]
+
+
+def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
+    """A recipe as JSON: its fields, the override used (or null) and the evidence."""
+    return {
+        "requirements": list(recipe.requirements),
+        "python": recipe.python,
+        "wanted_python": recipe.wanted_python,
+        "source_date_epoch": recipe.source_date_epoch,
+        "exclude_newer": recipe.exclude_newer.isoformat() if recipe.exclude_newer else None,
+        "umask": f"{recipe.umask:03o}",
+        "timezone": recipe.timezone,
+        "steps": [step.describe() for step in recipe.steps],
+        "override": recipe.override,
+        "evidence": [
+            {"field": e.field, "value": e.value, "reason": e.reason} for e in recipe.evidence
+        ],
+    }
+
+
+def result_document(result: ArtifactResult) -> dict[str, JSONValue]:
+    """One artifact's verdict as JSON."""
+    return {
+        "filename": result.filename,
+        "verdict": result.verdict.value,
+        "sha256": result.sha256,
+        "rebuilt_filename": result.rebuilt_filename,
+        "rebuilt_sha256": result.rebuilt_sha256,
+        "categories": list(result.categories),
+        "cause": result.cause or None,
+        "override_used": bool(result.recipe and result.recipe.override),
+        "recipe": recipe_document(result.recipe) if result.recipe else None,
+        "difference": render_json(result.difference) if result.difference else None,
+        "log_tail": result.log_tail or None,
+        "seconds": result.seconds,
+    }
+
+
+def verification_document(verification: Verification) -> dict[str, JSONValue]:
+    """A release's results as the body of a JSON document (the envelope is added by the caller)."""
+    return {
+        "name": verification.name,
+        "version": verification.version,
+        "sdist": verification.sdist,
+        "reproducible": verification.reproducible,
+        "artifacts": [result_document(r) for r in verification.results],
+    }

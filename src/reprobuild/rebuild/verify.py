@@ -1,0 +1,327 @@
+"""Verify a published release: rebuild each pure wheel from the release's sdist and judge it.
+
+For every wheel of a release, :func:`verify_wheel` infers a recipe from the published file,
+applies a recipe override when one fits, rebuilds the wheel from the published sdist with that
+recipe (not normalized: the rebuild must stand on its own), and gives one verdict:
+
+- ``reproducible``: the same sha256;
+- ``equivalent``: identical once both are normalized; the categories that differed are listed;
+- ``different``: the difference tree, and a named cause;
+- ``not-verifiable``: no sdist to rebuild from, or a compiled wheel;
+- ``build-failed``: the cause and the tail of the build's log.
+"""
+
+from __future__ import annotations
+
+import enum
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from reprobuild._fs import sha256_hex
+from reprobuild.archive import parse_archive
+from reprobuild.build import BuildSpec, build
+from reprobuild.compare import CompareOptions, Item, compare
+from reprobuild.compare.difference import Category, Difference
+from reprobuild.errors import BuildError, ProjectError, ReprobuildError, UsageError
+from reprobuild.frontend import Interpreter
+from reprobuild.index import IndexClient, IndexFile, release_files
+from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
+from reprobuild.strategy import Evidence, Recipe, find_override, infer_recipe, is_pure
+
+__all__ = ["ArtifactResult", "Verdict", "Verification", "explain", "verify_release", "verify_wheel"]
+
+Progress = Callable[[str], None]
+
+
+class Verdict(enum.Enum):
+    """What a rebuild showed about one published artifact."""
+
+    REPRODUCIBLE = "reproducible"
+    EQUIVALENT = "equivalent"
+    DIFFERENT = "different"
+    NOT_VERIFIABLE = "not-verifiable"
+    BUILD_FAILED = "build-failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArtifactResult:
+    """The verdict on one published file, with what it rests on."""
+
+    filename: str
+    verdict: Verdict
+    sha256: str  #: of the published file
+    rebuilt_sha256: str | None = None
+    rebuilt_filename: str | None = None
+    recipe: Recipe | None = None
+    categories: tuple[str, ...] = ()  #: the categories that differed (equivalent, different)
+    cause: str = ""  #: one sentence: why it is not reproducible, or why it was not checked
+    difference: Difference | None = None
+    log_tail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verification:
+    """The results for one release (or one pair of local files)."""
+
+    name: str
+    version: str
+    sdist: str | None
+    results: tuple[ArtifactResult, ...]
+
+    @property
+    def reproducible(self) -> bool:
+        return bool(self.results) and all(r.verdict is Verdict.REPRODUCIBLE for r in self.results)
+
+
+def verify_release(
+    name: str,
+    version: str,
+    *,
+    client: IndexClient,
+    cache_dir: Path,
+    pythons: Sequence[Interpreter] = (),
+    recipe_folders: Sequence[Path] = (),
+    progress: Progress | None = None,
+) -> Verification:
+    """Download release ``name`` ``version`` from the index and verify each of its wheels."""
+    say = progress or (lambda _message: None)
+    files = release_files(client.project_files(name), name, version)
+    if not files:
+        raise UsageError(
+            f"the index has no files of {name} {version}",
+            hint="check the name and version (pip index versions NAME lists them)",
+        )
+    sdists = [f for f in files if not f.filename.endswith(".whl")]
+    wheels = [f for f in files if f.filename.endswith(".whl")]
+    sdist_file: IndexFile | None = sdists[0] if sdists else None
+    sdist_path = None
+    if sdist_file is not None:
+        say(f"downloading {sdist_file.filename}")
+        sdist_path = client.download(sdist_file)
+    results = []
+    for wheel in wheels:
+        say(f"downloading {wheel.filename}")
+        wheel_path = client.download(wheel)
+        results.append(
+            verify_wheel(
+                wheel_path,
+                sdist_path,
+                name=name,
+                version=version,
+                upload_time=wheel.upload_time,
+                cache_dir=cache_dir,
+                pythons=pythons,
+                recipe_folders=recipe_folders,
+                progress=say,
+            )
+        )
+    if not wheels and sdist_file is not None:
+        results.append(
+            ArtifactResult(
+                filename=sdist_file.filename,
+                verdict=Verdict.NOT_VERIFIABLE,
+                sha256=sdist_file.sha256 or "",
+                cause="the release has no wheel to rebuild",
+            )
+        )
+    return Verification(
+        name=name,
+        version=version,
+        sdist=sdist_file.filename if sdist_file else None,
+        results=tuple(results),
+    )
+
+
+def verify_wheel(
+    wheel_path: Path,
+    sdist_path: Path | None,
+    *,
+    name: str,
+    version: str,
+    upload_time: datetime | None,
+    cache_dir: Path,
+    pythons: Sequence[Interpreter] = (),
+    recipe_folders: Sequence[Path] = (),
+    progress: Progress | None = None,
+) -> ArtifactResult:
+    """Rebuild the published wheel at ``wheel_path`` from ``sdist_path`` and judge it."""
+    say = progress or (lambda _message: None)
+    started = time.monotonic()
+    published = wheel_path.read_bytes()
+    digest = sha256_hex(published)
+    filename = wheel_path.name
+
+    def result(
+        verdict: Verdict,
+        *,
+        cause: str,
+        recipe: Recipe | None = None,
+        rebuilt: tuple[str, str] | None = None,
+        difference: Difference | None = None,
+        log_tail: str = "",
+    ) -> ArtifactResult:
+        return ArtifactResult(
+            filename=filename,
+            verdict=verdict,
+            sha256=digest,
+            rebuilt_filename=rebuilt[0] if rebuilt else None,
+            rebuilt_sha256=rebuilt[1] if rebuilt else None,
+            recipe=recipe,
+            categories=tuple(sorted(c.value for c in difference.counts())) if difference else (),
+            cause=cause,
+            difference=difference,
+            log_tail=log_tail,
+            seconds=round(time.monotonic() - started, 3),
+        )
+
+    if not is_pure(filename):
+        return result(
+            Verdict.NOT_VERIFIABLE,
+            cause="a compiled wheel: its bytes depend on the compiler and the machine",
+        )
+    if sdist_path is None:
+        return result(Verdict.NOT_VERIFIABLE, cause="the release has no sdist to rebuild from")
+    try:
+        archive = parse_archive(published)
+    except ReprobuildError as exc:
+        return result(Verdict.NOT_VERIFIABLE, cause=f"the published wheel does not read: {exc}")
+    recipe = infer_recipe(
+        archive,
+        filename=filename,
+        upload_time=upload_time,
+        pythons=[p.version for p in pythons],
+    )
+    override = find_override(name, version, folders=recipe_folders)
+    if override is not None:
+        recipe = replace(
+            recipe,
+            steps=override.steps,
+            override=override.origin,
+            evidence=(
+                *recipe.evidence,
+                Evidence(field="steps", value=override.origin, reason=override.reason),
+            ),
+        )
+    python = next((p.executable for p in pythons if p.version == recipe.python), None)
+    with tempfile.TemporaryDirectory(prefix="reprobuild-verify-") as scratch:
+        spec = BuildSpec(
+            source=sdist_path,
+            outdir=Path(scratch) / "out",
+            cache_dir=cache_dir,
+            source_date_epoch=recipe.source_date_epoch,
+            source_date_epoch_from="recipe",
+            export_source_date_epoch=recipe.source_date_epoch is not None,
+            exclude_newer=recipe.exclude_newer,
+            normalize=False,
+            umask=recipe.umask,
+            timezone=recipe.timezone,
+            python=python,
+            overrides=recipe.requirements,
+            sdist_times="members",
+            steps=recipe.steps,
+        )
+        try:
+            built = build(spec, progress=say)
+        except BuildError as exc:
+            return result(
+                Verdict.BUILD_FAILED,
+                cause=exc.reason,
+                recipe=recipe,
+                log_tail=exc.log_tail,
+            )
+        except ProjectError as exc:
+            return result(Verdict.BUILD_FAILED, cause=str(exc), recipe=recipe)
+        wheels = [p for p in built.paths if p.name.endswith(".whl")]
+        if not wheels:
+            return result(Verdict.BUILD_FAILED, cause="the build made no wheel", recipe=recipe)
+        rebuilt = wheels[0].read_bytes()
+        rebuilt_name = wheels[0].name
+    rebuilt_digest = sha256_hex(rebuilt)
+    made = (rebuilt_name, rebuilt_digest)
+    if rebuilt_digest == digest:
+        return result(Verdict.REPRODUCIBLE, cause="", recipe=recipe, rebuilt=made)
+    difference = compare(
+        Item(name=filename, data=published),
+        Item(name=rebuilt_name, data=rebuilt),
+        CompareOptions(max_diff_lines=50),
+    )
+    categories = sorted(c.value for c in difference.counts()) if difference else []
+    policy = Policy(source_date_epoch=DEFAULT_SOURCE_DATE_EPOCH)
+    same_normalized = (
+        normalize_bytes(published, filename=filename, policy=policy).data
+        == normalize_bytes(rebuilt, filename=filename, policy=policy).data
+    )
+    if same_normalized:
+        return result(
+            Verdict.EQUIVALENT,
+            cause="identical after normalization; differs in " + ", ".join(categories),
+            recipe=recipe,
+            rebuilt=made,
+            difference=difference,
+        )
+    return result(
+        Verdict.DIFFERENT,
+        cause=explain(difference, archive_name=filename, rebuilt_name=rebuilt_name, recipe=recipe),
+        recipe=recipe,
+        rebuilt=made,
+        difference=difference,
+    )
+
+
+def _members(difference: Difference | None) -> dict[Category, list[str]]:
+    """The members (top-level children of the tree) under each category."""
+    out: dict[Category, list[str]] = {}
+    if difference is None:
+        return out
+    for child in difference.children:
+        for category in child.counts():
+            out.setdefault(category, []).append(child.source_a)
+    return out
+
+
+def _listing(names: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def explain(
+    difference: Difference | None, *, archive_name: str, rebuilt_name: str, recipe: Recipe
+) -> str:
+    """One sentence naming the likely cause of a difference that normalization does not remove."""
+    causes = []
+    if rebuilt_name != archive_name:
+        causes.append(f"the rebuild is named {rebuilt_name}: its tags differ")
+    members = _members(difference)
+    comments = " ".join(
+        node.comment or "" for node in (difference.walk() if difference else ()) if node.comment
+    )
+    if "MS-DOS" in comments or "CRLF" in comments:
+        causes.append("built on Windows (create_system MS-DOS or CRLF line ends)")
+    if Category.MISSING in members:
+        causes.append(
+            "the published wheel holds files the sdist does not produce: "
+            + _listing(members[Category.MISSING])
+            + " (a release step outside the sdist: a recipe override can record it)"
+        )
+    if Category.ADDED in members:
+        causes.append(
+            "the rebuild holds files the published wheel does not: "
+            + _listing(members[Category.ADDED])
+        )
+    content = [
+        m for m in members.get(Category.CONTENT, []) if m not in members.get(Category.MISSING, [])
+    ]
+    if content:
+        metadata_only = all(".dist-info/" in m for m in content)
+        where = "only in .dist-info files" if metadata_only else "in installed files"
+        backend = ", ".join(recipe.requirements) or "the project's own requirements"
+        causes.append(
+            f"content differs {where}: {_listing(content)}"
+            + (f" (metadata written by {backend} at the cut-off date)" if metadata_only else "")
+        )
+    return "; ".join(causes) or "differences normalization does not remove"
