@@ -15,7 +15,7 @@ from tests.factories import make_sdist, make_wheel
     [
         ([], "nothing to verify"),
         (["ipython"], "not NAME==VERSION"),
-        (["ipython==1", "--sdist", "x.tar.gz"], "not both"),
+        (["ipython==1", "--sdist", "x.tar.gz"], "not several"),
         (["--wheel", "x.whl"], "go together"),
         (["--wheel", "absent.whl", "--sdist", "absent.tar.gz"], "no such file"),
     ],

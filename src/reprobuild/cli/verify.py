@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reprobuild.cli._output import HelpFormatter, Subparsers, colour, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, colour, print_error, print_json
 from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from reprobuild.frontend import Interpreter
     from reprobuild.rebuild import ArtifactResult, Verification
+    from reprobuild.report import JSONValue
 
 __all__ = ["register", "run"]
 
@@ -44,6 +45,8 @@ examples:
   reprobuild verify ipython==7.16.1 --format json
   reprobuild verify --wheel demo-1.0-py3-none-any.whl --sdist demo-1.0.tar.gz
   reprobuild verify demo==1.0 --recipes my-recipes/    # my-recipes/demo.toml
+  reprobuild verify -r releases.txt                     # one NAME==VERSION per line
+  reprobuild results --latest                           # what every attempt found
 
 exit codes: 0 every wheel reproducible, 1 otherwise (equivalent, different, not verifiable,
 build failed), 2 bad input, 3 the index or the machine failed.
@@ -60,6 +63,13 @@ def register(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "release", nargs="?", metavar="NAME==VERSION", help="a release on the package index"
+    )
+    parser.add_argument(
+        "-r",
+        "--releases",
+        type=Path,
+        metavar="FILE",
+        help="verify every NAME==VERSION line of FILE (# starts a comment)",
     )
     parser.add_argument(
         "--wheel",
@@ -93,6 +103,13 @@ def register(subparsers: Subparsers) -> None:
         "$REPROBUILD_CACHE_DIR, else $XDG_CACHE_HOME/reprobuild, else ~/.cache/reprobuild)",
     )
     parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="the SQLite database every attempt is recorded in (default: results.sqlite3 in "
+        "the cache folder); see 'reprobuild results'",
+    )
+    parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="how to print the results"
     )
     parser.set_defaults(run=run)
@@ -107,39 +124,84 @@ def _release(text: str) -> tuple[str, str]:
     return name.strip(), version.strip()
 
 
+def _read_releases(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise UsageError(f"cannot read: {exc}", path=str(path)) from exc
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    releases = [line for line in lines if line]
+    for line in releases:
+        _release(line)  # refuse a bad line before anything runs
+    if not releases:
+        raise UsageError("no NAME==VERSION line", path=str(path))
+    return releases
+
+
 def run(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from reprobuild._fs import default_cache_dir
+    from reprobuild.errors import BuildError, NetworkError, ReprobuildError
     from reprobuild.frontend import find_pythons
+    from reprobuild.rebuild.history import DB_NAME, record_verification
 
     cache_dir: Path = args.cache_dir if args.cache_dir is not None else default_cache_dir()
+    db: Path = args.db if args.db is not None else cache_dir / DB_NAME
     local = bool(args.wheel or args.sdist)
-    if local and args.release:
-        raise UsageError("give NAME==VERSION or --wheel/--sdist, not both")
-    if not local and not args.release:
+    chosen = sum((local, bool(args.release), args.releases is not None))
+    if chosen > 1:
+        raise UsageError("give one of NAME==VERSION, -r FILE, or --wheel/--sdist, not several")
+    if chosen == 0:
         raise UsageError(
-            "nothing to verify", hint="give NAME==VERSION, or --wheel FILE --sdist FILE"
+            "nothing to verify", hint="give NAME==VERSION, -r FILE, or --wheel FILE --sdist FILE"
         )
+    releases = _read_releases(args.releases) if args.releases is not None else [args.release]
 
     def progress(message: str) -> None:
         print(f"reprobuild: {message}", file=sys.stderr)
 
     pythons = find_pythons()
-    verification = (
-        _verify_local(args, cache_dir, pythons, progress)
-        if local
-        else _verify_index(args, cache_dir, pythons, progress)
-    )
+    verifications = []
+    worst = 0
+    for number, release in enumerate(releases, 1):
+        if len(releases) > 1:
+            progress(f"[{number}/{len(releases)}] {release}")
+        started = datetime.now(UTC)
+        try:
+            verification = (
+                _verify_local(args, cache_dir, pythons, progress)
+                if local
+                else _verify_index(release, args, cache_dir, pythons, progress)
+            )
+        except ReprobuildError as exc:
+            if len(releases) == 1:
+                raise
+            print_error(exc.with_path(release))
+            worst = max(worst, 3 if isinstance(exc, (BuildError, NetworkError)) else 2)
+            continue
+        record_verification(db, verification, started=started)
+        verifications.append(verification)
+        if args.format == "text":
+            _print_text(verification)
     if args.format == "json":
         from reprobuild.rebuild.document import verification_document
         from reprobuild.report import envelope
 
-        print_json(envelope("verify", verification_document(verification)))
-    else:
-        _print_text(verification)
-    return 0 if verification.reproducible else 1
+        if args.releases is None and verifications:
+            print_json(envelope("verify", verification_document(verifications[0])))
+        else:
+            body: dict[str, JSONValue] = {
+                "releases": [verification_document(v) for v in verifications]
+            }
+            print_json(envelope("verify", body))
+    if worst:
+        return worst
+    return 0 if verifications and all(v.reproducible for v in verifications) else 1
 
 
 def _verify_index(
+    release: str,
     args: argparse.Namespace,
     cache_dir: Path,
     pythons: tuple[Interpreter, ...],
@@ -148,7 +210,7 @@ def _verify_index(
     from reprobuild.index import IndexClient
     from reprobuild.rebuild import verify_release
 
-    name, version = _release(args.release)
+    name, version = _release(release)
     client = IndexClient(cache_dir=cache_dir, index_urls=args.index_url or None)
     return verify_release(
         name,

@@ -1,0 +1,132 @@
+"""``reprobuild results``: what every ``reprobuild verify`` attempt found, failures included."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild.report import JSONValue
+
+__all__ = ["register", "run"]
+
+_DESCRIPTION = """\
+List the verification attempts recorded by 'reprobuild verify': one row per artifact and
+attempt, oldest first, with the verdict and its cause. Failures are kept like successes, so a
+release's history shows when it became reproducible, or stopped being.
+"""
+
+_EPILOG = """\
+examples:
+  reprobuild results                          # every attempt
+  reprobuild results --latest                 # the last attempt of each file
+  reprobuild results --name ipython           # one project's history
+  reprobuild results --verdict different --verdict build-failed --format csv > misses.csv
+"""
+
+_VERDICTS = ("reproducible", "equivalent", "different", "not-verifiable", "build-failed")
+_FIELDS = (
+    "id",
+    "name",
+    "version",
+    "filename",
+    "verdict",
+    "cause",
+    "categories",
+    "sha256",
+    "rebuilt_sha256",
+    "override",
+    "started",
+    "seconds",
+    "tool_version",
+)
+
+
+def register(subparsers: Subparsers) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "results",
+        help="list, filter and export the recorded verify attempts",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--db", type=Path, metavar="PATH", help="the database (as for verify)")
+    parser.add_argument(
+        "--cache-dir", type=Path, metavar="DIR", help="the cache folder holding the database"
+    )
+    parser.add_argument("--name", metavar="NAME", help="only this project")
+    parser.add_argument(
+        "--version", dest="release_version", metavar="VERSION", help="only this version"
+    )
+    parser.add_argument(
+        "--verdict", action="append", default=[], choices=_VERDICTS, help="only these verdicts"
+    )
+    parser.add_argument("--latest", action="store_true", help="only the last attempt of each file")
+    parser.add_argument(
+        "--format", choices=("text", "json", "csv"), default="text", help="how to print them"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from packaging.utils import canonicalize_name
+
+    from reprobuild._fs import default_cache_dir
+    from reprobuild.rebuild.history import DB_NAME, list_attempts
+
+    cache_dir: Path = args.cache_dir if args.cache_dir is not None else default_cache_dir()
+    db: Path = args.db if args.db is not None else cache_dir / DB_NAME
+    attempts = list(
+        list_attempts(
+            db,
+            name=None,
+            version=args.release_version,
+            verdicts=args.verdict,
+            latest=args.latest,
+        )
+    )
+    if args.name:
+        wanted = canonicalize_name(args.name)
+        attempts = [a for a in attempts if canonicalize_name(a.name) == wanted]
+    if args.format == "json":
+        from reprobuild.report import envelope
+
+        rows: list[JSONValue] = [
+            {
+                "id": a.id,
+                "name": a.name,
+                "version": a.version,
+                "filename": a.filename,
+                "verdict": a.verdict,
+                "cause": a.cause,
+                "categories": list(a.categories),
+                "sha256": a.sha256,
+                "rebuilt_sha256": a.rebuilt_sha256,
+                "override": a.override,
+                "started": a.started,
+                "seconds": a.seconds,
+                "tool_version": a.tool_version,
+            }
+            for a in attempts
+        ]
+        print_json(envelope("results", {"database": str(db), "attempts": rows}))
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(_FIELDS)
+        for a in attempts:
+            writer.writerow(
+                [";".join(a.categories) if f == "categories" else getattr(a, f) for f in _FIELDS]
+            )
+    else:
+        if not attempts:
+            print(f"no attempts recorded in {db}", file=sys.stderr)
+        for a in attempts:
+            cause = f"  {a.cause}" if a.cause else ""
+            print(f"{a.started[:19]}  {a.name}=={a.version}  {a.filename}: {a.verdict}{cause}")
+    return 0

@@ -1,0 +1,157 @@
+"""Every verification attempt, failures included, kept in a SQLite database.
+
+One row per artifact and attempt: the release, the file, the verdict, the cause, the recipe (as
+JSON, with its evidence), the published and rebuilt digests, when it ran and how long it took,
+and reprobuild's version. Negative results are kept like positive ones: a history of failures
+is what tells a fix from luck.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from reprobuild import __version__
+from reprobuild.errors import UsageError
+from reprobuild.rebuild.document import recipe_document
+from reprobuild.rebuild.verify import Verification
+
+__all__ = ["DB_NAME", "Attempt", "list_attempts", "record_verification"]
+
+#: The database's file name in the cache folder (``--db`` chooses another path).
+DB_NAME = "results.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    rebuilt_sha256 TEXT,
+    override TEXT,
+    recipe TEXT,
+    started TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    tool_version TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_release ON attempts (name, version);
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attempt:
+    """One row: one artifact of one release, verified once."""
+
+    id: int
+    name: str
+    version: str
+    filename: str
+    verdict: str
+    cause: str
+    categories: tuple[str, ...]
+    sha256: str
+    rebuilt_sha256: str | None
+    override: str | None
+    started: str
+    seconds: float
+    tool_version: str
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path)
+        connection.executescript(_SCHEMA)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(
+            f"cannot open the results database: {exc}",
+            path=str(path),
+            hint="give a writable path with --db",
+        ) from exc
+    return connection
+
+
+def record_verification(path: Path, verification: Verification, *, started: datetime) -> None:
+    """Add one row per artifact of ``verification`` (one transaction: all rows or none)."""
+    rows = [
+        (
+            verification.name,
+            verification.version,
+            r.filename,
+            r.verdict.value,
+            r.cause,
+            json.dumps(list(r.categories)),
+            r.sha256,
+            r.rebuilt_sha256,
+            r.recipe.override if r.recipe else None,
+            json.dumps(recipe_document(r.recipe)) if r.recipe else None,
+            started.isoformat(),
+            r.seconds,
+            __version__,
+        )
+        for r in verification.results
+    ]
+    with closing(_connect(path)) as connection, connection:
+        connection.executemany(
+            "INSERT INTO attempts (name, version, filename, verdict, cause, categories, sha256, "
+            "rebuilt_sha256, override, recipe, started, seconds, tool_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def list_attempts(
+    path: Path,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    verdicts: Sequence[str] = (),
+    latest: bool = False,
+) -> Iterator[Attempt]:
+    """The attempts in ``path``, oldest first, filtered; ``latest`` keeps each file's last."""
+    if not path.is_file():
+        return
+    where, params = [], []
+    if name:
+        where.append("name = ?")
+        params.append(name)
+    if version:
+        where.append("version = ?")
+        params.append(version)
+    if verdicts:
+        where.append(f"verdict IN ({', '.join('?' for _ in verdicts)})")
+        params.extend(verdicts)
+    if latest:
+        where.append("id IN (SELECT MAX(id) FROM attempts GROUP BY name, version, filename)")
+    query = (
+        "SELECT id, name, version, filename, verdict, cause, categories, sha256, "
+        "rebuilt_sha256, override, started, seconds, tool_version FROM attempts"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY id"
+    )
+    with closing(_connect(path)) as connection:
+        for row in connection.execute(query, params):
+            yield Attempt(
+                id=row[0],
+                name=row[1],
+                version=row[2],
+                filename=row[3],
+                verdict=row[4],
+                cause=row[5],
+                categories=tuple(json.loads(row[6])),
+                sha256=row[7],
+                rebuilt_sha256=row[8],
+                override=row[9],
+                started=row[10],
+                seconds=row[11],
+                tool_version=row[12],
+            )
