@@ -16,7 +16,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-__all__ = ["atomic_write", "default_cache_dir", "digest", "sha256_hex", "write_bytes_atomic"]
+__all__ = [
+    "atomic_write",
+    "default_cache_dir",
+    "digest",
+    "sha256_file",
+    "sha256_hex",
+    "write_bytes_atomic",
+]
 
 
 def digest(algorithm: str, data: bytes | memoryview) -> bytes:
@@ -31,6 +38,17 @@ def sha256_hex(data: bytes | memoryview) -> str:
     from hashlib import sha256
 
     return sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of the file at ``path`` as lower-case hex, read a MiB at a time."""
+    from hashlib import sha256
+
+    hasher = sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            hasher.update(block)
+    return hasher.hexdigest()
 
 
 @contextlib.contextmanager

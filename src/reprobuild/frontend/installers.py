@@ -8,7 +8,6 @@ through its Python package (``uv.find_uv_bin``); it is used when that binary run
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import subprocess
@@ -23,6 +22,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from reprobuild._fs import sha256_file
 from reprobuild.errors import BuildError
 from reprobuild.frontend._run import run_tool
 from reprobuild.frontend.indexes import IndexConfig, load_index_config
@@ -306,7 +306,7 @@ class PipInstaller:
         lines = []
         for file in sorted(downloads.iterdir()):
             name, version_text = _name_and_version(file.name)
-            lines.append(f"{name}=={version_text} --hash=sha256:{_sha256_file(file)}")
+            lines.append(f"{name}=={version_text} --hash=sha256:{sha256_file(file)}")
         return parse_pins("\n".join(lines))
 
     def create(self, target: Path, *, interpreter: Interpreter, workdir: Path) -> Path:
@@ -365,11 +365,3 @@ def _name_and_version(filename: str) -> tuple[str, str]:
     except (InvalidWheelFilename, InvalidSdistFilename) as exc:
         raise BuildError(f"pip downloaded a file reprobuild cannot name: {filename}") from exc
     return str(name), str(version)
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

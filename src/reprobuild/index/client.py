@@ -35,6 +35,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from reprobuild import __version__
+from reprobuild._fs import sha256_file
 from reprobuild.errors import NetworkError, UsageError
 from reprobuild.frontend.indexes import IndexConfig, load_index_config
 from reprobuild.index.pages import (
@@ -158,7 +159,7 @@ class IndexClient:
             )
         folder = self.cache_dir / "downloads" / file.sha256
         target = folder / file.filename
-        if target.is_file() and _file_sha256(target) == file.sha256:
+        if target.is_file() and sha256_file(target) == file.sha256:
             return target
         folder.mkdir(parents=True, exist_ok=True)
         partial = folder / f".{file.filename}.{secrets.token_hex(4)}.part"
@@ -245,14 +246,6 @@ class IndexClient:
 
 def _agent() -> str:
     return f"reprobuild/{__version__}"
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def release_files(files: Sequence[IndexFile], name: str, version: str) -> tuple[IndexFile, ...]:
