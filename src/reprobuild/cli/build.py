@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from reprobuild.cli._cache import cache_dir_of
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
 from reprobuild.errors import UsageError
@@ -121,12 +122,6 @@ def _date(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _cache_dir(args: argparse.Namespace) -> Path:
-    from reprobuild._fs import default_cache_dir
-
-    return Path(args.cache_dir) if args.cache_dir is not None else default_cache_dir()
-
-
 def _spec(args: argparse.Namespace) -> BuildSpec:
     from reprobuild.build import BuildSpec
 
@@ -159,7 +154,7 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
             path=str(args.buildinfo),
             hint="choose another folder with -o",
         )
-    cache_dir = _cache_dir(args)
+    cache_dir = cache_dir_of(args)
     if cache_dir.exists() and not cache_dir.is_dir():
         raise UsageError("the cache folder is a file", path=str(cache_dir))
     epoch, origin = args.source_date_epoch, "option"

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from reprobuild.cli._cache import results_db_of
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
 
 TYPE_CHECKING = False
@@ -75,11 +76,9 @@ def register(subparsers: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from packaging.utils import canonicalize_name
 
-    from reprobuild._fs import default_cache_dir
-    from reprobuild.rebuild.history import DB_NAME, list_attempts
+    from reprobuild.rebuild.history import list_attempts
 
-    cache_dir: Path = args.cache_dir if args.cache_dir is not None else default_cache_dir()
-    db: Path = args.db if args.db is not None else cache_dir / DB_NAME
+    db = results_db_of(args)
     attempts = list(
         list_attempts(
             db,

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from reprobuild.cli._cache import cache_dir_of, results_db_of
 from reprobuild.cli._output import HelpFormatter, Subparsers, colour, print_error, print_json
 from reprobuild.errors import UsageError
 
@@ -141,13 +142,12 @@ def _read_releases(path: Path) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from reprobuild._fs import default_cache_dir
     from reprobuild.errors import BuildError, NetworkError, ReprobuildError
     from reprobuild.frontend import find_pythons
-    from reprobuild.rebuild.history import DB_NAME, record_verification
+    from reprobuild.rebuild.history import record_verification
 
-    cache_dir: Path = args.cache_dir if args.cache_dir is not None else default_cache_dir()
-    db: Path = args.db if args.db is not None else cache_dir / DB_NAME
+    cache_dir = cache_dir_of(args)
+    db = results_db_of(args)
     local = bool(args.wheel or args.sdist)
     chosen = sum((local, bool(args.release), args.releases is not None))
     if chosen > 1:
