@@ -74,23 +74,18 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from packaging.utils import canonicalize_name
-
     from reprobuild.rebuild.history import list_attempts
 
     db = results_db_of(args)
     attempts = list(
         list_attempts(
             db,
-            name=None,
+            name=args.name,
             version=args.release_version,
             verdicts=args.verdict,
             latest=args.latest,
         )
     )
-    if args.name:
-        wanted = canonicalize_name(args.name)
-        attempts = [a for a in attempts if canonicalize_name(a.name) == wanted]
     if args.format == "json":
         from reprobuild.report import envelope
 

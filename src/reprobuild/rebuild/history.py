@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from reprobuild import __version__
 from reprobuild.errors import UsageError
 from reprobuild.rebuild.document import recipe_document
@@ -117,13 +119,15 @@ def list_attempts(
     verdicts: Sequence[str] = (),
     latest: bool = False,
 ) -> Iterator[Attempt]:
-    """The attempts in ``path``, oldest first, filtered; ``latest`` keeps each file's last."""
+    """The attempts in ``path``, oldest first, filtered; ``latest`` keeps each file's last.
+
+    ``name`` matches as package names do (``IPython``, ``ipython`` and ``i_python`` alike are
+    the same under PEP 503 normalization), whatever spelling the attempt was recorded with.
+    """
     if not path.is_file():
         return
+    wanted = canonicalize_name(name) if name else None
     where, params = [], []
-    if name:
-        where.append("name = ?")
-        params.append(name)
     if version:
         where.append("version = ?")
         params.append(version)
@@ -140,6 +144,8 @@ def list_attempts(
     )
     with closing(_connect(path)) as connection:
         for row in connection.execute(query, params):
+            if wanted is not None and canonicalize_name(row[1]) != wanted:
+                continue
             yield Attempt(
                 id=row[0],
                 name=row[1],
