@@ -16,14 +16,14 @@ from __future__ import annotations
 import enum
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from reprobuild._fs import sha256_hex
 from reprobuild.archive import parse_archive
-from reprobuild.build import BuildSpec, build
+from reprobuild.build import BuildSpec, Progress, build
 from reprobuild.compare import CompareOptions, Item, compare
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.errors import BuildError, ProjectError, ReprobuildError, UsageError
@@ -33,8 +33,6 @@ from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_by
 from reprobuild.strategy import Evidence, Recipe, find_override, infer_recipe, is_pure
 
 __all__ = ["ArtifactResult", "Verdict", "Verification", "explain", "verify_release", "verify_wheel"]
-
-Progress = Callable[[str], None]
 
 
 class Verdict(enum.Enum):
