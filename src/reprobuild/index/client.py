@@ -129,7 +129,7 @@ class IndexClient:
         url = urllib.parse.urljoin(base, f"{project}/")
         if url.startswith("file:"):
             return self._file_page(url)
-        fetched = self._fetch(url, accept=_ACCEPT, missing_ok=True)
+        fetched = self._fetch_page(url)
         if fetched is None:
             return ()
         try:
@@ -202,10 +202,12 @@ class IndexClient:
 
     # --- transport ---------------------------------------------------------------------------
 
-    def _fetch(self, url: str, *, accept: str, missing_ok: bool) -> _Fetched | None:
+    def _fetch_page(self, url: str) -> _Fetched | None:
+        """A project page, JSON form preferred; None when the index has no such project."""
+
         def attempt() -> _Fetched | None:
             request = urllib.request.Request(
-                url, headers={"Accept": accept, "User-Agent": _agent()}
+                url, headers={"Accept": _ACCEPT, "User-Agent": _agent()}
             )
             try:
                 with self._opener.open(request, timeout=self.timeout) as response:
@@ -215,7 +217,7 @@ class IndexClient:
                         url=response.geturl(),
                     )
             except urllib.error.HTTPError as exc:
-                if exc.code == 404 and missing_ok:
+                if exc.code == 404:
                     return None
                 raise
 
