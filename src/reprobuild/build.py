@@ -17,9 +17,10 @@ import platform
 import shutil
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -32,6 +33,7 @@ from reprobuild.frontend import (
     PinnedRequirement,
     build_sdist,
     build_wheel,
+    clock_variables,
     get_requires,
     git_commit_info,
     prepare_environment,
@@ -105,6 +107,10 @@ class BuildSpec:
     sdist_times: Literal["epoch", "members"] = "epoch"
     #: run in the unpacked sdist, in order, before the wheel is built
     steps: tuple[PrepareStep, ...] = ()
+    #: replay this instant (seconds since the epoch) as the wheel build's clock: its Python
+    #: processes read it as the time and see the files they write as written then, while the
+    #: unpacked sdist keeps its own times (a wheel built without SOURCE_DATE_EPOCH)
+    build_clock: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,10 +200,11 @@ def _copy_tree(source: Path, target: Path, epoch: int) -> str:
     return sha256_hex("\n".join(sorted(listing)).encode())
 
 
-def _unpack_sdist(archive: Archive, target: Path, epoch: int | None) -> Path:
+def _unpack_sdist(archive: Archive, target: Path, epoch: int | None, umask: int) -> Path:
     """Write an sdist's members below ``target`` (our reader has refused unsafe names and
-    links); every time set to ``epoch``, or to each member's own when it is ``None``. Return the
-    sdist's top folder."""
+    links); every time set to ``epoch``, or to each member's own when it is ``None``; file modes
+    as a file created under ``umask`` has them (with the execute bits when the member has one).
+    Return the sdist's top folder."""
     tops = {m.path.split("/", 1)[0] for m in archive.members}
     if len(tops) != 1:
         raise UsageError(
@@ -215,7 +222,7 @@ def _unpack_sdist(archive: Archive, target: Path, epoch: int | None) -> Path:
             shutil.copyfile(target / (member.link_target or ""), path)
         else:
             path.write_bytes(member.data())
-            path.chmod(0o755 if (member.mode or 0) & 0o111 else 0o644)
+            path.chmod((0o777 if (member.mode or 0) & 0o111 else 0o666) & ~umask)
     if epoch is not None:
         for folder, dirs, files in os.walk(target):
             for name in [*dirs, *files]:
@@ -369,19 +376,29 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 env_sdist = None
                 source_kind = "sdist"
             unpacked = _unpack_sdist(
-                sdist_archive, work / "sdist", epoch if spec.sdist_times == "epoch" else None
+                sdist_archive,
+                work / "sdist",
+                epoch if spec.sdist_times == "epoch" else None,
+                spec.umask,
             )
             for step in spec.steps:
                 say(step.describe())
                 step.apply(unpacked)
             system = read_build_system(unpacked)
-            env_wheel = _environment_for(spec, unpacked, "wheel", env_vars, say, resolved)
+            wheel_vars = env_vars
+            if spec.build_clock is not None:
+                say(f"replaying the build clock {_iso(spec.build_clock)}")
+                wheel_vars = {
+                    **env_vars,
+                    **clock_variables(spec.build_clock, since=time.time(), folder=work / "clock"),
+                }
+            env_wheel = _environment_for(spec, unpacked, "wheel", wheel_vars, say, resolved)
             say("building the wheel from the sdist")
             wheel_path = build_wheel(
                 env_wheel,
                 unpacked,
                 staging,
-                env_vars,
+                wheel_vars,
                 system=system,
                 umask=spec.umask,
                 log_path=work / "wheel.log",
@@ -428,6 +445,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         "exclude_newer": spec.exclude_newer.isoformat() if spec.exclude_newer else None,
         "source_date_epoch": epoch,
         "source_date_epoch_from": epoch_from,
+        "build_clock": spec.build_clock,
         "environment_variables": {k: v for k, v in env_vars.items() if k not in ("HOME", "TMPDIR")},
         "normalized": spec.normalize,
         "outputs": [{"filename": o.filename, "sha256": o.sha256, "size": o.size} for o in outputs],
@@ -443,6 +461,10 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
     return BuildResult(
         outputs=outputs, paths=tuple(paths), buildinfo_path=info_path, buildinfo=record
     )
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _name_version(sdist_filename: str) -> tuple[str, str]:

@@ -21,6 +21,7 @@ Schema (version 1)::
       "exclude_newer": "2024-01-01T00:00:00Z" | null,
       "source_date_epoch": 1700000000,
       "source_date_epoch_from": "option" | "environment" | "git" | "sdist" | "default",
+      "build_clock": 1700000000 | null,   # the instant the wheel build's clock was replayed at
       "environment_variables": {"TZ": "UTC", …},
       "normalized": true,
       "outputs": [{"filename": "…", "sha256": "…", "size": 123}, …]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from reprobuild.archive import parse_archive
 from reprobuild.strategy import Recipe, infer_recipe, is_pure, parse_generator
-from tests.factories import make_wheel, wheel_filename
+from tests.factories import make_sdist, make_wheel, wheel_filename
 
 UPLOAD = datetime(2020, 6, 26, 22, 45, tzinfo=UTC)
 PYTHONS = ("3.8.18", "3.11.7", "3.12.1")
@@ -114,6 +118,105 @@ def test_the_recipe_holds_no_member_data() -> None:
     recipe = _infer(make_wheel(files=files, mtime=(2020, 6, 26, 22, 42, 20)))
     assert len(recipe.evidence) < 10
     assert not any("demo/m" in e.value or "demo/m" in e.reason for e in recipe.evidence)
+
+
+def _zip_time(when: int, zone: timezone | ZoneInfo) -> tuple[int, int, int, int, int, int]:
+    """``when`` as a zip writer in ``zone`` stores it (local time, 2-second steps)."""
+    local = datetime.fromtimestamp(when, zone)
+    return (local.year, local.month, local.day, local.hour, local.minute, local.second & ~1)
+
+
+FILES = {"demo/__init__.py": b"x = 1\n", "demo/core.py": b"y = 2\n"}
+WINTER = int(datetime(2023, 1, 10, 12, 0, 1, tzinfo=UTC).timestamp())
+SUMMER = int(datetime(2023, 7, 10, 12, 0, 1, tzinfo=UTC).timestamp())
+BUILT = int(datetime(2023, 11, 25, 15, 40, 7, tzinfo=UTC).timestamp())
+DIST_INFO = ("METADATA", "WHEEL", "RECORD")
+
+
+def _published(zone: timezone | ZoneInfo) -> tuple[Recipe, bytes]:
+    """A wheel built in ``zone`` without SOURCE_DATE_EPOCH from an sdist whose two files
+    carry WINTER and SUMMER, the build's own files BUILT; and the recipe inferred from it."""
+    sdist = make_sdist(
+        files=FILES, mtime={"demo/__init__.py": WINTER, "demo/core.py": SUMMER, "PKG-INFO": BUILT}
+    )
+    times = {"demo/__init__.py": _zip_time(WINTER, zone), "demo/core.py": _zip_time(SUMMER, zone)}
+    times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT, zone) for leaf in DIST_INFO}
+    wheel = make_wheel(files=FILES, generator="bdist_wheel (0.36.2)", mtime=times)
+    recipe = infer_recipe(
+        parse_archive(wheel),
+        filename=wheel_filename(),
+        upload_time=UPLOAD,
+        pythons=PYTHONS,
+        sdist=parse_archive(sdist),
+    )
+    return recipe, wheel
+
+
+def test_the_build_clock_is_the_time_the_generated_files_carry() -> None:
+    recipe, _ = _published(UTC)
+    assert recipe.source_date_epoch is None
+    assert recipe.timezone == "UTC"
+    assert recipe.build_clock == BUILT - 1  # the zip's 2-second step
+    assert "publisher's clock" in _evidence(recipe, "build_clock")
+
+
+def test_a_fixed_offset_of_the_copied_files_is_the_time_zone() -> None:
+    recipe, _ = _published(timezone(timedelta(hours=5, minutes=30)))
+    assert recipe.timezone == "<+0530>-5:30"  # POSIX: hours west of UTC
+    assert "UTC+05:30" in [e.value for e in recipe.evidence if e.field == "timezone"]
+    assert recipe.build_clock == BUILT - 1  # the zone's local clock, read back as UTC
+
+
+def test_an_offset_that_follows_summer_time_names_a_zone() -> None:
+    recipe, _ = _published(ZoneInfo("America/Los_Angeles"))
+    assert recipe.timezone == "America/Los_Angeles"
+    assert "2 of 2 files" in _evidence(recipe, "timezone")
+    assert recipe.build_clock == BUILT - 1
+
+
+def test_the_zone_s_posix_value_gives_the_same_local_times() -> None:
+    recipe, _ = _published(timezone(timedelta(hours=-7)))
+    assert recipe.timezone == "<-0700>+7:00"
+    hour = subprocess.run(
+        [sys.executable, "-c", f"import time; print(time.localtime({WINTER}).tm_hour)"],
+        env={**os.environ, "TZ": recipe.timezone},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert hour.strip() == "5"
+
+
+def test_no_clock_without_an_sdist_or_with_source_date_epoch() -> None:
+    _, wheel = _published(UTC)
+    alone = infer_recipe(
+        parse_archive(wheel), filename=wheel_filename(), upload_time=UPLOAD, pythons=PYTHONS
+    )
+    assert alone.build_clock is None
+    fixed = infer_recipe(
+        parse_archive(make_wheel(files=FILES, mtime=(2023, 1, 1, 0, 0, 0))),
+        filename=wheel_filename(),
+        upload_time=UPLOAD,
+        pythons=PYTHONS,
+        sdist=parse_archive(make_sdist(files=FILES, mtime=WINTER)),
+    )
+    assert fixed.source_date_epoch is not None
+    assert fixed.build_clock is None
+
+
+def test_a_backend_default_time_is_not_a_clock() -> None:
+    sdist = make_sdist(files=FILES, mtime=WINTER)
+    times = {name: _zip_time(WINTER, UTC) for name in FILES}
+    times |= {f"demo-1.0.dist-info/{leaf}": (2016, 1, 1, 0, 0, 0) for leaf in DIST_INFO}
+    recipe = infer_recipe(
+        parse_archive(make_wheel(files=FILES, generator="flit 3.9.0", mtime=times)),
+        filename=wheel_filename(),
+        upload_time=UPLOAD,
+        pythons=PYTHONS,
+        sdist=parse_archive(sdist),
+    )
+    assert recipe.build_clock is None
+    assert recipe.timezone == "UTC"
 
 
 def test_is_pure() -> None:

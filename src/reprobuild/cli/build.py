@@ -235,8 +235,10 @@ def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, 
     if not isinstance(epoch, int):
         raise UsageError("buildinfo source_date_epoch is not a number", path=str(path))
     pins = pins_of(doc, path=str(path))
+    clock = doc.get("build_clock")
     spec = replace(
         spec,
+        build_clock=clock if isinstance(clock, int) else None,
         source_date_epoch=epoch,
         source_date_epoch_from="buildinfo",
         normalize=bool(doc.get("normalized", True)),

@@ -26,6 +26,7 @@ from reprobuild.frontend.buildsystem import (
     parse_build_system,
     read_build_system,
 )
+from reprobuild.frontend.clock import clock_variables
 from reprobuild.frontend.environment import Environment, prepare_environment, resolve_requirements
 from reprobuild.frontend.hooks import HOOKS, build_sdist, build_wheel, call_hook, get_requires
 from reprobuild.frontend.indexes import IndexConfig, load_index_config, parse_pip_config
@@ -48,6 +49,7 @@ __all__ = [
     "build_sdist",
     "build_wheel",
     "call_hook",
+    "clock_variables",
     "environment_key",
     "find_interpreter",
     "find_pythons",

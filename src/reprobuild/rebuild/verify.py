@@ -188,11 +188,16 @@ def verify_wheel(
         archive = parse_archive(published)
     except ReprobuildError as exc:
         return result(Verdict.NOT_VERIFIABLE, cause=f"the published wheel does not read: {exc}")
+    try:
+        sdist = parse_archive(sdist_path.read_bytes(), digests=False)
+    except (OSError, ReprobuildError) as exc:
+        return result(Verdict.NOT_VERIFIABLE, cause=f"the sdist does not read: {exc}")
     recipe = infer_recipe(
         archive,
         filename=filename,
         upload_time=upload_time,
         pythons=[p.version for p in pythons],
+        sdist=sdist,
     )
     override = find_override(name, version, folders=recipe_folders)
     if override is not None:
@@ -214,6 +219,7 @@ def verify_wheel(
             source_date_epoch=recipe.source_date_epoch,
             source_date_epoch_from="recipe",
             export_source_date_epoch=recipe.source_date_epoch is not None,
+            build_clock=recipe.build_clock,
             exclude_newer=recipe.exclude_newer,
             normalize=False,
             umask=recipe.umask,

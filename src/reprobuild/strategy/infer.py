@@ -8,6 +8,10 @@ observation as :class:`Evidence`:
 - the cut-off for build requirements, from the upload time (they resolve as they did then);
 - ``SOURCE_DATE_EPOCH``, when every member carries one time, told apart from a backend's fixed
   default (a backend that wrote its default was run without it);
+- the build clock, when it was unset: the instant the files the build generated carry (the
+  files it copied from the sdist keep the sdist's times), replayed as the rebuild's clock;
+- the time zone, when the files copied from the sdist are whole quarter hours off their sdist
+  times (zip times are local times, and older tools wrote the publisher's);
 - the umask, from the file modes;
 - the Python: the newest CPython at upload time that the release supports, or the nearest this
   machine has (the substitution is recorded).
@@ -27,7 +31,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from reprobuild.archive import Archive, MemberKind
+from reprobuild.archive import Archive, Member, MemberKind
 from reprobuild.strategy.recipe import Evidence, Recipe
 
 __all__ = [
@@ -129,12 +133,14 @@ def infer_recipe(
     filename: str,
     upload_time: datetime | None,
     pythons: Sequence[str],
+    sdist: Archive | None = None,
 ) -> Recipe:
     """The recipe for rebuilding the published wheel ``wheel`` (named ``filename``).
 
     ``upload_time`` is the index's (None for a local file: the newest member time is used for
     the cut-off instead). ``pythons`` are the interpreter versions this machine has
-    (``"3.8.18"``), for choosing the nearest.
+    (``"3.8.18"``), for choosing the nearest. ``sdist`` is the release's sdist, the rebuild's
+    input: comparing member times with it tells the build clock and the time zone.
     """
     evidence: list[Evidence] = []
     requirements: list[str] = []
@@ -206,6 +212,11 @@ def infer_recipe(
             )
         )
 
+    timezone = "UTC"
+    clock: int | None = None
+    if epoch is None and sdist is not None and files:
+        timezone, clock = _clock_and_zone(files, sdist, evidence)
+
     if upload_time is not None:
         cutoff = upload_time
         cutoff_reason = f"uploaded {upload_time.isoformat()}"
@@ -237,10 +248,166 @@ def infer_recipe(
         python=python,
         wanted_python=wanted,
         source_date_epoch=epoch,
+        build_clock=clock,
         exclude_newer=cutoff,
         umask=umask,
+        timezone=timezone,
         evidence=tuple(evidence),
     )
+
+
+def _sdist_times(sdist: Archive) -> dict[str, int | None]:
+    """Each tail of each sdist file's path (top folder removed) -> its time, None when two
+    files share that tail."""
+    times: dict[str, int | None] = {}
+    for member in sdist.members:
+        if member.kind is not MemberKind.FILE:
+            continue
+        parts = member.path.split("/")[1:]
+        for start in range(len(parts)):
+            tail = "/".join(parts[start:])
+            times[tail] = member.mtime if tail not in times else None
+    return times
+
+
+def _source_of(path: str) -> str:
+    """The sdist path tail a wheel member comes from: itself, or for a file of a .dist-info
+    folder (a license) its name there."""
+    top, sep, rest = path.partition("/")
+    if sep and top.endswith(".dist-info"):
+        return rest.removeprefix("licenses/")
+    return path
+
+
+def _zone(offset: int) -> tuple[str, str]:
+    """The POSIX TZ value of ``offset`` seconds east of UTC, and its usual name."""
+    if offset == 0:
+        return "UTC", "UTC"
+    sign = "+" if offset > 0 else "-"
+    hours, minutes = divmod(abs(offset) // 60, 60)
+    name = f"UTC{sign}{hours:02d}:{minutes:02d}"
+    posix = f"<{sign}{hours:02d}{minutes:02d}>{'-' if offset > 0 else '+'}{hours}:{minutes:02d}"
+    return posix, name
+
+
+#: Zones tried first when a wheel's times follow summer time (see :func:`_named_zone`).
+_COMMON_ZONES = (
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Helsinki",
+    "Australia/Sydney",
+)
+
+
+def _fits(zip_time: int, when: int, offset: int) -> bool:
+    """True when ``zip_time`` is ``when`` written as a zip time ``offset`` seconds east of UTC
+    (2-second steps, rounded down or to the nearest second)."""
+    return -2 <= zip_time - offset - when <= 1
+
+
+def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[str, int] | None:
+    """The time zone with daylight saving time (an IANA name) that explains the most of the
+    ``copied`` files' zip times, and how many it explains; None when tzdata is missing."""
+    import zoneinfo  # only for wheels whose times follow a zone's summer time
+
+    try:
+        available = zoneinfo.available_timezones()
+    except (OSError, zoneinfo.ZoneInfoNotFoundError):
+        return None
+    areas = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Pacific/")
+    # The zones most publishers live in come first: of zones with the same rules, the first
+    # one that explains the times is named.
+    names = [name for name in _COMMON_ZONES if name in available]
+    names += sorted(n for n in available if n.startswith(areas) and n not in _COMMON_ZONES)
+    best: tuple[str, int] | None = None
+    for name in names:
+        zone = zoneinfo.ZoneInfo(name)
+        count = 0
+        for member, when in copied:
+            offset = datetime.fromtimestamp(when, zone).utcoffset()
+            if offset is not None and _fits(member.mtime, when, int(offset.total_seconds())):
+                count += 1
+        if best is None or count > best[1]:
+            best = (name, count)
+    return best
+
+
+def _clock_and_zone(
+    files: Sequence[Member],
+    sdist: Archive,
+    evidence: list[Evidence],
+) -> tuple[str, int | None]:
+    """The time zone and build clock of a wheel built without ``SOURCE_DATE_EPOCH``.
+
+    Files copied from the sdist keep its times, written as zip times: local times, 2-second
+    steps. Their offset from the sdist's times, when it is a whole number of quarter hours,
+    is the publisher's time zone (an IANA zone when the offset follows summer time). The files
+    the build wrote (the metadata, RECORD) carry its clock: the earliest of them, one instant,
+    is replayed.
+    """
+    sources = _sdist_times(sdist)
+    matched: list[tuple[Member, int]] = []
+    for member in files:
+        when = sources.get(_source_of(member.path))
+        if when is not None:
+            matched.append((member, when))
+    copied = [(m, when) for m, when in matched if ".dist-info/" not in m.path]
+    offsets: Counter[int] = Counter()
+    for member, when in copied:
+        quarter = round((member.mtime - when) / 900) * 900
+        if _fits(member.mtime, when, quarter):
+            offsets[quarter] += 1
+    fixed, count = offsets.most_common(1)[0] if offsets else (0, 0)
+    if count * 2 <= sum(offsets.values()):
+        fixed, count = 0, offsets[0]
+
+    def offset_at(when: int) -> int:
+        return fixed
+
+    timezone, zone_name = _zone(fixed)
+    if len(offsets) > 1 and count < len(copied):
+        named = _named_zone(copied)
+        if named is not None and named[1] > count:
+            import zoneinfo
+
+            zone = zoneinfo.ZoneInfo(named[0])
+            timezone = zone_name = named[0]
+            count = named[1]
+
+            def offset_at(when: int) -> int:
+                offset = datetime.fromtimestamp(when, zone).utcoffset()
+                return int(offset.total_seconds()) if offset is not None else 0
+
+    if timezone != "UTC":
+        evidence.append(
+            Evidence(
+                field="timezone",
+                value=zone_name,
+                reason=f"{count} of {len(copied)} files from the sdist carry its times as "
+                f"local times in {zone_name}: zip times written in the publisher's zone",
+            )
+        )
+    from_sdist = {m.path for m, when in matched if _fits(m.mtime, when, offset_at(when))}
+    defaults = set(BACKEND_DEFAULT_TIMES.values())
+    generated = [m.mtime for m in files if m.path not in from_sdist and m.mtime not in defaults]
+    if not generated:
+        return timezone, None
+    local = min(generated)
+    clock = local - offset_at(local - offset_at(local))
+    evidence.append(
+        Evidence(
+            field="build_clock",
+            value=_iso(clock),
+            reason=f"{len(generated)} files the sdist does not hold as they are carry the "
+            "publisher's clock: the earliest is replayed",
+        )
+    )
+    return timezone, clock
 
 
 def _iso(seconds: int) -> str:

@@ -87,14 +87,17 @@ class Recipe:
     the version that made the published file). ``python`` is the interpreter version the
     rebuild runs on and ``wanted_python`` the one inferred (they differ when the machine has no
     such interpreter). ``source_date_epoch`` is exported to the build unless ``None``.
-    ``exclude_newer`` is the cut-off for resolving build requirements. ``steps`` come from an
-    override file, named in ``override``.
+    ``build_clock`` is the instant replayed as the clock of a build without it (the files the
+    build writes carry it; see :func:`reprobuild.frontend.clock_variables`), and ``timezone``
+    the TZ the build runs in. ``exclude_newer`` is the cut-off for resolving build
+    requirements. ``steps`` come from an override file, named in ``override``.
     """
 
     requirements: tuple[str, ...] = ()
     python: str | None = None
     wanted_python: str | None = None
     source_date_epoch: int | None = None
+    build_clock: int | None = None
     exclude_newer: datetime | None = None
     umask: int = 0o022
     timezone: str = "UTC"

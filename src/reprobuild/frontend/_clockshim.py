@@ -1,0 +1,96 @@
+"""The build clock shim: installed as ``sitecustomize`` in a build that replays a clock.
+
+A wheel built without ``SOURCE_DATE_EPOCH`` carries the publisher's clock in the files its
+build wrote (metadata, RECORD) while the files it copied from the sdist keep the sdist's
+times. To rebuild it, reprobuild replays that one instant: with this file first on
+``PYTHONPATH`` as ``sitecustomize.py``, every Python process of the build
+
+- reads ``REPROBUILD_BUILD_CLOCK`` (whole seconds since the epoch) as the time: ``time.time``,
+  ``time.time_ns``, and ``localtime``, ``gmtime``, ``ctime`` and ``strftime`` without a time;
+- sees the files written since ``REPROBUILD_BUILD_CLOCK_SINCE`` (the real time the build
+  started) as written at that instant: ``os.stat``, ``os.lstat`` and ``os.fstat`` report it as
+  their modification, access and change times. Older files (the unpacked sdist, the build
+  environment) are reported as they are.
+
+The clock stands still, so the result does not depend on how fast this machine builds.
+
+This file runs in the build's interpreter, which may be any CPython from 3.6, so it uses only
+syntax and modules that 3.6 has. reprobuild never imports it; it copies it.
+"""
+
+import os
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+
+def _install(clock: int, since: float) -> None:
+    real_localtime = time.localtime
+    real_gmtime = time.gmtime
+    real_ctime = time.ctime
+    real_strftime = time.strftime
+
+    def fake_time() -> float:
+        return float(clock)
+
+    def fake_time_ns() -> int:
+        return clock * 1000000000
+
+    def fake_localtime(secs: "float | None" = None) -> time.struct_time:
+        return real_localtime(clock if secs is None else secs)
+
+    def fake_gmtime(secs: "float | None" = None) -> time.struct_time:
+        return real_gmtime(clock if secs is None else secs)
+
+    def fake_ctime(secs: "float | None" = None) -> str:
+        return real_ctime(clock if secs is None else secs)
+
+    def fake_strftime(format: str, t: "Any" = None) -> str:
+        return real_strftime(format, real_localtime(clock) if t is None else t)
+
+    setattr(time, "time", fake_time)  # noqa: B010 (assigning would not type-check)
+    if hasattr(time, "time_ns"):
+        setattr(time, "time_ns", fake_time_ns)  # noqa: B010
+    setattr(time, "localtime", fake_localtime)  # noqa: B010
+    setattr(time, "gmtime", fake_gmtime)  # noqa: B010
+    setattr(time, "ctime", fake_ctime)  # noqa: B010
+    setattr(time, "strftime", fake_strftime)  # noqa: B010
+
+    def shifted(result: os.stat_result) -> os.stat_result:
+        if result.st_mtime < since:
+            return result
+        state: Any = result.__reduce__()[1]
+        fields = list(state[0])
+        fields[7] = fields[8] = fields[9] = clock  # st_atime, st_mtime, st_ctime
+        extra = dict(state[1])
+        for name in ("st_atime", "st_mtime", "st_ctime"):
+            extra[name] = float(clock)
+            extra[name + "_ns"] = clock * 1000000000
+        return os.stat_result(fields, extra)
+
+    def wrap(real: "Callable[..., os.stat_result]") -> "Callable[..., os.stat_result]":
+        def stat(*args: "Any", **kwargs: "Any") -> os.stat_result:
+            return shifted(real(*args, **kwargs))
+
+        stat.__name__ = real.__name__
+        stat.__doc__ = real.__doc__
+        return stat
+
+    for name in ("stat", "lstat", "fstat"):
+        setattr(os, name, wrap(getattr(os, name)))
+
+
+def _from_environment() -> None:
+    try:
+        clock = int(os.environ["REPROBUILD_BUILD_CLOCK"])
+        since = float(os.environ["REPROBUILD_BUILD_CLOCK_SINCE"])
+    except (KeyError, ValueError):
+        return
+    _install(clock, since)
+
+
+if __name__ == "sitecustomize":
+    _from_environment()
