@@ -56,3 +56,59 @@ def test_a_compiled_wheel_is_not_verifiable(
     assert artifact["verdict"] == "not-verifiable"
     assert "compiled" in artifact["cause"]
     assert doc["schema_version"] == 1 and doc["command"] == "verify"
+
+
+def _index(root: Path) -> str:
+    """A PEP 503 file index: ``demo`` 1.0 and 2.0, each an sdist and a compiled wheel (which
+    are judged without a build)."""
+    import hashlib
+
+    anchors = []
+    (root / "files").mkdir(parents=True)
+    for version in ("1.0", "2.0"):
+        tag = "cp311-cp311-manylinux_2_17_x86_64"
+        files = {
+            f"demo-{version}.tar.gz": make_sdist(version=version),
+            f"demo-{version}-{tag}.whl": make_wheel(version=version, tag=tag),
+        }
+        for name, data in files.items():
+            (root / "files" / name).write_bytes(data)
+            digest = hashlib.sha256(data).hexdigest()
+            anchors.append(f'<a href="../../files/{name}#sha256={digest}">{name}</a>')
+    (root / "simple" / "demo").mkdir(parents=True)
+    (root / "simple" / "demo" / "index.html").write_text("".join(anchors))
+    return (root / "simple").as_uri()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_batch_keeps_going_records_every_attempt_and_keeps_the_order(
+    jobs: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    releases = tmp_path / "releases.txt"
+    releases.write_text("demo==2.0\ndemo==9.9  # not on the index\ndemo==1.0\n")
+    db = tmp_path / "results.sqlite3"
+    argv = ["verify", "-r", str(releases), "--jobs", jobs, "--format", "json"]
+    argv += ["--index-url", _index(tmp_path / "idx"), "--cache-dir", str(tmp_path / "c")]
+    code = main([*argv, "--db", str(db)])
+    captured = capsys.readouterr()
+    assert code == 2  # the missing release: bad input
+    assert "error: demo==9.9" in captured.err and "no files" in captured.err
+    doc = json.loads(captured.out)
+    assert [r["version"] for r in doc["releases"]] == ["2.0", "1.0"]  # the file's order
+    assert main(["results", "--db", str(db), "--format", "json"]) == 0
+    attempts = json.loads(capsys.readouterr().out)["attempts"]
+    assert sorted((a["version"], a["verdict"]) for a in attempts) == [
+        ("1.0", "not-verifiable"),
+        ("2.0", "not-verifiable"),
+        ("9.9", "error"),
+    ]
+    assert next(a for a in attempts if a["verdict"] == "error")["filename"] == ""
+
+
+def test_jobs_needs_a_file_of_releases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "demo==1.0", "--jobs", "2", "--cache-dir", str(tmp_path)]) == 2
+    assert "--jobs needs -r FILE" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["verify", "-r", "x", "--jobs", "0"])

@@ -18,7 +18,9 @@ __all__ = ["register", "run"]
 _DESCRIPTION = """\
 List the verification attempts recorded by 'reprobuild verify': one row per artifact and
 attempt, oldest first, with the verdict and its cause. Failures are kept like successes, so a
-release's history shows when it became reproducible, or stopped being.
+release's history shows when it became reproducible, or stopped being. An attempt that failed
+before any file was judged (the index could not be reached, no such release) is one row with
+the verdict 'error' and no file name.
 """
 
 _EPILOG = """\
@@ -29,7 +31,7 @@ examples:
   reprobuild results --verdict different --verdict build-failed --format csv > misses.csv
 """
 
-_VERDICTS = ("reproducible", "equivalent", "different", "not-verifiable", "build-failed")
+_VERDICTS = ("reproducible", "equivalent", "different", "not-verifiable", "build-failed", "error")
 _FIELDS = (
     "id",
     "name",
@@ -122,5 +124,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"no attempts recorded in {db}", file=sys.stderr)
         for a in attempts:
             cause = f"  {a.cause}" if a.cause else ""
-            print(f"{a.started[:19]}  {a.name}=={a.version}  {a.filename}: {a.verdict}{cause}")
+            what = f"  {a.filename}" if a.filename else ""
+            print(f"{a.started[:19]}  {a.name}=={a.version}{what}: {a.verdict}{cause}")
     return 0

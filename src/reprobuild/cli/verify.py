@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from reprobuild.cli._cache import cache_dir_of, results_db_of
-from reprobuild.cli._output import HelpFormatter, Subparsers, colour, print_error, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, colour, print_json
 from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
@@ -111,9 +111,27 @@ def register(subparsers: Subparsers) -> None:
         "the cache folder); see 'reprobuild results'",
     )
     parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="with -r: verify N releases at a time, each in its own build folder (default 1)",
+    )
+    parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="how to print the results"
     )
     parser.set_defaults(run=run)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a number of jobs (1 or more): {text!r}")
+    return value
 
 
 def _release(text: str) -> tuple[str, str]:
@@ -140,11 +158,9 @@ def _read_releases(path: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from reprobuild.errors import BuildError, NetworkError, ReprobuildError
+    from reprobuild.cli._batch import Bar, run_parallel, run_serial
     from reprobuild.frontend import find_pythons
-    from reprobuild.rebuild.history import record_verification
+    from reprobuild.rebuild.history import record_failure, record_verification
 
     cache_dir = cache_dir_of(args)
     db = results_db_of(args)
@@ -156,48 +172,71 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "nothing to verify", hint="give NAME==VERSION, -r FILE, or --wheel FILE --sdist FILE"
         )
-    releases = _read_releases(args.releases) if args.releases is not None else [args.release]
+    if args.jobs > 1 and args.releases is None:
+        raise UsageError("--jobs needs -r FILE", hint="one release is verified by one job")
+    if args.releases is not None:
+        releases = _read_releases(args.releases)
+    elif local:
+        releases = [str(args.sdist)]
+    else:
+        _release(args.release)  # a bad one is refused before anything runs
+        releases = [args.release]
+    pythons = find_pythons()
+    batch = len(releases) > 1
+    bar = Bar(len(releases), sys.stderr) if batch else None
 
     def progress(message: str) -> None:
-        print(f"reprobuild: {message}", file=sys.stderr)
+        if bar is None or not bar.live:
+            print(f"reprobuild: {message}", file=sys.stderr)
 
-    pythons = find_pythons()
-    verifications = []
+    if args.jobs > 1:
+        outcomes = run_parallel(releases, args, cache_dir, pythons, bar)
+    else:
+        outcomes = run_serial(releases, args, cache_dir, pythons, bar, progress)
+    verifications: list[tuple[int, Verification]] = []
     worst = 0
-    for number, release in enumerate(releases, 1):
-        if len(releases) > 1:
-            progress(f"[{number}/{len(releases)}] {release}")
-        started = datetime.now(UTC)
-        try:
-            verification = (
-                _verify_local(args, cache_dir, pythons, progress)
-                if local
-                else _verify_index(release, args, cache_dir, pythons, progress)
+    for outcome in outcomes:
+        if outcome.verification is None:
+            name, _, version = outcome.release.partition("==")
+            record_failure(
+                db,
+                name=name,
+                version=version,
+                cause=outcome.error,
+                started=outcome.started,
+                seconds=outcome.seconds,
             )
-        except ReprobuildError as exc:
-            if len(releases) == 1:
-                raise
-            print_error(exc.with_path(release))
-            worst = max(worst, 3 if isinstance(exc, (BuildError, NetworkError)) else 2)
-            continue
-        record_verification(db, verification, started=started)
-        verifications.append(verification)
-        if args.format == "text":
-            _print_text(verification)
+            if bar is not None:
+                bar.clear()
+            print(f"error: {outcome.error}", file=sys.stderr)
+            if outcome.hint:
+                print(f"hint: {outcome.hint}", file=sys.stderr)
+            worst = max(worst, outcome.exit_code)
+        else:
+            record_verification(db, outcome.verification, started=outcome.started)
+            verifications.append((outcome.index, outcome.verification))
+            if args.format == "text":
+                if bar is not None:
+                    bar.clear()
+                _print_text(outcome.verification)
+        if bar is not None:
+            bar.done(outcome)
+    if bar is not None:
+        bar.finish()
+    verifications.sort(key=lambda pair: pair[0])
+    ordered = [v for _, v in verifications]
     if args.format == "json":
         from reprobuild.rebuild.document import verification_document
         from reprobuild.report import envelope
 
-        if args.releases is None and verifications:
-            print_json(envelope("verify", verification_document(verifications[0])))
+        if args.releases is None and ordered:
+            print_json(envelope("verify", verification_document(ordered[0])))
         else:
-            body: dict[str, JSONValue] = {
-                "releases": [verification_document(v) for v in verifications]
-            }
+            body: dict[str, JSONValue] = {"releases": [verification_document(v) for v in ordered]}
             print_json(envelope("verify", body))
     if worst:
         return worst
-    return 0 if verifications and all(v.reproducible for v in verifications) else 1
+    return 0 if ordered and all(v.reproducible for v in ordered) else 1
 
 
 def _verify_index(
@@ -206,7 +245,9 @@ def _verify_index(
     cache_dir: Path,
     pythons: tuple[Interpreter, ...],
     progress: Callable[[str], None],
+    build_root: Path | None = None,
 ) -> Verification:
+    from reprobuild.build import BUILD_ROOT
     from reprobuild.index import IndexClient
     from reprobuild.rebuild import verify_release
 
@@ -220,6 +261,7 @@ def _verify_index(
         pythons=pythons,
         recipe_folders=args.recipes,
         progress=progress,
+        build_root=build_root or BUILD_ROOT,
     )
 
 

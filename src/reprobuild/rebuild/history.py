@@ -23,7 +23,11 @@ from reprobuild.errors import UsageError
 from reprobuild.rebuild.document import recipe_document
 from reprobuild.rebuild.verify import Verification
 
-__all__ = ["DB_NAME", "Attempt", "list_attempts", "record_verification"]
+__all__ = ["DB_NAME", "ERROR", "Attempt", "list_attempts", "record_failure", "record_verification"]
+
+#: The verdict of an attempt that failed before any artifact was judged (the index could not be
+#: reached, the release does not exist): one row with no file name.
+ERROR = "error"
 
 #: The database's file name in the cache folder (``--db`` chooses another path).
 DB_NAME = "results.sqlite3"
@@ -108,6 +112,20 @@ def record_verification(path: Path, verification: Verification, *, started: date
             "rebuilt_sha256, override, recipe, started, seconds, tool_version) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
+        )
+
+
+def record_failure(
+    path: Path, *, name: str, version: str, cause: str, started: datetime, seconds: float
+) -> None:
+    """Add the row of an attempt that failed before any artifact was judged (verdict
+    :data:`ERROR`, no file name)."""
+    with closing(_connect(path)) as connection, connection:
+        connection.execute(
+            "INSERT INTO attempts (name, version, filename, verdict, cause, categories, sha256, "
+            "rebuilt_sha256, override, recipe, started, seconds, tool_version) "
+            "VALUES (?, ?, '', ?, ?, '[]', '', NULL, NULL, NULL, ?, ?, ?)",
+            (name, version, ERROR, cause, started.isoformat(), round(seconds, 3), __version__),
         )
 
 

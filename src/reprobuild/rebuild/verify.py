@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reprobuild._fs import sha256_hex
 from reprobuild.archive import parse_archive
-from reprobuild.build import BuildSpec, Progress, build
+from reprobuild.build import BUILD_ROOT, BuildSpec, Progress, build
 from reprobuild.compare import CompareOptions, Item, compare
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.errors import BuildError, ProjectError, ReprobuildError, UsageError
@@ -85,8 +85,10 @@ def verify_release(
     pythons: Sequence[Interpreter] = (),
     recipe_folders: Sequence[Path] = (),
     progress: Progress | None = None,
+    build_root: Path = BUILD_ROOT,
 ) -> Verification:
-    """Download release ``name`` ``version`` from the index and verify each of its wheels."""
+    """Download release ``name`` ``version`` from the index and verify each of its wheels
+    (``build_root``: the folder the rebuilds run in, one build at a time)."""
     say = progress or (lambda _message: None)
     files = release_files(client.project_files(name), name, version)
     if not files:
@@ -116,6 +118,7 @@ def verify_release(
                 pythons=pythons,
                 recipe_folders=recipe_folders,
                 progress=say,
+                build_root=build_root,
             )
         )
     if not wheels and sdist_file is not None:
@@ -146,6 +149,7 @@ def verify_wheel(
     pythons: Sequence[Interpreter] = (),
     recipe_folders: Sequence[Path] = (),
     progress: Progress | None = None,
+    build_root: Path = BUILD_ROOT,
 ) -> ArtifactResult:
     """Rebuild the published wheel at ``wheel_path`` from ``sdist_path`` and judge it."""
     say = progress or (lambda _message: None)
@@ -228,6 +232,7 @@ def verify_wheel(
             overrides=recipe.requirements,
             sdist_times="members",
             steps=recipe.steps,
+            build_root=build_root,
         )
         try:
             built = build(spec, progress=say)
