@@ -29,6 +29,7 @@ from reprobuild.archive import Archive, MemberKind, load_archive
 from reprobuild.buildinfo import BuildOutput, dump_buildinfo
 from reprobuild.errors import ReprobuildError, UsageError
 from reprobuild.frontend import (
+    LEGACY_BACKEND,
     Environment,
     PinnedRequirement,
     build_sdist,
@@ -54,6 +55,9 @@ __all__ = [
 #: Where every build happens, the same on every machine, so that what a build embeds of its own
 #: path (debug information of C extensions, a generated module's ``__file__``) is the same too.
 BUILD_ROOT = Path("/tmp/reprobuild-build")
+
+#: The day after setuptools 40.8.0 brought the legacy backend (see :func:`_environment_for`).
+LEGACY_BACKEND_SINCE = datetime(2019, 2, 6, tzinfo=UTC)
 
 #: Folders at the top of a source tree that hold outputs of earlier work, never inputs.
 _SKIPPED_AT_TOP = frozenset({"build", "dist", ".tox", ".nox", ".venv"})
@@ -111,6 +115,9 @@ class BuildSpec:
     #: processes read it as the time and see the files they write as written then, while the
     #: unpacked sdist keeps its own times (a wheel built without SOURCE_DATE_EPOCH)
     build_clock: int | None = None
+    #: the build's ~/.pydistutils.cfg, read by setuptools as a user's own defaults for its
+    #: commands (``[bdist_wheel]`` ``universal = 1`` is ``bdist_wheel --universal``); "": none
+    distutils_config: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,17 +252,29 @@ def _environment_for(
 ) -> Environment:
     """The pinned environment to run ``kind``'s hook in (static plus dynamic requirements).
 
+    A project without a build-backend is built by ``setuptools.build_meta:__legacy__``, which
+    setuptools has had since 40.8.0 (2019-02-05): an earlier cut-off resolves as of that day.
+
     ``resolved`` remembers the environments of this build by requirement set: the sdist's and
     the wheel's usually need the same, and one build resolves a set once.
     """
 
+    system = read_build_system(source)
+
     def prepare(requirements: Sequence[str]) -> Environment:
         key = tuple(requirements)
+        cutoff = spec.exclude_newer
+        if system.legacy and cutoff is not None and cutoff < LEGACY_BACKEND_SINCE:
+            progress(
+                f"resolving as of {LEGACY_BACKEND_SINCE.date()}, not {cutoff.date()}: the "
+                f"project has no build-backend, and {LEGACY_BACKEND} came with setuptools 40.8.0"
+            )
+            cutoff = LEGACY_BACKEND_SINCE
         if key not in resolved:
             resolved[key] = prepare_environment(
                 _overridden(requirements, spec.overrides),
                 cache_dir=spec.cache_dir,
-                exclude_newer=spec.exclude_newer,
+                exclude_newer=cutoff,
                 python=spec.python,
                 progress=progress,
             )
@@ -269,7 +288,6 @@ def _environment_for(
             python=spec.python,
             progress=progress,
         )
-    system = read_build_system(source)
     base = prepare(system.requires)
     extra = get_requires(base, source, kind, env_vars, system=system, umask=spec.umask)
     return prepare([*system.requires, *extra]) if extra else base
@@ -344,6 +362,8 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
             resolved: dict[tuple[str, ...], Environment] = {}
             home = work / "home"
             (home / "tmp").mkdir(parents=True)
+            if spec.distutils_config:
+                (home / ".pydistutils.cfg").write_text(spec.distutils_config, encoding="utf-8")
             env_vars = controlled_environment(spec, epoch, home)
             staging = work / "out"
             staging.mkdir()
@@ -446,6 +466,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         "source_date_epoch": epoch,
         "source_date_epoch_from": epoch_from,
         "build_clock": spec.build_clock,
+        "distutils_config": spec.distutils_config or None,
         "environment_variables": {k: v for k, v in env_vars.items() if k not in ("HOME", "TMPDIR")},
         "normalized": spec.normalize,
         "outputs": [{"filename": o.filename, "sha256": o.sha256, "size": o.size} for o in outputs],

@@ -46,7 +46,8 @@ examples:
   reprobuild verify ipython==7.16.1 --format json
   reprobuild verify --wheel demo-1.0-py3-none-any.whl --sdist demo-1.0.tar.gz
   reprobuild verify demo==1.0 --recipes my-recipes/    # my-recipes/demo.toml
-  reprobuild verify -r releases.txt                     # one NAME==VERSION per line
+  reprobuild verify -r releases.txt --jobs 2            # one NAME==VERSION per line
+  reprobuild verify ipython==7.16.1 --no-overrides      # what inference alone gives
   reprobuild results --latest                           # what every attempt found
 
 exit codes: 0 every wheel reproducible, 1 otherwise (equivalent, different, not verifiable,
@@ -95,6 +96,12 @@ def register(subparsers: Subparsers) -> None:
         default=[],
         metavar="DIR",
         help="a folder of recipe override files NAME.toml, searched before reprobuild's own",
+    )
+    parser.add_argument(
+        "--no-overrides",
+        action="store_true",
+        help="ignore every recipe override file, reprobuild's own too: the recipe is inferred "
+        "from the published files alone",
     )
     parser.add_argument(
         "--cache-dir",
@@ -172,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "nothing to verify", hint="give NAME==VERSION, -r FILE, or --wheel FILE --sdist FILE"
         )
+    if args.no_overrides and args.recipes:
+        raise UsageError("--no-overrides ignores the --recipes folders: give one or the other")
     if args.jobs > 1 and args.releases is None:
         raise UsageError("--jobs needs -r FILE", hint="one release is verified by one job")
     if args.releases is not None:
@@ -260,6 +269,7 @@ def _verify_index(
         cache_dir=cache_dir,
         pythons=pythons,
         recipe_folders=args.recipes,
+        overrides=not args.no_overrides,
         progress=progress,
         build_root=build_root or BUILD_ROOT,
     )
@@ -296,6 +306,7 @@ def _verify_local(
             cache_dir=cache_dir,
             pythons=pythons,
             recipe_folders=args.recipes,
+            overrides=not args.no_overrides,
             progress=progress,
         )
         for wheel in args.wheel

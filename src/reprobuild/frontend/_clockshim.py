@@ -71,16 +71,21 @@ def _install(clock: int, since: float) -> None:
             extra[name + "_ns"] = clock * 1000000000
         return os.stat_result(fields, extra)
 
-    def wrap(real: "Callable[..., os.stat_result]") -> "Callable[..., os.stat_result]":
-        def stat(*args: "Any", **kwargs: "Any") -> os.stat_result:
-            return shifted(real(*args, **kwargs))
+    class Stat:
+        """A stat function reporting the replayed clock. An object, not a function, so that
+        ``pathlib`` (3.6 to 3.10), which keeps ``os.stat`` as a class attribute, does not bind
+        it as a method."""
 
-        stat.__name__ = real.__name__
-        stat.__doc__ = real.__doc__
-        return stat
+        def __init__(self, real: "Callable[..., os.stat_result]") -> None:
+            self.real = real
+            self.__name__ = getattr(real, "__name__", "stat")
+            self.__doc__ = real.__doc__
+
+        def __call__(self, *args: "Any", **kwargs: "Any") -> os.stat_result:
+            return shifted(self.real(*args, **kwargs))
 
     for name in ("stat", "lstat", "fstat"):
-        setattr(os, name, wrap(getattr(os, name)))
+        setattr(os, name, Stat(getattr(os, name)))
 
 
 def _from_environment() -> None:

@@ -22,6 +22,7 @@ def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
         "exclude_newer": recipe.exclude_newer.isoformat() if recipe.exclude_newer else None,
         "umask": f"{recipe.umask:03o}",
         "timezone": recipe.timezone,
+        "universal": recipe.universal,
         "steps": [step.describe() for step in recipe.steps],
         "override": recipe.override,
         "evidence": [

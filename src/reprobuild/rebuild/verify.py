@@ -84,11 +84,13 @@ def verify_release(
     cache_dir: Path,
     pythons: Sequence[Interpreter] = (),
     recipe_folders: Sequence[Path] = (),
+    overrides: bool = True,
     progress: Progress | None = None,
     build_root: Path = BUILD_ROOT,
 ) -> Verification:
     """Download release ``name`` ``version`` from the index and verify each of its wheels
-    (``build_root``: the folder the rebuilds run in, one build at a time)."""
+    (``build_root``: the folder the rebuilds run in, one build at a time; ``overrides``: False
+    to ignore every recipe override file, so that the recipe is inferred alone)."""
     say = progress or (lambda _message: None)
     files = release_files(client.project_files(name), name, version)
     if not files:
@@ -117,6 +119,7 @@ def verify_release(
                 cache_dir=cache_dir,
                 pythons=pythons,
                 recipe_folders=recipe_folders,
+                overrides=overrides,
                 progress=say,
                 build_root=build_root,
             )
@@ -148,6 +151,7 @@ def verify_wheel(
     cache_dir: Path,
     pythons: Sequence[Interpreter] = (),
     recipe_folders: Sequence[Path] = (),
+    overrides: bool = True,
     progress: Progress | None = None,
     build_root: Path = BUILD_ROOT,
 ) -> ArtifactResult:
@@ -203,7 +207,7 @@ def verify_wheel(
         pythons=[p.version for p in pythons],
         sdist=sdist,
     )
-    override = find_override(name, version, folders=recipe_folders)
+    override = find_override(name, version, folders=recipe_folders) if overrides else None
     if override is not None:
         recipe = replace(
             recipe,
@@ -224,6 +228,7 @@ def verify_wheel(
             source_date_epoch_from="recipe",
             export_source_date_epoch=recipe.source_date_epoch is not None,
             build_clock=recipe.build_clock,
+            distutils_config="[bdist_wheel]\nuniversal = 1\n" if recipe.universal else "",
             exclude_newer=recipe.exclude_newer,
             normalize=False,
             umask=recipe.umask,

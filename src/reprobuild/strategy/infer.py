@@ -155,13 +155,14 @@ def infer_recipe(
         if package and generator.version:
             requirement = f"{package}=={generator.version}"
             requirements.append(requirement)
-            evidence.append(
-                Evidence(
-                    field="requirements",
-                    value=requirement,
-                    reason=f"WHEEL Generator: {generator.name} {generator.version}",
-                )
-            )
+            reason = f"WHEEL Generator: {generator.name} {generator.version}"
+            if package == "poetry":
+                # poetry-core 1.x writes "poetry X" too, X being its own version: the
+                # project's build requirement says which of the two made the wheel
+                requirements.append(f"poetry-core=={generator.version}")
+                reason += " (poetry, or poetry-core, which writes the same line)"
+                requirement += f" or poetry-core=={generator.version}"
+            evidence.append(Evidence(field="requirements", value=requirement, reason=reason))
         else:
             evidence.append(
                 Evidence(
@@ -225,6 +226,23 @@ def infer_recipe(
         cutoff_reason = "no upload time (a local file): its newest member time"
     evidence.append(Evidence(field="exclude_newer", value=cutoff.isoformat(), reason=cutoff_reason))
 
+    universal = False
+    tags = [
+        line.partition(":")[2].strip()
+        for line in wheel_text.splitlines()
+        if line.lower().startswith("tag:")
+    ]
+    setuptools = generator is not None and generator.name.lower() in {"bdist_wheel", "setuptools"}
+    if setuptools and {t.split("-")[0] for t in tags} >= {"py2", "py3"}:
+        universal = True
+        evidence.append(
+            Evidence(
+                field="universal",
+                value="yes",
+                reason="WHEEL tags " + ", ".join(tags) + ": bdist_wheel --universal",
+            )
+        )
+
     modes = Counter((m.mode or 0) & 0o777 for m in files)
     umask = 0o022
     if modes and all(mode & 0o020 for mode in modes):
@@ -252,6 +270,7 @@ def infer_recipe(
         exclude_newer=cutoff,
         umask=umask,
         timezone=timezone,
+        universal=universal,
         evidence=tuple(evidence),
     )
 

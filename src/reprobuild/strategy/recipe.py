@@ -89,7 +89,8 @@ class Recipe:
     such interpreter). ``source_date_epoch`` is exported to the build unless ``None``.
     ``build_clock`` is the instant replayed as the clock of a build without it (the files the
     build writes carry it; see :func:`reprobuild.frontend.clock_variables`), and ``timezone``
-    the TZ the build runs in. ``exclude_newer`` is the cut-off for resolving build
+    the TZ the build runs in. ``universal`` builds a ``py2.py3`` wheel with setuptools (as
+    ``bdist_wheel --universal`` did). ``exclude_newer`` is the cut-off for resolving build
     requirements. ``steps`` come from an override file, named in ``override``.
     """
 
@@ -101,6 +102,7 @@ class Recipe:
     exclude_newer: datetime | None = None
     umask: int = 0o022
     timezone: str = "UTC"
+    universal: bool = False
     steps: tuple[GzipStep, ...] = ()
     override: str | None = None
     evidence: tuple[Evidence, ...] = ()

@@ -1,0 +1,65 @@
+"""The build clock shim, loaded as sitecustomize in real interpreters of this machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reprobuild.frontend import clock_variables, find_pythons
+
+INSTANT = 1600000000  # 2020-09-13 12:26:40 UTC
+
+PROBE = """
+import os, pathlib, shutil, sys, time
+old, new, copy = sys.argv[1:4]
+pathlib.Path(new).write_text("written during the build")
+shutil.copy2(new, copy)
+print(int(time.time()), time.strftime("%Y-%m-%d"), time.localtime().tm_year)
+print(int(os.stat(new).st_mtime), int(pathlib.Path(new).stat().st_mtime))
+print(int(os.stat(old).st_mtime), int(os.stat(copy).st_mtime), pathlib.Path(new).is_file())
+"""
+
+
+def _interpreters() -> list[str]:
+    """The running Python, and the oldest this machine has (the shim must run on 3.6)."""
+    found = sorted(find_pythons(), key=lambda p: tuple(int(x) for x in p.version.split(".")[:2]))
+    oldest = [str(found[0].executable)] if found else []
+    return list(dict.fromkeys([sys.executable, *oldest]))
+
+
+@pytest.mark.parametrize("python", _interpreters())
+def test_files_written_during_the_build_carry_the_replayed_instant(
+    python: str, tmp_path: Path
+) -> None:
+    old = tmp_path / "from-the-sdist.py"
+    old.write_text("kept")
+    os.utime(old, (1500000000, 1500000000))
+    variables = clock_variables(INSTANT, since=time.time(), folder=tmp_path / "clock")
+    env = {"PATH": os.environ.get("PATH", ""), "TZ": "UTC", **variables}
+    out = subprocess.run(
+        [python, "-c", PROBE, str(old), str(tmp_path / "new"), str(tmp_path / "copy")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    assert out[0] == f"{INSTANT} 2020-09-13 2020"  # the clock stands at the instant
+    assert out[1] == f"{INSTANT} {INSTANT}"  # a file written now: os.stat and pathlib
+    assert out[2] == f"1500000000 {INSTANT} True"  # an older file keeps its time
+
+
+def test_without_the_variables_nothing_changes(tmp_path: Path) -> None:
+    clock_variables(INSTANT, since=time.time(), folder=tmp_path / "clock")
+    out = subprocess.run(
+        [sys.executable, "-c", "import time; print(int(time.time()))"],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path / "clock")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert abs(int(out) - time.time()) < 60
