@@ -210,8 +210,7 @@ def _copy_tree(source: Path, target: Path, epoch: int) -> str:
 def _unpack_sdist(archive: Archive, target: Path, epoch: int | None, umask: int) -> Path:
     """Write an sdist's members below ``target`` (our reader has refused unsafe names and
     links); every time set to ``epoch``, or to each member's own when it is ``None``; file modes
-    as a file created under ``umask`` has them (with the execute bits when the member has one).
-    Return the sdist's top folder."""
+    the member's, less ``umask`` (see :func:`_unpacked_mode`). Return the sdist's top folder."""
     tops = {m.path.split("/", 1)[0] for m in archive.members}
     if len(tops) != 1:
         raise UsageError(
@@ -229,7 +228,7 @@ def _unpack_sdist(archive: Archive, target: Path, epoch: int | None, umask: int)
             shutil.copyfile(target / (member.link_target or ""), path)
         else:
             path.write_bytes(member.data())
-            path.chmod((0o777 if (member.mode or 0) & 0o111 else 0o666) & ~umask)
+            path.chmod(_unpacked_mode(member.mode, umask))
     if epoch is not None:
         for folder, dirs, files in os.walk(target):
             for name in [*dirs, *files]:
@@ -240,6 +239,15 @@ def _unpack_sdist(archive: Archive, target: Path, epoch: int | None, umask: int)
             if path.exists() or path.is_symlink():
                 os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
     return target / next(iter(tops))
+
+
+def _unpacked_mode(mode: int | None, umask: int) -> int:
+    """The mode of an unpacked sdist file: the member's permission bits less ``umask``, as
+    ``tar`` restores them (a setuptools sdist records the publisher's files as they were), and
+    always readable and writable by its owner; 0o666 less ``umask`` when the sdist has none."""
+    if mode is None:
+        return 0o666 & ~umask
+    return (mode & 0o777 & ~umask) | 0o600
 
 
 def _environment_for(
