@@ -247,7 +247,7 @@ def main(argv: list[str]) -> int:
 `{command}` — {today()}, reprobuild {reprobuild_version(cmd)}{source_revision()}; {machine}.
 
 Every release of `benchmarks/verify_packages.txt` ({n} popular pure-Python releases, five
-backends, uploaded 2018–2026) is verified as its own `reprobuild verify NAME==VERSION` process:
+backends, uploaded 2018 to 2026) is verified as its own `reprobuild verify NAME==VERSION` process:
 cold (empty caches, uv's included), then warm; the releases whose recipe used an override file
 are verified once more with `--no-overrides` for the inference-alone column.
 

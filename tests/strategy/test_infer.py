@@ -204,6 +204,24 @@ def test_no_clock_without_an_sdist_or_with_source_date_epoch() -> None:
     assert fixed.build_clock is None
 
 
+def test_a_file_the_sdist_lacks_is_not_the_clock() -> None:
+    """A module the publisher's checkout had but the sdist does not keeps its own old time:
+    the clock is read from the files the build always writes, the .dist-info ones."""
+    sdist = make_sdist(files=FILES, mtime=WINTER)
+    extra = {**FILES, "stray.py": b"z = 3\n"}
+    times = {name: _zip_time(WINTER, UTC) for name in FILES}
+    times["stray.py"] = _zip_time(WINTER - 86400, UTC)
+    times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT, UTC) for leaf in DIST_INFO}
+    recipe = infer_recipe(
+        parse_archive(make_wheel(files=extra, generator="bdist_wheel (0.31.1)", mtime=times)),
+        filename=wheel_filename(),
+        upload_time=UPLOAD,
+        pythons=PYTHONS,
+        sdist=parse_archive(sdist),
+    )
+    assert recipe.build_clock == BUILT - 1
+
+
 def test_a_backend_default_time_is_not_a_clock() -> None:
     sdist = make_sdist(files=FILES, mtime=WINTER)
     times = {name: _zip_time(WINTER, UTC) for name in FILES}

@@ -327,6 +327,19 @@ def explain(
             "the rebuild holds files the published wheel does not: "
             + _listing(members[Category.ADDED])
         )
+    reordered = sorted(
+        {
+            node.source_a.rpartition(" › ")[2]
+            for node in (difference.walk() if difference else ())
+            if node.category is Category.METADATA_ORDER
+            and ".dist-info/METADATA › " in node.source_a
+        }
+    )
+    if reordered:
+        causes.append(
+            "METADATA lists " + ", ".join(reordered) + " in another order: the publisher's "
+            "setuptools wrote them from a set, in the order of its PYTHONHASHSEED"
+        )
     content = [
         m for m in members.get(Category.CONTENT, []) if m not in members.get(Category.MISSING, [])
     ]

@@ -413,7 +413,13 @@ def _clock_and_zone(
         )
     from_sdist = {m.path for m, when in matched if _fits(m.mtime, when, offset_at(when))}
     defaults = set(BACKEND_DEFAULT_TIMES.values())
-    generated = [m.mtime for m in files if m.path not in from_sdist and m.mtime not in defaults]
+    # the .dist-info files are the ones every build writes: a module the publisher's checkout
+    # had and the sdist lacks keeps its own, older time
+    generated = [
+        m.mtime
+        for m in files
+        if ".dist-info/" in m.path and m.path not in from_sdist and m.mtime not in defaults
+    ]
     if not generated:
         return timezone, None
     local = min(generated)
@@ -422,8 +428,8 @@ def _clock_and_zone(
         Evidence(
             field="build_clock",
             value=_iso(clock),
-            reason=f"{len(generated)} files the sdist does not hold as they are carry the "
-            "publisher's clock: the earliest is replayed",
+            reason=f"{len(generated)} .dist-info files the sdist does not hold as they are "
+            "carry the publisher's clock: the earliest is replayed",
         )
     )
     return timezone, clock
