@@ -27,9 +27,11 @@ from typing import Literal, Protocol
 from reprobuild._fs import sha256_hex, write_bytes_atomic
 from reprobuild.archive import Archive, MemberKind, load_archive
 from reprobuild.buildinfo import BuildOutput, dump_buildinfo
+from reprobuild.compare.nodes import format_time
 from reprobuild.errors import ReprobuildError, UsageError
 from reprobuild.frontend import (
     LEGACY_BACKEND,
+    BuildSystem,
     Environment,
     PinnedRequirement,
     build_sdist,
@@ -253,12 +255,14 @@ def _unpacked_mode(mode: int | None, umask: int) -> int:
 def _environment_for(
     spec: BuildSpec,
     source: Path,
+    system: BuildSystem,
     kind: Literal["sdist", "wheel"],
     env_vars: Mapping[str, str],
     progress: Progress,
     resolved: dict[tuple[str, ...], Environment],
 ) -> Environment:
-    """The pinned environment to run ``kind``'s hook in (static plus dynamic requirements).
+    """The pinned environment to run ``kind``'s hook in (static plus dynamic requirements) for
+    the project in ``source``, whose build system is ``system``.
 
     A project without a build-backend is built by ``setuptools.build_meta:__legacy__``, which
     setuptools has had since 40.8.0 (2019-02-05): an earlier cut-off resolves as of that day.
@@ -266,18 +270,24 @@ def _environment_for(
     ``resolved`` remembers the environments of this build by requirement set: the sdist's and
     the wheel's usually need the same, and one build resolves a set once.
     """
-
-    system = read_build_system(source)
+    if kind in spec.pins:
+        return prepare_environment(
+            [f"{p.name}=={p.version}" for p in spec.pins[kind]],
+            cache_dir=spec.cache_dir,
+            pins=spec.pins[kind],
+            python=spec.python,
+            progress=progress,
+        )
+    cutoff = spec.exclude_newer
+    if system.legacy and cutoff is not None and cutoff < LEGACY_BACKEND_SINCE:
+        progress(
+            f"resolving as of {LEGACY_BACKEND_SINCE.date()}, not {cutoff.date()}: the "
+            f"project has no build-backend, and {LEGACY_BACKEND} came with setuptools 40.8.0"
+        )
+        cutoff = LEGACY_BACKEND_SINCE
 
     def prepare(requirements: Sequence[str]) -> Environment:
         key = tuple(requirements)
-        cutoff = spec.exclude_newer
-        if system.legacy and cutoff is not None and cutoff < LEGACY_BACKEND_SINCE:
-            progress(
-                f"resolving as of {LEGACY_BACKEND_SINCE.date()}, not {cutoff.date()}: the "
-                f"project has no build-backend, and {LEGACY_BACKEND} came with setuptools 40.8.0"
-            )
-            cutoff = LEGACY_BACKEND_SINCE
         if key not in resolved:
             resolved[key] = prepare_environment(
                 _overridden(requirements, spec.overrides),
@@ -288,14 +298,6 @@ def _environment_for(
             )
         return resolved[key]
 
-    if kind in spec.pins:
-        return prepare_environment(
-            [f"{p.name}=={p.version}" for p in spec.pins[kind]],
-            cache_dir=spec.cache_dir,
-            pins=spec.pins[kind],
-            python=spec.python,
-            progress=progress,
-        )
     base = prepare(system.requires)
     extra = get_requires(base, source, kind, env_vars, system=system, umask=spec.umask)
     return prepare([*system.requires, *extra]) if extra else base
@@ -380,7 +382,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 say(f"copying {spec.source} to {tree}")
                 source_digest = _copy_tree(source, tree, epoch)
                 system = read_build_system(tree)
-                env_sdist = _environment_for(spec, tree, "sdist", env_vars, say, resolved)
+                env_sdist = _environment_for(spec, tree, system, "sdist", env_vars, say, resolved)
                 say("building the sdist")
                 sdist_path = build_sdist(
                     env_sdist,
@@ -415,12 +417,12 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
             system = read_build_system(unpacked)
             wheel_vars = env_vars
             if spec.build_clock is not None:
-                say(f"replaying the build clock {_iso(spec.build_clock)}")
+                say(f"replaying the build clock {format_time(spec.build_clock)}")
                 wheel_vars = {
                     **env_vars,
                     **clock_variables(spec.build_clock, since=time.time(), folder=work / "clock"),
                 }
-            env_wheel = _environment_for(spec, unpacked, "wheel", wheel_vars, say, resolved)
+            env_wheel = _environment_for(spec, unpacked, system, "wheel", wheel_vars, say, resolved)
             say("building the wheel from the sdist")
             wheel_path = build_wheel(
                 env_wheel,
@@ -490,10 +492,6 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
     return BuildResult(
         outputs=outputs, paths=tuple(paths), buildinfo_path=info_path, buildinfo=record
     )
-
-
-def _iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _name_version(sdist_filename: str) -> tuple[str, str]:

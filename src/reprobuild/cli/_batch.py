@@ -55,6 +55,7 @@ def _attempt(
     build_root: Path | None = None,
 ) -> Outcome:
     """Verify one release; an error that stops it becomes part of the outcome."""
+    from reprobuild.cli.main import EXIT_BAD_INPUT, EXIT_FAILURE
     from reprobuild.errors import BuildError, NetworkError, ReprobuildError
 
     started = datetime.now(UTC)
@@ -74,7 +75,9 @@ def _attempt(
             seconds=time.monotonic() - clock,
             error=" ".join(str(located).split("\n")),
             hint=exc.hint or "",
-            exit_code=3 if isinstance(exc, (BuildError, NetworkError)) else 2,
+            exit_code=(
+                EXIT_FAILURE if isinstance(exc, (BuildError, NetworkError)) else EXIT_BAD_INPUT
+            ),
         )
     return Outcome(
         index=index,

@@ -32,7 +32,12 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from reprobuild.archive import Archive, Member, MemberKind
+from reprobuild.compare.nodes import format_time
 from reprobuild.strategy.recipe import Evidence, Recipe
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 __all__ = [
     "BACKEND_DEFAULT_TIMES",
@@ -190,7 +195,7 @@ def infer_recipe(
                 Evidence(
                     field="source_date_epoch",
                     value="unset",
-                    reason=f"every member carries {_iso(only)}, {default_of}'s own default: "
+                    reason=f"every member carries {format_time(only)}, {default_of}'s own default: "
                     "built without SOURCE_DATE_EPOCH",
                 )
             )
@@ -200,7 +205,7 @@ def infer_recipe(
                 Evidence(
                     field="source_date_epoch",
                     value=str(only),
-                    reason=f"all {len(files)} files carry one time, {_iso(only)}",
+                    reason=f"all {len(files)} files carry one time, {format_time(only)}",
                 )
             )
     elif times:
@@ -329,7 +334,7 @@ def _fits(zip_time: int, when: int, offset: int) -> bool:
     return -2 <= zip_time - offset - when <= 1
 
 
-def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[str, int] | None:
+def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[ZoneInfo, int] | None:
     """The time zone with daylight saving time (an IANA name) that explains the most of the
     ``copied`` files' zip times, and how many it explains; None when tzdata is missing."""
     import zoneinfo  # only for wheels whose times follow a zone's summer time
@@ -343,7 +348,7 @@ def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[str, int] | None:
     # one that explains the times is named.
     names = [name for name in _COMMON_ZONES if name in available]
     names += sorted(n for n in available if n.startswith(areas) and n not in _COMMON_ZONES)
-    best: tuple[str, int] | None = None
+    best: tuple[ZoneInfo, int] | None = None
     for name in names:
         zone = zoneinfo.ZoneInfo(name)
         count = 0
@@ -352,7 +357,7 @@ def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[str, int] | None:
             if offset is not None and _fits(member.mtime, when, int(offset.total_seconds())):
                 count += 1
         if best is None or count > best[1]:
-            best = (name, count)
+            best = (zone, count)
     return best
 
 
@@ -392,11 +397,8 @@ def _clock_and_zone(
     if len(offsets) > 1 and count < len(copied):
         named = _named_zone(copied)
         if named is not None and named[1] > count:
-            import zoneinfo
-
-            zone = zoneinfo.ZoneInfo(named[0])
-            timezone = zone_name = named[0]
-            count = named[1]
+            zone, count = named
+            timezone = zone_name = zone.key
 
             def offset_at(when: int) -> int:
                 offset = datetime.fromtimestamp(when, zone).utcoffset()
@@ -427,16 +429,12 @@ def _clock_and_zone(
     evidence.append(
         Evidence(
             field="build_clock",
-            value=_iso(clock),
+            value=format_time(clock),
             reason=f"{len(generated)} .dist-info files the sdist does not hold as they are "
             "carry the publisher's clock: the earliest is replayed",
         )
     )
     return timezone, clock
-
-
-def _iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _wanted_python(cutoff: datetime, requires_python: str | None) -> tuple[str, str]:
