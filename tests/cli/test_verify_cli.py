@@ -112,3 +112,15 @@ def test_jobs_needs_a_file_of_releases(tmp_path: Path, capsys: pytest.CaptureFix
     assert "--jobs needs -r FILE" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["verify", "-r", "x", "--jobs", "0"])
+
+
+def test_a_batch_as_one_html_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    releases = tmp_path / "releases.txt"
+    releases.write_text("demo==2.0\ndemo==1.0\n")
+    argv = ["verify", "-r", str(releases), "--format", "html", "--db", str(tmp_path / "r.db")]
+    argv += ["--index-url", _index(tmp_path / "idx"), "--cache-dir", str(tmp_path / "c")]
+    assert main(argv) == 1
+    page = capsys.readouterr().out
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
+    assert "2 not-verifiable" in page
+    assert page.index("demo-2.0-cp311") < page.index("demo-1.0-cp311")

@@ -44,6 +44,7 @@ _EPILOG = """\
 examples:
   reprobuild verify ipython==7.16.1
   reprobuild verify ipython==7.16.1 --format json
+  reprobuild verify ipython==7.16.1 --format html > ipython.html
   reprobuild verify --wheel demo-1.0-py3-none-any.whl --sdist demo-1.0.tar.gz
   reprobuild verify demo==1.0 --recipes my-recipes/    # my-recipes/demo.toml
   reprobuild verify -r releases.txt --jobs 2            # one NAME==VERSION per line
@@ -126,7 +127,11 @@ def register(subparsers: Subparsers) -> None:
         help="with -r: verify N releases at a time, each in its own build folder (default 1)",
     )
     parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="how to print the results"
+        "--format",
+        choices=("text", "json", "html"),
+        default="text",
+        help="how to print the results: text, a JSON document, or one self-contained HTML page "
+        "(a table of verdicts; each artifact's recipe, evidence and difference tree)",
     )
     parser.set_defaults(run=run)
 
@@ -243,6 +248,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             body: dict[str, JSONValue] = {"releases": [verification_document(v) for v in ordered]}
             print_json(envelope("verify", body))
+    elif args.format == "html":
+        from reprobuild.rebuild.page import verification_page
+
+        sys.stdout.write(verification_page(ordered))
     if worst:
         return worst
     return 0 if ordered and all(v.reproducible for v in ordered) else 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from reprobuild import __version__
@@ -25,7 +25,7 @@ from reprobuild.compare.difference import INCONSEQUENTIAL, Category, Difference
 from reprobuild.present._chars import split_lines, visible
 from reprobuild.present.sidebyside import Row, RowKind, side_by_side
 
-__all__ = ["CATEGORY_DESCRIPTIONS", "render_html"]
+__all__ = ["CATEGORY_DESCRIPTIONS", "html_page", "render_html", "render_tree", "verdict_class"]
 
 #: One line per category for the legend.
 CATEGORY_DESCRIPTIONS: Mapping[Category, str] = MappingProxyType(
@@ -235,23 +235,32 @@ def _legend() -> str:
     )
 
 
-def render_html(diff: Difference) -> str:
-    """The whole page for ``diff`` (see the module's docstring), ending with a newline."""
-    counts = diff.counts()
-    if not counts:
-        verdict = "identical"
-    elif diff.inconsequential:
-        verdict = "inconsequential"
-    else:
-        verdict = "consequential"
-    if diff.source_a == diff.source_b:
-        heading = _e(diff.source_a)
-        title = _e(diff.source_a)
-    else:
-        heading = f'{_e(diff.source_a)} <span class="vs">vs</span> {_e(diff.source_b)}'
-        title = f"{_e(diff.source_a)} vs {_e(diff.source_b)}"
+def render_tree(diff: Difference) -> str:
+    """The collapsible tree of ``diff`` alone: nested ``<details>``, for a page of
+    :func:`html_page`."""
     tree: list[str] = []
     _node(diff, tree, root=True)
+    return "\n".join(tree)
+
+
+def verdict_class(diff: Difference) -> str:
+    """``identical``, ``inconsequential`` or ``consequential``: the CSS class of a summary."""
+    if not diff.counts():
+        return "identical"
+    return "inconsequential" if diff.inconsequential else "consequential"
+
+
+def html_page(
+    *,
+    title: str,
+    header: Sequence[str],
+    main: Sequence[str],
+    legend: bool = True,
+    style: str = "",
+) -> str:
+    """A whole self-contained page: ``title`` (plain text), then the ``header`` and ``main``
+    fragments (HTML, already escaped), the buttons and, with ``legend``, the categories;
+    ``style`` is added to the style sheet."""
     page = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -259,25 +268,42 @@ def render_html(diff: Difference) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f'<meta name="generator" content="reprobuild {html.escape(__version__)}">',
-        f"<title>reprobuild diff: {title}</title>",
-        f"<style>\n{_STYLE}</style>",
+        f"<title>{_e(title)}</title>",
+        f"<style>\n{_STYLE}{style}</style>",
         "</head>",
         "<body>",
         "<header>",
-        f"<h1>{heading}</h1>",
-        f'<p class="verdict {verdict}">{html.escape(diff.summary())}</p>',
+        *header,
         "<nav>",
         f'<button type="button" onclick="{_EXPAND}">expand all</button>',
         f'<button type="button" onclick="{_COLLAPSE}">collapse all</button>',
         f'<label><input type="checkbox" onchange="{_HIDE}"> hide inconsequential</label>',
         "</nav>",
-        _legend(),
+        *([_legend()] if legend else []),
         "</header>",
         "<main>",
-        *tree,
+        *main,
         "</main>",
         f"<footer>made by reprobuild {html.escape(__version__)}</footer>",
         "</body>",
         "</html>",
     ]
     return "\n".join(page) + "\n"
+
+
+def render_html(diff: Difference) -> str:
+    """The whole page for ``diff`` (see the module's docstring), ending with a newline."""
+    if diff.source_a == diff.source_b:
+        heading = _e(diff.source_a)
+        title = diff.source_a
+    else:
+        heading = f'{_e(diff.source_a)} <span class="vs">vs</span> {_e(diff.source_b)}'
+        title = f"{diff.source_a} vs {diff.source_b}"
+    return html_page(
+        title=f"reprobuild diff: {title}",
+        header=[
+            f"<h1>{heading}</h1>",
+            f'<p class="verdict {verdict_class(diff)}">{html.escape(diff.summary())}</p>',
+        ],
+        main=[render_tree(diff)],
+    )
