@@ -117,6 +117,8 @@ class BuildSpec:
     #: processes read it as the time and see the files they write as written then, while the
     #: unpacked sdist keeps its own times (a wheel built without SOURCE_DATE_EPOCH)
     build_clock: int | None = None
+    #: the same for the sdist's build from a project folder (the instant the sdist was written)
+    sdist_clock: int | None = None
     #: the build's ~/.pydistutils.cfg, read by setuptools as a user's own defaults for its
     #: commands (``[bdist_wheel]`` ``universal = 1`` is ``bdist_wheel --universal``); "": none
     distutils_config: str = ""
@@ -382,13 +384,22 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 say(f"copying {spec.source} to {tree}")
                 source_digest = _copy_tree(source, tree, epoch)
                 system = read_build_system(tree)
-                env_sdist = _environment_for(spec, tree, system, "sdist", env_vars, say, resolved)
+                sdist_vars = env_vars
+                if spec.sdist_clock is not None:
+                    say(f"replaying the sdist's clock {format_time(spec.sdist_clock)}")
+                    sdist_vars = {
+                        **env_vars,
+                        **clock_variables(
+                            spec.sdist_clock, since=time.time(), folder=work / "sdist-clock"
+                        ),
+                    }
+                env_sdist = _environment_for(spec, tree, system, "sdist", sdist_vars, say, resolved)
                 say("building the sdist")
                 sdist_path = build_sdist(
                     env_sdist,
                     tree,
                     staging,
-                    env_vars,
+                    sdist_vars,
                     system=system,
                     umask=spec.umask,
                     log_path=work / "sdist.log",
@@ -476,6 +487,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         "source_date_epoch": epoch,
         "source_date_epoch_from": epoch_from,
         "build_clock": spec.build_clock,
+        "sdist_clock": spec.sdist_clock,
         "distutils_config": spec.distutils_config or None,
         "environment_variables": {k: v for k, v in env_vars.items() if k not in ("HOME", "TMPDIR")},
         "normalized": spec.normalize,

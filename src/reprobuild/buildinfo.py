@@ -22,6 +22,7 @@ Schema (version 1)::
       "source_date_epoch": 1700000000,
       "source_date_epoch_from": "option" | "environment" | "git" | "sdist" | "default",
       "build_clock": 1700000000 | null,   # the instant the wheel build's clock was replayed at
+      "sdist_clock": 1700000000 | null,   # the same for the sdist built from a folder
       "distutils_config": "[bdist_wheel]\nuniversal = 1\n" | null,  # ~/.pydistutils.cfg
       "environment_variables": {"TZ": "UTC", …},
       "normalized": true,

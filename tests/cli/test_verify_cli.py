@@ -124,3 +124,18 @@ def test_a_batch_as_one_html_page(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
     assert "2 not-verifiable" in page
     assert page.index("demo-2.0-cp311") < page.index("demo-1.0-cp311")
+
+
+def test_source_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["verify", "--cache-dir", str(tmp_path)]
+    assert main([*base, "--source", str(tmp_path / "absent")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert main([*base, "--source", str(tmp_path)]) == 2
+    assert "no pyproject.toml" in capsys.readouterr().err
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\ndynamic = ["version"]\n')
+    assert main([*base, "--source", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "dynamic version" in err and "NAME==VERSION --source" in err
+    (tmp_path / "list.txt").write_text("demo==1.0\n")
+    assert main([*base, "-r", str(tmp_path / "list.txt"), "--source", str(tmp_path)]) == 2
+    assert "does not go with -r" in capsys.readouterr().err

@@ -91,9 +91,19 @@ def test_group_writable_modes_mean_umask_002() -> None:
 
 def test_the_cut_off_is_the_upload_time_else_the_newest_member() -> None:
     assert _infer(make_wheel()).exclude_newer == UPLOAD
-    local = _infer(make_wheel(mtime=(2019, 5, 5, 0, 0, 0)), upload=None)
+    newest = {"demo/__init__.py": (2019, 5, 5, 0, 0, 0)}  # the others: 1980
+    local = _infer(make_wheel(mtime=newest), upload=None)
     assert local.exclude_newer == datetime(2019, 5, 5, tzinfo=UTC)
     assert "local file" in _evidence(local, "exclude_newer")
+
+
+def test_a_local_file_with_one_time_has_no_cut_off() -> None:
+    """One time on every member is SOURCE_DATE_EPOCH (often a commit's time), not when the
+    file was built: a cut-off there would hide the very backend the wheel names."""
+    local = _infer(make_wheel(mtime=(2019, 5, 5, 0, 0, 0)), upload=None)
+    assert local.source_date_epoch is not None
+    assert local.exclude_newer is None
+    assert "SOURCE_DATE_EPOCH" in _evidence(local, "exclude_newer")
 
 
 def test_python_is_the_newest_at_upload_within_requires_python() -> None:

@@ -236,9 +236,11 @@ def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, 
         raise UsageError("buildinfo source_date_epoch is not a number", path=str(path))
     pins = pins_of(doc, path=str(path))
     clock = doc.get("build_clock")
+    sdist_clock = doc.get("sdist_clock")
     spec = replace(
         spec,
         build_clock=clock if isinstance(clock, int) else None,
+        sdist_clock=sdist_clock if isinstance(sdist_clock, int) else None,
         source_date_epoch=epoch,
         source_date_epoch_from="buildinfo",
         normalize=bool(doc.get("normalized", True)),

@@ -46,6 +46,7 @@ examples:
   reprobuild verify ipython==7.16.1 --format json
   reprobuild verify ipython==7.16.1 --format html > ipython.html
   reprobuild verify --wheel demo-1.0-py3-none-any.whl --sdist demo-1.0.tar.gz
+  reprobuild verify demo==1.0 --source ./demo          # the sdist from a checkout, too
   reprobuild verify demo==1.0 --recipes my-recipes/    # my-recipes/demo.toml
   reprobuild verify -r releases.txt --jobs 2            # one NAME==VERSION per line
   reprobuild verify ipython==7.16.1 --no-overrides      # what inference alone gives
@@ -83,6 +84,13 @@ def register(subparsers: Subparsers) -> None:
         help="a local wheel to verify (repeatable; with --sdist, instead of NAME==VERSION)",
     )
     parser.add_argument("--sdist", type=Path, metavar="FILE", help="the sdist to rebuild from")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        metavar="PATH",
+        help="a checkout of the release: its sdist is rebuilt from it and judged too (with "
+        "NAME==VERSION or --sdist; alone, the name and version are read from its pyproject.toml)",
+    )
     parser.add_argument(
         "--index-url",
         action="append",
@@ -169,6 +177,30 @@ def _read_releases(path: Path) -> list[str]:
     return releases
 
 
+def _checkout_release(source: Path) -> str:
+    """NAME==VERSION from the static ``[project]`` table of a checkout's pyproject.toml."""
+    import tomllib
+
+    hint = "give the release too: reprobuild verify NAME==VERSION --source PATH"
+    path = source / "pyproject.toml"
+    try:
+        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
+    except FileNotFoundError:
+        raise UsageError(
+            "no pyproject.toml to read the name and version from", path=str(source), hint=hint
+        ) from None
+    except (OSError, UnicodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read: {exc}", path=str(path), hint=hint) from exc
+    name, version = project.get("name"), project.get("version")
+    if not isinstance(name, str) or not isinstance(version, str):
+        raise UsageError(
+            "the [project] table does not state both name and version (a dynamic version?)",
+            path=str(path),
+            hint=hint,
+        )
+    return f"{name}=={version}"
+
+
 def run(args: argparse.Namespace) -> int:
     from reprobuild.cli._batch import Bar, run_parallel, run_serial
     from reprobuild.frontend import find_pythons
@@ -180,12 +212,20 @@ def run(args: argparse.Namespace) -> int:
     chosen = sum((local, bool(args.release), args.releases is not None))
     if chosen > 1:
         raise UsageError("give one of NAME==VERSION, -r FILE, or --wheel/--sdist, not several")
-    if chosen == 0:
+    if chosen == 0 and args.source is None:
         raise UsageError(
             "nothing to verify", hint="give NAME==VERSION, -r FILE, or --wheel FILE --sdist FILE"
         )
     if args.no_overrides and args.recipes:
         raise UsageError("--no-overrides ignores the --recipes folders: give one or the other")
+    if args.source is not None:
+        if args.releases is not None:
+            raise UsageError("--source is one checkout: it does not go with -r FILE")
+        if not args.source.is_dir():
+            raise UsageError("not a folder", path=str(args.source), hint="give a checkout")
+        if chosen == 0:
+            args.release = _checkout_release(args.source)
+            chosen = 1
     if args.jobs > 1 and args.releases is None:
         raise UsageError("--jobs needs -r FILE", hint="one release is verified by one job")
     if args.releases is not None:
@@ -281,6 +321,7 @@ def _verify_index(
         overrides=not args.no_overrides,
         progress=progress,
         build_root=build_root or BUILD_ROOT,
+        source=args.source,
     )
 
 
@@ -292,7 +333,7 @@ def _verify_local(
 ) -> Verification:
     from packaging.utils import InvalidSdistFilename, parse_sdist_filename
 
-    from reprobuild.rebuild import Verification, verify_wheel
+    from reprobuild.rebuild import Verification, verify_sdist, verify_wheel
 
     if args.sdist is None or not args.wheel:
         raise UsageError("--wheel and --sdist go together", hint="give both")
@@ -305,7 +346,7 @@ def _verify_local(
         raise UsageError(
             "not an sdist file name (NAME-VERSION.tar.gz)", path=str(args.sdist)
         ) from exc
-    results = tuple(
+    results = [
         verify_wheel(
             wheel,
             args.sdist,
@@ -319,8 +360,22 @@ def _verify_local(
             progress=progress,
         )
         for wheel in args.wheel
+    ]
+    if args.source is not None:
+        base = next((r.recipe for r in results if r.recipe is not None), None)
+        checked = verify_sdist(
+            args.source,
+            args.sdist,
+            upload_time=None,
+            base=base,
+            cache_dir=cache_dir,
+            pythons=pythons,
+            progress=progress,
+        )
+        results.insert(0, checked)
+    return Verification(
+        name=name, version=str(version), sdist=args.sdist.name, results=tuple(results)
     )
-    return Verification(name=name, version=str(version), sdist=args.sdist.name, results=results)
 
 
 _COLOURS = {

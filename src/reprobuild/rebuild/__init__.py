@@ -8,6 +8,7 @@ from reprobuild.rebuild.verify import (
     Verification,
     explain,
     verify_release,
+    verify_sdist,
     verify_wheel,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "Verification",
     "explain",
     "verify_release",
+    "verify_sdist",
     "verify_wheel",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from reprobuild._fs import sha256_hex
 from reprobuild.archive import parse_archive
@@ -30,9 +31,24 @@ from reprobuild.errors import BuildError, ProjectError, ReprobuildError, UsageEr
 from reprobuild.frontend import Interpreter
 from reprobuild.index import IndexClient, IndexFile, release_files
 from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
-from reprobuild.strategy import Evidence, Recipe, find_override, infer_recipe, is_pure
+from reprobuild.strategy import (
+    Evidence,
+    Recipe,
+    find_override,
+    infer_recipe,
+    infer_sdist_recipe,
+    is_pure,
+)
 
-__all__ = ["ArtifactResult", "Verdict", "Verification", "explain", "verify_release", "verify_wheel"]
+__all__ = [
+    "ArtifactResult",
+    "Verdict",
+    "Verification",
+    "explain",
+    "verify_release",
+    "verify_sdist",
+    "verify_wheel",
+]
 
 
 class Verdict(enum.Enum):
@@ -87,10 +103,12 @@ def verify_release(
     overrides: bool = True,
     progress: Progress | None = None,
     build_root: Path = BUILD_ROOT,
+    source: Path | None = None,
 ) -> Verification:
     """Download release ``name`` ``version`` from the index and verify each of its wheels
     (``build_root``: the folder the rebuilds run in, one build at a time; ``overrides``: False
-    to ignore every recipe override file, so that the recipe is inferred alone)."""
+    to ignore every recipe override file, so that the recipe is inferred alone; ``source``: a
+    checkout of the release, to rebuild and judge the sdist too)."""
     say = progress or (lambda _message: None)
     files = release_files(client.project_files(name), name, version)
     if not files:
@@ -124,6 +142,27 @@ def verify_release(
                 build_root=build_root,
             )
         )
+    if source is not None:
+        base = next((r.recipe for r in results if r.recipe is not None), None)
+        if sdist_file is None or sdist_path is None:
+            checked = ArtifactResult(
+                filename=source.name,
+                verdict=Verdict.NOT_VERIFIABLE,
+                sha256="",
+                cause="the release has no sdist to compare the checkout's with",
+            )
+        else:
+            checked = verify_sdist(
+                source,
+                sdist_path,
+                upload_time=sdist_file.upload_time,
+                base=base,
+                cache_dir=cache_dir,
+                pythons=pythons,
+                progress=say,
+                build_root=build_root,
+            )
+        results.insert(0, checked)
     if not wheels and sdist_file is not None:
         results.append(
             ArtifactResult(
@@ -162,28 +201,7 @@ def verify_wheel(
     digest = sha256_hex(published)
     filename = wheel_path.name
 
-    def result(
-        verdict: Verdict,
-        *,
-        cause: str,
-        recipe: Recipe | None = None,
-        rebuilt: tuple[str, str] | None = None,
-        difference: Difference | None = None,
-        log_tail: str = "",
-    ) -> ArtifactResult:
-        return ArtifactResult(
-            filename=filename,
-            verdict=verdict,
-            sha256=digest,
-            rebuilt_filename=rebuilt[0] if rebuilt else None,
-            rebuilt_sha256=rebuilt[1] if rebuilt else None,
-            recipe=recipe,
-            categories=tuple(sorted(c.value for c in difference.counts())) if difference else (),
-            cause=cause,
-            difference=difference,
-            log_tail=log_tail,
-            seconds=round(time.monotonic() - started, 3),
-        )
+    result = _maker(filename, digest, started)
 
     if not is_pure(filename):
         return result(
@@ -255,6 +273,116 @@ def verify_wheel(
             return result(Verdict.BUILD_FAILED, cause="the build made no wheel", recipe=recipe)
         rebuilt = wheels[0].read_bytes()
         rebuilt_name = wheels[0].name
+    return _judge(published, filename, rebuilt, rebuilt_name, recipe, result)
+
+
+def verify_sdist(
+    source: Path,
+    sdist_path: Path,
+    *,
+    upload_time: datetime | None,
+    base: Recipe | None,
+    cache_dir: Path,
+    pythons: Sequence[Interpreter] = (),
+    progress: Progress | None = None,
+    build_root: Path = BUILD_ROOT,
+) -> ArtifactResult:
+    """Rebuild the published sdist at ``sdist_path`` from the project folder ``source`` (a
+    checkout of the release) and judge it; ``base`` is the recipe of the release's wheel, for
+    the backend, the Python and the cut-off an sdist does not record."""
+    say = progress or (lambda _message: None)
+    started = time.monotonic()
+    published = sdist_path.read_bytes()
+    filename = sdist_path.name
+    result = _maker(filename, sha256_hex(published), started)
+    try:
+        archive = parse_archive(published, digests=False)
+    except ReprobuildError as exc:
+        return result(Verdict.NOT_VERIFIABLE, cause=f"the published sdist does not read: {exc}")
+    recipe = infer_sdist_recipe(archive, upload_time=upload_time, base=base)
+    python = next((p.executable for p in pythons if p.version == recipe.python), None)
+    with tempfile.TemporaryDirectory(prefix="reprobuild-verify-") as scratch:
+        spec = BuildSpec(
+            source=source,
+            outdir=Path(scratch) / "out",
+            cache_dir=cache_dir,
+            source_date_epoch=recipe.source_date_epoch,
+            source_date_epoch_from="recipe",
+            export_source_date_epoch=recipe.source_date_epoch is not None,
+            sdist_clock=recipe.build_clock,
+            exclude_newer=recipe.exclude_newer,
+            normalize=False,
+            umask=recipe.umask,
+            python=python,
+            overrides=recipe.requirements,
+            build_root=build_root,
+        )
+        say(f"rebuilding {filename} from {source}")
+        try:
+            built = build(spec, progress=say)
+        except BuildError as exc:
+            return result(
+                Verdict.BUILD_FAILED, cause=exc.reason, recipe=recipe, log_tail=exc.log_tail
+            )
+        except ProjectError as exc:
+            return result(Verdict.BUILD_FAILED, cause=str(exc), recipe=recipe)
+        (made,) = [p for p in built.paths if not p.name.endswith(".whl")]
+        rebuilt = made.read_bytes()
+    return _judge(published, filename, rebuilt, made.name, recipe, result)
+
+
+class _Result(Protocol):
+    def __call__(
+        self,
+        verdict: Verdict,
+        *,
+        cause: str,
+        recipe: Recipe | None = None,
+        rebuilt: tuple[str, str] | None = None,
+        difference: Difference | None = None,
+        log_tail: str = "",
+    ) -> ArtifactResult: ...
+
+
+def _maker(filename: str, digest: str, started: float) -> _Result:
+    """The function that makes the result for the published ``filename``."""
+
+    def result(
+        verdict: Verdict,
+        *,
+        cause: str,
+        recipe: Recipe | None = None,
+        rebuilt: tuple[str, str] | None = None,
+        difference: Difference | None = None,
+        log_tail: str = "",
+    ) -> ArtifactResult:
+        return ArtifactResult(
+            filename=filename,
+            verdict=verdict,
+            sha256=digest,
+            rebuilt_filename=rebuilt[0] if rebuilt else None,
+            rebuilt_sha256=rebuilt[1] if rebuilt else None,
+            recipe=recipe,
+            categories=tuple(sorted(c.value for c in difference.counts())) if difference else (),
+            cause=cause,
+            difference=difference,
+            log_tail=log_tail,
+            seconds=round(time.monotonic() - started, 3),
+        )
+
+    return result
+
+
+def _judge(
+    published: bytes,
+    filename: str,
+    rebuilt: bytes,
+    rebuilt_name: str,
+    recipe: Recipe,
+    result: _Result,
+) -> ArtifactResult:
+    """The verdict on a rebuild: the same bytes, the same once normalized, or different."""
+    digest = sha256_hex(published)
     rebuilt_digest = sha256_hex(rebuilt)
     made = (rebuilt_name, rebuilt_digest)
     if rebuilt_digest == digest:
@@ -266,7 +394,7 @@ def verify_wheel(
     )
     categories = sorted(c.value for c in difference.counts()) if difference else []
     policy = Policy(source_date_epoch=DEFAULT_SOURCE_DATE_EPOCH)
-    same_normalized = (
+    same_normalized = rebuilt_name == filename and (
         normalize_bytes(published, filename=filename, policy=policy).data
         == normalize_bytes(rebuilt, filename=filename, policy=policy).data
     )
@@ -288,10 +416,13 @@ def verify_wheel(
 
 
 def _members(difference: Difference | None) -> dict[Category, list[str]]:
-    """The members (top-level children of the tree) under each category."""
+    """The members (the archive's children in the tree, under a gzip stream's node for an
+    sdist) under each category."""
     out: dict[Category, list[str]] = {}
     if difference is None:
         return out
+    if difference.source_a.endswith((".gz", ".bz2", ".xz")) and len(difference.children) == 1:
+        difference = difference.children[0]  # the compressed stream's node: its archive
     for child in difference.children:
         for category in child.counts():
             out.setdefault(category, []).append(child.source_a)
@@ -308,8 +439,10 @@ def explain(
 ) -> str:
     """One sentence naming the likely cause of a difference that normalization does not remove."""
     causes = []
-    if rebuilt_name != archive_name:
+    if rebuilt_name != archive_name and archive_name.endswith(".whl"):
         causes.append(f"the rebuild is named {rebuilt_name}: its tags differ")
+    elif rebuilt_name != archive_name:
+        causes.append(f"the checkout builds {rebuilt_name}: check out the release's own version")
     members = _members(difference)
     comments = " ".join(
         node.comment or "" for node in (difference.walk() if difference else ()) if node.comment

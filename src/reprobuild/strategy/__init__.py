@@ -13,6 +13,7 @@ from reprobuild.strategy.infer import (
 )
 from reprobuild.strategy.overrides import Override, find_override, parse_overrides
 from reprobuild.strategy.recipe import Evidence, GzipStep, Recipe, gzip_bytes
+from reprobuild.strategy.sdist import infer_sdist_recipe
 
 __all__ = [
     "BACKEND_DEFAULT_TIMES",
@@ -25,6 +26,7 @@ __all__ = [
     "find_override",
     "gzip_bytes",
     "infer_recipe",
+    "infer_sdist_recipe",
     "is_pure",
     "parse_generator",
     "parse_overrides",

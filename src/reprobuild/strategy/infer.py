@@ -223,13 +223,26 @@ def infer_recipe(
     if epoch is None and sdist is not None and files:
         timezone, clock = _clock_and_zone(files, sdist, evidence)
 
+    cutoff: datetime | None
     if upload_time is not None:
         cutoff = upload_time
         cutoff_reason = f"uploaded {upload_time.isoformat()}"
+    elif epoch is not None:
+        cutoff = None
+        cutoff_reason = (
+            "no upload time (a local file), and its member times are SOURCE_DATE_EPOCH, not "
+            "when it was built: requirements resolve as of now"
+        )
     else:
         cutoff = datetime.fromtimestamp(max(times, default=0), UTC)
         cutoff_reason = "no upload time (a local file): its newest member time"
-    evidence.append(Evidence(field="exclude_newer", value=cutoff.isoformat(), reason=cutoff_reason))
+    evidence.append(
+        Evidence(
+            field="exclude_newer",
+            value=cutoff.isoformat() if cutoff else "none",
+            reason=cutoff_reason,
+        )
+    )
 
     universal = False
     tags = [
@@ -262,7 +275,8 @@ def infer_recipe(
 
     metadata = _dist_info_text(wheel, "METADATA") or ""
     requires_python = _header(metadata, "Requires-Python")
-    wanted, wanted_reason = _wanted_python(cutoff, requires_python)
+    when = cutoff or datetime.fromtimestamp(max(times, default=0), UTC)
+    wanted, wanted_reason = _wanted_python(when, requires_python)
     python, python_reason = _nearest(wanted, pythons)
     evidence.append(Evidence(field="wanted_python", value=wanted, reason=wanted_reason))
     evidence.append(Evidence(field="python", value=python or "", reason=python_reason))
