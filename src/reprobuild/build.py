@@ -365,7 +365,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 path=str(spec.source),
                 hint="choose another folder with -o",
             )
-        sdist_in = load_archive(source)
+        sdist_in = load_archive(source, identical_duplicates=True)
     epoch, epoch_from = _epoch_for(spec, sdist_in, source)
     commit = git_commit_info(source) if sdist_in is None else None
     old_umask = os.umask(spec.umask)
@@ -406,7 +406,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     progress=say,
                 )
                 sdist_data = sdist_path.read_bytes()
-                sdist_archive = load_archive(sdist_path)
+                sdist_archive = load_archive(sdist_path, identical_duplicates=True)
                 source_kind = "folder"
             else:
                 sdist_data = source.read_bytes()

@@ -77,3 +77,17 @@ def test_duplicates_refused_unless_allowed() -> None:
         parse_archive(twice)
     archive = parse_archive(twice, allow_duplicates=True)
     assert [m.name for m in archive.members] == ["a.txt", "a.txt"]
+
+
+def test_identical_duplicates_only_when_asked_and_only_when_identical() -> None:
+    """An sdist that lists one file twice with the same bytes (pdm-backend has made such)
+    unpacks the same whichever copy wins; two different copies stay ambiguous."""
+    same = make_tar({"a.txt": b"1"})[:1024]
+    other = make_tar({"a.txt": b"2"})[:1024]
+    end = b"\x00" * 1024
+    archive = parse_archive(same + same + end, identical_duplicates=True)
+    assert [m.name for m in archive.members] == ["a.txt", "a.txt"]
+    with pytest.raises(UnsafeArchiveError, match="duplicate member"):
+        parse_archive(same + same + end)
+    with pytest.raises(UnsafeArchiveError, match="duplicate member"):
+        parse_archive(same + other + end, identical_duplicates=True)

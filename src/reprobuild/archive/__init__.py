@@ -74,12 +74,14 @@ def parse_archive(
     *,
     limits: Limits = DEFAULT_LIMITS,
     allow_duplicates: bool = False,
+    identical_duplicates: bool = False,
     digests: bool = True,
 ) -> Archive:
     """Read ``data`` into an :class:`Archive`, refusing corrupt and hostile input.
 
-    A name that appears twice is refused unless ``allow_duplicates``: then both members stay
-    visible in the model, in file order. With ``digests`` False, zip members are neither
+    A name that appears twice is refused unless ``allow_duplicates``, or unless
+    ``identical_duplicates`` and both copies are the same kind with the same content: then both
+    members stay visible in the model, in file order. With ``digests`` False, zip members are neither
     inflated nor CRC-checked and their ``sha256`` is left empty: the structure is still checked
     in full, and reading is bound by I/O (what normalization needs, since it copies zip data raw).
     """
@@ -97,7 +99,12 @@ def parse_archive(
             tar_global_pax=archive.tar_global_pax,
             trailer_size=archive.trailer_size,
         )
-    check_archive(archive, limits, allow_duplicates=allow_duplicates)
+    check_archive(
+        archive,
+        limits,
+        allow_duplicates=allow_duplicates,
+        identical_duplicates=identical_duplicates,
+    )
     return archive
 
 
@@ -113,14 +120,16 @@ def write_archive(archive: Archive, *, level: int = 9) -> bytes:
     return compress.compress(plain, archive.compression, header=archive.gzip, level=level)
 
 
-def load_archive(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Archive:
+def load_archive(
+    path: Path, *, limits: Limits = DEFAULT_LIMITS, identical_duplicates: bool = False
+) -> Archive:
     """Read the archive at ``path``; errors name the file."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ArchiveError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
     try:
-        return parse_archive(data, limits=limits)
+        return parse_archive(data, limits=limits, identical_duplicates=identical_duplicates)
     except ReprobuildError as exc:
         raise exc.with_path(str(path)) from None
 

@@ -69,10 +69,18 @@ def _check_link(member: Member, names: set[str]) -> None:
         )
 
 
-def check_archive(archive: Archive, limits: Limits, *, allow_duplicates: bool = False) -> None:
+def check_archive(
+    archive: Archive,
+    limits: Limits,
+    *,
+    allow_duplicates: bool = False,
+    identical_duplicates: bool = False,
+) -> None:
     """Raise :class:`UnsafeArchiveError` for the first hostile property of ``archive``.
 
     ``allow_duplicates`` lets a name appear twice (a comparison wants to show both copies);
+    ``identical_duplicates`` lets it appear twice only as the same kind with the same content
+    (and link target), where every extractor gives the same file whichever copy wins;
     everything else is always refused.
     """
     if len(archive.members) > limits.max_members:
@@ -81,11 +89,16 @@ def check_archive(archive: Archive, limits: Limits, *, allow_duplicates: bool = 
             hint="this looks like a zip bomb",
         )
     seen: set[str] = set()
+    first: dict[str, Member] = {}
     total = 0
     for member in archive.members:
         check_name(member.name)
         key = member.path
-        if key in seen and not allow_duplicates:
+        harmless = allow_duplicates or (
+            identical_duplicates and key in first and _same(first[key], member)
+        )
+        first.setdefault(key, member)
+        if key in seen and not harmless:
             raise UnsafeArchiveError(
                 "duplicate member: the name appears twice",
                 member=member.name,
@@ -101,3 +114,14 @@ def check_archive(archive: Archive, limits: Limits, *, allow_duplicates: bool = 
                 member=member.name,
                 hint="this looks like a zip bomb",
             )
+
+
+def _same(a: Member, b: Member) -> bool:
+    """Whether two members of one name give the same file: kind, content and link target
+    (an unread digest, as in a zip read without digests, is never the same)."""
+    return (
+        a.kind is b.kind
+        and bool(a.sha256)
+        and a.sha256 == b.sha256
+        and a.link_target == b.link_target
+    )

@@ -215,7 +215,7 @@ def verify_wheel(
     except ReprobuildError as exc:
         return result(Verdict.NOT_VERIFIABLE, cause=f"the published wheel does not read: {exc}")
     try:
-        sdist = parse_archive(sdist_path.read_bytes(), digests=False)
+        sdist = parse_archive(sdist_path.read_bytes(), identical_duplicates=True)
     except (OSError, ReprobuildError) as exc:
         return result(Verdict.NOT_VERIFIABLE, cause=f"the sdist does not read: {exc}")
     recipe = infer_recipe(
@@ -296,7 +296,7 @@ def verify_sdist(
     filename = sdist_path.name
     result = _maker(filename, sha256_hex(published), started)
     try:
-        archive = parse_archive(published, digests=False)
+        archive = parse_archive(published, identical_duplicates=True)
     except ReprobuildError as exc:
         return result(Verdict.NOT_VERIFIABLE, cause=f"the published sdist does not read: {exc}")
     recipe = infer_sdist_recipe(archive, upload_time=upload_time, base=base)
