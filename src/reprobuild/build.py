@@ -31,6 +31,7 @@ from reprobuild.compare.nodes import format_time
 from reprobuild.errors import ReprobuildError, UsageError
 from reprobuild.frontend import (
     LEGACY_BACKEND,
+    LEGACY_REQUIRES,
     BuildSystem,
     Environment,
     PinnedRequirement,
@@ -119,6 +120,9 @@ class BuildSpec:
     build_clock: int | None = None
     #: the same for the sdist's build from a project folder (the instant the sdist was written)
     sdist_clock: int | None = None
+    #: build the wheel with setuptools' legacy backend (``setup.py``) whatever backend the
+    #: project names: a publisher who ran ``setup.py bdist_wheel`` did not use the named one
+    setup_py: bool = False
     #: the build's ~/.pydistutils.cfg, read by setuptools as a user's own defaults for its
     #: commands (``[bdist_wheel]`` ``universal = 1`` is ``bdist_wheel --universal``); "": none
     distutils_config: str = ""
@@ -305,6 +309,21 @@ def _environment_for(
     return prepare([*system.requires, *extra]) if extra else base
 
 
+def _setup_py_system(system: BuildSystem) -> BuildSystem:
+    """setuptools' legacy backend in place of ``system``'s, keeping the project's own bounds on
+    setuptools (the version it expected ``setup.py`` to run with)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    def is_setuptools(text: str) -> bool:
+        try:
+            return Requirement(text).name.lower() == "setuptools"
+        except InvalidRequirement:
+            return False
+
+    own = tuple(r for r in system.requires if is_setuptools(r))
+    return BuildSystem(requires=own or LEGACY_REQUIRES, build_backend=LEGACY_BACKEND, legacy=True)
+
+
 def _overridden(requirements: Sequence[str], overrides: Sequence[str]) -> list[str]:
     """``requirements`` with each one named by an override replaced by that override."""
     if not overrides:
@@ -426,6 +445,9 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 say(step.describe())
                 step.apply(unpacked)
             system = read_build_system(unpacked)
+            if spec.setup_py and not system.legacy:
+                say(f"building the wheel with {LEGACY_BACKEND}, not {system.build_backend}")
+                system = _setup_py_system(system)
             wheel_vars = env_vars
             if spec.build_clock is not None:
                 say(f"replaying the build clock {format_time(spec.build_clock)}")
@@ -488,6 +510,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         "source_date_epoch_from": epoch_from,
         "build_clock": spec.build_clock,
         "sdist_clock": spec.sdist_clock,
+        "setup_py": spec.setup_py,
         "distutils_config": spec.distutils_config or None,
         "environment_variables": {k: v for k, v in env_vars.items() if k not in ("HOME", "TMPDIR")},
         "normalized": spec.normalize,

@@ -23,6 +23,7 @@ def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
         "umask": f"{recipe.umask:03o}",
         "timezone": recipe.timezone,
         "universal": recipe.universal,
+        "setup_py": recipe.setup_py,
         "steps": [step.describe() for step in recipe.steps],
         "override": recipe.override,
         "evidence": [

@@ -247,6 +247,7 @@ def verify_wheel(
             export_source_date_epoch=recipe.source_date_epoch is not None,
             build_clock=recipe.build_clock,
             distutils_config="[bdist_wheel]\nuniversal = 1\n" if recipe.universal else "",
+            setup_py=recipe.setup_py,
             exclude_newer=recipe.exclude_newer,
             normalize=False,
             umask=recipe.umask,

@@ -22,6 +22,7 @@ Inference reads the artifact, never copies it: no per-member value goes into the
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ BACKEND_DEFAULT_TIMES: dict[str, int] = {
     "hatchling": 1580601600,  # 2020-02-02 00:00:00 UTC
     "flit": 1451606400,  # 2016-01-01 00:00:00 UTC, for the files flit writes itself
 }
+
+#: build-backend prefixes of backends that never write "Generator: bdist_wheel" themselves
+_NOT_SETUPTOOLS = ("poetry.", "flit_core.", "flit.", "hatchling.", "pdm.", "pdm_")
 
 #: Generator name -> the requirement that installs that backend (None: the name itself).
 _BACKENDS: dict[str, str] = {
@@ -261,6 +265,21 @@ def infer_recipe(
             )
         )
 
+    setup_py = False
+    if setuptools and sdist is not None:
+        named = _named_backend(sdist)
+        if named is not None and named.startswith(_NOT_SETUPTOOLS):
+            setup_py = True
+            evidence.append(
+                Evidence(
+                    field="setup_py",
+                    value="yes",
+                    reason=f"WHEEL Generator {generator.name if generator else ''} but "
+                    f"pyproject.toml names {named}, and the sdist has setup.py: the wheel "
+                    "was built by setup.py",
+                )
+            )
+
     modes = Counter((m.mode or 0) & 0o777 for m in files)
     umask = 0o022
     if modes and all(mode & 0o020 for mode in modes):
@@ -290,8 +309,29 @@ def infer_recipe(
         umask=umask,
         timezone=timezone,
         universal=universal,
+        setup_py=setup_py,
         evidence=tuple(evidence),
     )
+
+
+def _named_backend(sdist: Archive) -> str | None:
+    """The build-backend the sdist's pyproject.toml names, when the sdist also has a setup.py
+    (so that setup.py could have built it); None otherwise."""
+    top_files = {
+        m.path.split("/", 1)[1]: m
+        for m in sdist.members
+        if m.kind is MemberKind.FILE and m.path.count("/") == 1
+    }
+    pyproject = top_files.get("pyproject.toml")
+    if pyproject is None or "setup.py" not in top_files:
+        return None
+    try:
+        document = tomllib.loads(pyproject.data().decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    table = document.get("build-system")
+    backend = table.get("build-backend") if isinstance(table, dict) else None
+    return backend if isinstance(backend, str) else None
 
 
 def _sdist_times(sdist: Archive) -> dict[str, int | None]:

@@ -90,7 +90,8 @@ class Recipe:
     ``build_clock`` is the instant replayed as the clock of a build without it (the files the
     build writes carry it; see :func:`reprobuild.frontend.clock_variables`), and ``timezone``
     the TZ the build runs in. ``universal`` builds a ``py2.py3`` wheel with setuptools (as
-    ``bdist_wheel --universal`` did). ``exclude_newer`` is the cut-off for resolving build
+    ``bdist_wheel --universal`` did); ``setup_py`` builds with ``setup.py`` (setuptools' legacy
+    backend) though the project names another backend. ``exclude_newer`` is the cut-off for resolving build
     requirements. ``steps`` come from an override file, named in ``override``.
     """
 
@@ -103,6 +104,7 @@ class Recipe:
     umask: int = 0o022
     timezone: str = "UTC"
     universal: bool = False
+    setup_py: bool = False
     steps: tuple[GzipStep, ...] = ()
     override: str | None = None
     evidence: tuple[Evidence, ...] = ()
