@@ -123,6 +123,10 @@ class BuildSpec:
     #: build the wheel with setuptools' legacy backend (``setup.py``) whatever backend the
     #: project names: a publisher who ran ``setup.py bdist_wheel`` did not use the named one
     setup_py: bool = False
+    #: with ``build_clock``: the sdist's egg-info files, written again by the wheel build with
+    #: the same bytes, keep the sdist's times (a publisher's single ``setup.py sdist
+    #: bdist_wheel`` run wrote them once, before the sdist was made)
+    keep_egg_info: bool = False
     #: the build's ~/.pydistutils.cfg, read by setuptools as a user's own defaults for its
     #: commands (``[bdist_wheel]`` ``universal = 1`` is ``bdist_wheel --universal``); "": none
     distutils_config: str = ""
@@ -309,6 +313,19 @@ def _environment_for(
     return prepare([*system.requires, *extra]) if extra else base
 
 
+def _egg_info_files(project: Path) -> dict[Path, tuple[str, int, int]]:
+    """Every file of an ``.egg-info`` folder in ``project``: its sha256, size and time."""
+    out = {}
+    for folder in sorted(project.rglob("*.egg-info")):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not path.is_symlink():
+                data = path.read_bytes()
+                out[path] = (sha256_hex(data), len(data), int(path.stat().st_mtime))
+    return out
+
+
 def _setup_py_system(system: BuildSystem) -> BuildSystem:
     """setuptools' legacy backend in place of ``system``'s, keeping the project's own bounds on
     setuptools (the version it expected ``setup.py`` to run with)."""
@@ -451,9 +468,12 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
             wheel_vars = env_vars
             if spec.build_clock is not None:
                 say(f"replaying the build clock {format_time(spec.build_clock)}")
+                kept = _egg_info_files(unpacked) if spec.keep_egg_info else None
                 wheel_vars = {
                     **env_vars,
-                    **clock_variables(spec.build_clock, since=time.time(), folder=work / "clock"),
+                    **clock_variables(
+                        spec.build_clock, since=time.time(), folder=work / "clock", kept=kept
+                    ),
                 }
             env_wheel = _environment_for(spec, unpacked, system, "wheel", wheel_vars, say, resolved)
             say("building the wheel from the sdist")
@@ -511,6 +531,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         "build_clock": spec.build_clock,
         "sdist_clock": spec.sdist_clock,
         "setup_py": spec.setup_py,
+        "keep_egg_info": spec.keep_egg_info,
         "distutils_config": spec.distutils_config or None,
         "environment_variables": {k: v for k, v in env_vars.items() if k not in ("HOME", "TMPDIR")},
         "normalized": spec.normalize,

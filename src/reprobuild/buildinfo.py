@@ -24,6 +24,7 @@ Schema (version 1)::
       "build_clock": 1700000000 | null,   # the instant the wheel build's clock was replayed at
       "sdist_clock": 1700000000 | null,   # the same for the sdist built from a folder
       "setup_py": false,                  # true: the wheel was built by setup.py (legacy backend)
+      "keep_egg_info": false,             # true: the sdist's unchanged egg-info keeps its times
       "distutils_config": "[bdist_wheel]\nuniversal = 1\n" | null,  # ~/.pydistutils.cfg
       "environment_variables": {"TZ": "UTC", …},
       "normalized": true,

@@ -81,9 +81,10 @@ def parse_archive(
 
     A name that appears twice is refused unless ``allow_duplicates``, or unless
     ``identical_duplicates`` and both copies are the same kind with the same content: then both
-    members stay visible in the model, in file order. With ``digests`` False, zip members are neither
-    inflated nor CRC-checked and their ``sha256`` is left empty: the structure is still checked
-    in full, and reading is bound by I/O (what normalization needs, since it copies zip data raw).
+    members stay visible in the model, in file order. With ``digests`` False, zip members are
+    neither inflated nor CRC-checked and their ``sha256`` is left empty: the structure is still
+    checked in full, and reading is bound by I/O (what normalization needs, since it copies zip
+    data raw).
     """
     container, compression = sniff(data)
     if container is Container.ZIP:

@@ -10,7 +10,11 @@ times. To rebuild it, reprobuild replays that one instant: with this file first 
 - sees the files written since ``REPROBUILD_BUILD_CLOCK_SINCE`` (the real time the build
   started) as written at that instant: ``os.stat``, ``os.lstat`` and ``os.fstat`` report it as
   their modification, access and change times. Older files (the unpacked sdist, the build
-  environment) are reported as they are.
+  environment) are reported as they are;
+- when ``REPROBUILD_BUILD_CLOCK_KEPT`` names a JSON file mapping absolute paths to
+  ``[sha256, size, time]``, such a file written again during the build with the same bytes
+  is reported at that time: the sdist's egg-info, which a publisher's single
+  ``setup.py sdist bdist_wheel`` run wrote once, before the sdist was made.
 
 The clock stands still, so the result does not depend on how fast this machine builds.
 
@@ -18,6 +22,8 @@ This file runs in the build's interpreter, which may be any CPython from 3.6, so
 syntax and modules that 3.6 has. reprobuild never imports it; it copies it.
 """
 
+import hashlib
+import json
 import os
 import time
 
@@ -27,7 +33,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def _install(clock: int, since: float) -> None:
+def _install(clock: int, since: float, kept: "dict[str, list[Any]]") -> None:
     real_localtime = time.localtime
     real_gmtime = time.gmtime
     real_ctime = time.ctime
@@ -59,16 +65,33 @@ def _install(clock: int, since: float) -> None:
     setattr(time, "ctime", fake_ctime)  # noqa: B010
     setattr(time, "strftime", fake_strftime)  # noqa: B010
 
-    def shifted(result: os.stat_result) -> os.stat_result:
-        if result.st_mtime < since:
-            return result
+    def kept_time(args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "int | None":
+        if not kept or not args or isinstance(args[0], int) or kwargs.get("dir_fd") is not None:
+            return None
+        try:
+            path = os.path.abspath(os.fsdecode(os.fspath(args[0])))  # noqa: PTH100
+        except TypeError:
+            return None
+        entry = kept.get(path)
+        if entry is None:
+            return None
+        digest, size, when = entry
+        try:
+            with open(path, "rb") as file:  # noqa: PTH123 (pathlib would stat through us)
+                data = file.read(size + 1)
+        except OSError:
+            return None
+        same = len(data) == size and hashlib.sha256(data).hexdigest() == digest
+        return int(when) if same else None
+
+    def shifted(result: os.stat_result, when: int = clock) -> os.stat_result:
         state: Any = result.__reduce__()[1]
         fields = list(state[0])
-        fields[7] = fields[8] = fields[9] = clock  # st_atime, st_mtime, st_ctime
+        fields[7] = fields[8] = fields[9] = when  # st_atime, st_mtime, st_ctime
         extra = dict(state[1])
         for name in ("st_atime", "st_mtime", "st_ctime"):
-            extra[name] = float(clock)
-            extra[name + "_ns"] = clock * 1000000000
+            extra[name] = float(when)
+            extra[name + "_ns"] = when * 1000000000
         return os.stat_result(fields, extra)
 
     class Stat:
@@ -82,7 +105,11 @@ def _install(clock: int, since: float) -> None:
             self.__doc__ = real.__doc__
 
         def __call__(self, *args: "Any", **kwargs: "Any") -> os.stat_result:
-            return shifted(self.real(*args, **kwargs))
+            result = self.real(*args, **kwargs)
+            if result.st_mtime < since:
+                return result
+            when = kept_time(args, kwargs)
+            return shifted(result, clock if when is None else when)
 
     for name in ("stat", "lstat", "fstat"):
         setattr(os, name, Stat(getattr(os, name)))
@@ -94,7 +121,12 @@ def _from_environment() -> None:
         since = float(os.environ["REPROBUILD_BUILD_CLOCK_SINCE"])
     except (KeyError, ValueError):
         return
-    _install(clock, since)
+    kept = {}
+    listing = os.environ.get("REPROBUILD_BUILD_CLOCK_KEPT")
+    if listing:
+        with open(listing, encoding="utf-8") as file:  # noqa: PTH123
+            kept = json.load(file)
+    _install(clock, since, kept)
 
 
 if __name__ == "sitecustomize":

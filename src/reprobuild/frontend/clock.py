@@ -9,6 +9,8 @@ unpacked sdist among them, keep their own.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["clock_variables"]
@@ -16,13 +18,29 @@ __all__ = ["clock_variables"]
 _SHIM = Path(__file__).with_name("_clockshim.py")
 
 
-def clock_variables(instant: int, *, since: float, folder: Path) -> dict[str, str]:
+def clock_variables(
+    instant: int,
+    *,
+    since: float,
+    folder: Path,
+    kept: Mapping[Path, tuple[str, int, int]] | None = None,
+) -> dict[str, str]:
     """Write the shim into ``folder`` and return the variables a build needs to replay
-    ``instant`` (``PYTHONPATH`` names ``folder``: give the build no other)."""
+    ``instant`` (``PYTHONPATH`` names ``folder``: give the build no other).
+
+    ``kept`` maps files to their sha256, size and time: written again during the build with the
+    same bytes, such a file is reported at that time rather than at ``instant``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sitecustomize.py").write_bytes(_SHIM.read_bytes())
-    return {
+    variables = {
         "PYTHONPATH": str(folder),
         "REPROBUILD_BUILD_CLOCK": str(int(instant)),
         "REPROBUILD_BUILD_CLOCK_SINCE": repr(float(since)),
     }
+    if kept:
+        listing = folder / "kept.json"
+        document = {str(path.resolve()): list(entry) for path, entry in sorted(kept.items())}
+        listing.write_text(json.dumps(document), encoding="utf-8")
+        variables["REPROBUILD_BUILD_CLOCK_KEPT"] = str(listing)
+    return variables

@@ -24,6 +24,8 @@ def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
         "timezone": recipe.timezone,
         "universal": recipe.universal,
         "setup_py": recipe.setup_py,
+        "hash_seed": recipe.hash_seed,
+        "keep_egg_info": recipe.keep_egg_info,
         "steps": [step.describe() for step in recipe.steps],
         "override": recipe.override,
         "evidence": [

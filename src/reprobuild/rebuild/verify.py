@@ -51,6 +51,10 @@ __all__ = [
 ]
 
 
+#: The hash seeds tried after 0 when METADATA comes out in another order than published.
+HASH_SEED_TRIES = 15
+
+
 class Verdict(enum.Enum):
     """What a rebuild showed about one published artifact."""
 
@@ -237,44 +241,84 @@ def verify_wheel(
             ),
         )
     python = next((p.executable for p in pythons if p.version == recipe.python), None)
-    with tempfile.TemporaryDirectory(prefix="reprobuild-verify-") as scratch:
-        spec = BuildSpec(
-            source=sdist_path,
-            outdir=Path(scratch) / "out",
-            cache_dir=cache_dir,
-            source_date_epoch=recipe.source_date_epoch,
-            source_date_epoch_from="recipe",
-            export_source_date_epoch=recipe.source_date_epoch is not None,
-            build_clock=recipe.build_clock,
-            distutils_config="[bdist_wheel]\nuniversal = 1\n" if recipe.universal else "",
-            setup_py=recipe.setup_py,
-            exclude_newer=recipe.exclude_newer,
-            normalize=False,
-            umask=recipe.umask,
-            timezone=recipe.timezone,
-            python=python,
-            overrides=recipe.requirements,
-            sdist_times="members",
-            steps=recipe.steps,
-            build_root=build_root,
-        )
-        try:
-            built = build(spec, progress=say)
-        except BuildError as exc:
-            return result(
-                Verdict.BUILD_FAILED,
-                cause=exc.reason,
-                recipe=recipe,
-                log_tail=exc.log_tail,
+
+    def rebuild(seed: int) -> tuple[bytes, str] | ArtifactResult:
+        """The rebuilt wheel's bytes and name, under ``PYTHONHASHSEED`` ``seed``."""
+        with tempfile.TemporaryDirectory(prefix="reprobuild-verify-") as scratch:
+            spec = BuildSpec(
+                source=sdist_path,
+                outdir=Path(scratch) / "out",
+                cache_dir=cache_dir,
+                source_date_epoch=recipe.source_date_epoch,
+                source_date_epoch_from="recipe",
+                export_source_date_epoch=recipe.source_date_epoch is not None,
+                build_clock=recipe.build_clock,
+                distutils_config="[bdist_wheel]\nuniversal = 1\n" if recipe.universal else "",
+                setup_py=recipe.setup_py,
+                keep_egg_info=recipe.keep_egg_info,
+                exclude_newer=recipe.exclude_newer,
+                normalize=False,
+                umask=recipe.umask,
+                timezone=recipe.timezone,
+                hash_seed=str(seed),
+                python=python,
+                overrides=recipe.requirements,
+                sdist_times="members",
+                steps=recipe.steps,
+                build_root=build_root,
             )
-        except ProjectError as exc:
-            return result(Verdict.BUILD_FAILED, cause=str(exc), recipe=recipe)
-        wheels = [p for p in built.paths if p.name.endswith(".whl")]
-        if not wheels:
-            return result(Verdict.BUILD_FAILED, cause="the build made no wheel", recipe=recipe)
-        rebuilt = wheels[0].read_bytes()
-        rebuilt_name = wheels[0].name
-    return _judge(published, filename, rebuilt, rebuilt_name, recipe, result)
+            try:
+                built = build(spec, progress=say)
+            except BuildError as exc:
+                return result(
+                    Verdict.BUILD_FAILED,
+                    cause=exc.reason,
+                    recipe=recipe,
+                    log_tail=exc.log_tail,
+                )
+            except ProjectError as exc:
+                return result(Verdict.BUILD_FAILED, cause=str(exc), recipe=recipe)
+            wheels = [p for p in built.paths if p.name.endswith(".whl")]
+            if not wheels:
+                return result(Verdict.BUILD_FAILED, cause="the build made no wheel", recipe=recipe)
+            return wheels[0].read_bytes(), wheels[0].name
+
+    made = rebuild(recipe.hash_seed)
+    if isinstance(made, ArtifactResult):
+        return made
+    judged = _judge(published, filename, *made, recipe, result)
+    if judged.verdict is not Verdict.DIFFERENT or not _only_reordered(judged.difference):
+        return judged
+    # Old setuptools wrote some METADATA fields from a set: their order is the publisher's
+    # hash seed's, which was random. Any seed that gives the same order is as good as theirs.
+    for seed in range(1, HASH_SEED_TRIES + 1):
+        say(f"METADATA is in another order: rebuilding with PYTHONHASHSEED={seed}")
+        again = rebuild(seed)
+        if isinstance(again, ArtifactResult):
+            break
+        if sha256_hex(again[0]) == digest:
+            recipe = replace(
+                recipe,
+                hash_seed=seed,
+                evidence=(
+                    *recipe.evidence,
+                    Evidence(
+                        field="hash_seed",
+                        value=str(seed),
+                        reason="METADATA lists "
+                        + ", ".join(_reordered_fields(judged.difference))
+                        + " in the order of the publisher's hash seed; PYTHONHASHSEED="
+                        + f"{seed} gives it (try {seed + 1} of at most "
+                        + f"{HASH_SEED_TRIES + 1})",
+                    ),
+                ),
+            )
+            return _judge(published, filename, *again, recipe, result)
+    return replace(
+        judged,
+        cause=judged.cause
+        + f"; no PYTHONHASHSEED from 0 to {HASH_SEED_TRIES} gives the publisher's order",
+    )
 
 
 def verify_sdist(
@@ -416,6 +460,34 @@ def _judge(
     )
 
 
+def _reordered_fields(difference: Difference | None) -> list[str]:
+    """The METADATA fields listed in another order (a set's order: the hash seed's)."""
+    return sorted(
+        {
+            node.source_a.rpartition(" › ")[2]
+            for node in (difference.walk() if difference else ())
+            if node.category is Category.METADATA_ORDER
+            and ".dist-info/METADATA › " in node.source_a
+        }
+    )
+
+
+def _only_reordered(difference: Difference | None) -> bool:
+    """Whether METADATA fields in another order are all there is: the rest of the tree is
+    RECORD's row for METADATA (its hash), so another hash seed could give the same bytes."""
+    if not _reordered_fields(difference) or difference is None:
+        return False
+    for node in difference.walk():
+        if node.category is None or node.category is Category.METADATA_ORDER:
+            continue
+        if node.category is Category.CONTENT and node.source_a.endswith(".dist-info/RECORD"):
+            continue
+        if ".dist-info/METADATA" in node.source_a:
+            continue
+        return False
+    return True
+
+
 def _members(difference: Difference | None) -> dict[Category, list[str]]:
     """The members (the archive's children in the tree, under a gzip stream's node for an
     sdist) under each category."""
@@ -461,14 +533,7 @@ def explain(
             "the rebuild holds files the published wheel does not: "
             + _listing(members[Category.ADDED])
         )
-    reordered = sorted(
-        {
-            node.source_a.rpartition(" › ")[2]
-            for node in (difference.walk() if difference else ())
-            if node.category is Category.METADATA_ORDER
-            and ".dist-info/METADATA › " in node.source_a
-        }
-    )
+    reordered = _reordered_fields(difference)
     if reordered:
         causes.append(
             "METADATA lists " + ", ".join(reordered) + " in another order: the publisher's "

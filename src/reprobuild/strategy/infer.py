@@ -224,8 +224,9 @@ def infer_recipe(
 
     timezone = "UTC"
     clock: int | None = None
+    keep_egg_info = False
     if epoch is None and sdist is not None and files:
-        timezone, clock = _clock_and_zone(files, sdist, evidence)
+        timezone, clock, keep_egg_info = _clock_and_zone(files, sdist, evidence)
 
     cutoff: datetime | None
     if upload_time is not None:
@@ -310,6 +311,7 @@ def infer_recipe(
         timezone=timezone,
         universal=universal,
         setup_py=setup_py,
+        keep_egg_info=keep_egg_info,
         evidence=tuple(evidence),
     )
 
@@ -419,8 +421,9 @@ def _clock_and_zone(
     files: Sequence[Member],
     sdist: Archive,
     evidence: list[Evidence],
-) -> tuple[str, int | None]:
-    """The time zone and build clock of a wheel built without ``SOURCE_DATE_EPOCH``.
+) -> tuple[str, int | None, bool]:
+    """The time zone and build clock of a wheel built without ``SOURCE_DATE_EPOCH``, and
+    whether its .dist-info files copied from an egg-info keep the sdist's times.
 
     Files copied from the sdist keep its times, written as zip times: local times, 2-second
     steps. Their offset from the sdist's times, when it is a whole number of quarter hours,
@@ -476,8 +479,29 @@ def _clock_and_zone(
         for m in files
         if ".dist-info/" in m.path and m.path not in from_sdist and m.mtime not in defaults
     ]
+    egg_info = {
+        m.path.rpartition("/")[2]
+        for m in sdist.members
+        if m.kind is MemberKind.FILE and m.path.rpartition("/")[0].endswith(".egg-info")
+    }
+    kept = sorted(
+        m.path.rpartition("/")[2]
+        for m in files
+        if ".dist-info/" in m.path
+        and m.path in from_sdist
+        and m.path.rpartition("/")[2] in egg_info
+    )
+    if kept:
+        evidence.append(
+            Evidence(
+                field="keep_egg_info",
+                value="yes",
+                reason=f"{', '.join(kept)} in .dist-info carry the times of the sdist's egg-info: "
+                "one setup.py run wrote the egg-info once, then made the sdist and the wheel",
+            )
+        )
     if not generated:
-        return timezone, None
+        return timezone, None, bool(kept)
     local = min(generated)
     clock = local - offset_at(local - offset_at(local))
     evidence.append(
@@ -488,7 +512,7 @@ def _clock_and_zone(
             "carry the publisher's clock: the earliest is replayed",
         )
     )
-    return timezone, clock
+    return timezone, clock, bool(kept)
 
 
 def _wanted_python(cutoff: datetime, requires_python: str | None) -> tuple[str, str]:

@@ -91,8 +91,11 @@ class Recipe:
     build writes carry it; see :func:`reprobuild.frontend.clock_variables`), and ``timezone``
     the TZ the build runs in. ``universal`` builds a ``py2.py3`` wheel with setuptools (as
     ``bdist_wheel --universal`` did); ``setup_py`` builds with ``setup.py`` (setuptools' legacy
-    backend) though the project names another backend. ``exclude_newer`` is the cut-off for resolving build
-    requirements. ``steps`` come from an override file, named in ``override``.
+    backend) though the project names another backend. ``hash_seed`` is the build's
+    ``PYTHONHASHSEED``. With ``keep_egg_info`` the egg-info the wheel build writes, when the same
+    as the sdist's, keeps the sdist's times (one ``setup.py sdist bdist_wheel`` run).
+    ``exclude_newer`` is the cut-off for resolving build requirements. ``steps`` come from an
+    override file, named in ``override``.
     """
 
     requirements: tuple[str, ...] = ()
@@ -105,6 +108,8 @@ class Recipe:
     timezone: str = "UTC"
     universal: bool = False
     setup_py: bool = False
+    hash_seed: int = 0
+    keep_egg_info: bool = False
     steps: tuple[GzipStep, ...] = ()
     override: str | None = None
     evidence: tuple[Evidence, ...] = ()
