@@ -63,3 +63,37 @@ def test_without_the_variables_nothing_changes(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert abs(int(out) - time.time()) < 60
+
+
+KEPT_PROBE = """
+import pathlib, shutil, sys
+same, changed, copy = sys.argv[1:4]
+pathlib.Path(same).write_text("demo\\n")  # written again, the same bytes
+pathlib.Path(changed).write_text("other\\n")  # written again, other bytes
+shutil.copy2(same, copy)  # as bdist_wheel copies the egg-info into .dist-info
+print(int(pathlib.Path(same).stat().st_mtime), int(pathlib.Path(changed).stat().st_mtime))
+print(int(pathlib.Path(copy).stat().st_mtime))
+"""
+
+
+@pytest.mark.parametrize("python", _interpreters())
+def test_an_egg_info_file_written_again_unchanged_keeps_its_time(
+    python: str, tmp_path: Path
+) -> None:
+    import hashlib
+
+    egg_info = tmp_path / "demo.egg-info"
+    egg_info.mkdir()
+    kept = {}
+    for name in ("top_level.txt", "SOURCES.txt"):
+        (egg_info / name).write_text("demo\n")
+        os.utime(egg_info / name, (1500000000, 1500000000))
+        kept[egg_info / name] = (hashlib.sha256(b"demo\n").hexdigest(), 5, 1500000000)
+    variables = clock_variables(INSTANT, since=time.time(), folder=tmp_path / "clock", kept=kept)
+    env = {"PATH": os.environ.get("PATH", ""), "TZ": "UTC", **variables}
+    argv = [str(egg_info / "top_level.txt"), str(egg_info / "SOURCES.txt"), str(tmp_path / "c")]
+    out = subprocess.run(
+        [python, "-c", KEPT_PROBE, *argv], env=env, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == f"1500000000 {INSTANT}"  # the same bytes keep the time; others do not
+    assert out[1] == "1500000000"  # and a copy made with its times carries it on

@@ -253,3 +253,51 @@ def test_is_pure() -> None:
     assert not is_pure("demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl")
     assert not is_pure("demo-1.0-cp311-abi3-any.whl")
     assert not is_pure("not-a-wheel.whl")
+
+
+def test_an_egg_info_file_with_the_sdist_s_time_means_one_setup_py_run() -> None:
+    """``setup.py sdist bdist_wheel`` runs egg_info once: the wheel's top_level.txt is the
+    sdist's demo.egg-info/top_level.txt, time included, while METADATA is written later."""
+    egg_time = BUILT - 4
+    files = {**FILES, "demo.egg-info/top_level.txt": b"demo\n"}
+    sdist_times = {name: WINTER for name in FILES} | {"demo.egg-info/top_level.txt": egg_time}
+    sdist = make_sdist(files=files, mtime=sdist_times)
+    times = {name: _zip_time(WINTER, UTC) for name in FILES}
+    times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT, UTC) for leaf in DIST_INFO}
+    times["demo-1.0.dist-info/top_level.txt"] = _zip_time(egg_time, UTC)
+    wheel_files = {**FILES, "demo-1.0.dist-info/top_level.txt": b"demo\n"}
+    wheel = make_wheel(files=wheel_files, generator="bdist_wheel (0.36.2)", mtime=times)
+    recipe = infer_recipe(
+        parse_archive(wheel),
+        filename=wheel_filename(),
+        upload_time=UPLOAD,
+        pythons=PYTHONS,
+        sdist=parse_archive(sdist),
+    )
+    assert recipe.keep_egg_info
+    assert "top_level.txt" in _evidence(recipe, "keep_egg_info")
+    assert recipe.build_clock == BUILT - 1
+    assert not _published(UTC)[0].keep_egg_info
+
+
+@pytest.mark.parametrize(
+    ("backend", "setup_py"),
+    [("poetry.core.masonry.api", True), ("setuptools.build_meta", False), ("", False)],
+)
+def test_a_bdist_wheel_wheel_of_a_poetry_project_was_built_by_setup_py(
+    backend: str, setup_py: bool
+) -> None:
+    pyproject = f'[build-system]\nrequires = []\nbuild-backend = "{backend}"\n' if backend else ""
+    files = {**FILES, "setup.py": b"from setuptools import setup\nsetup()\n"}
+    sdist = make_sdist(files={**files, "pyproject.toml": pyproject.encode()})
+    wheel = make_wheel(files=FILES, generator="bdist_wheel (0.37.1)")
+    recipe = infer_recipe(
+        parse_archive(wheel),
+        filename=wheel_filename(),
+        upload_time=UPLOAD,
+        pythons=PYTHONS,
+        sdist=parse_archive(sdist),
+    )
+    assert recipe.setup_py is setup_py
+    if setup_py:
+        assert backend in _evidence(recipe, "setup_py")
