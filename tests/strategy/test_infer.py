@@ -260,7 +260,7 @@ def test_an_egg_info_file_with_the_sdist_s_time_means_one_setup_py_run() -> None
     sdist's demo.egg-info/top_level.txt, time included, while METADATA is written later."""
     egg_time = BUILT - 4
     files = {**FILES, "demo.egg-info/top_level.txt": b"demo\n"}
-    sdist_times = {name: WINTER for name in FILES} | {"demo.egg-info/top_level.txt": egg_time}
+    sdist_times = dict.fromkeys(FILES, WINTER) | {"demo.egg-info/top_level.txt": egg_time}
     sdist = make_sdist(files=files, mtime=sdist_times)
     times = {name: _zip_time(WINTER, UTC) for name in FILES}
     times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT, UTC) for leaf in DIST_INFO}
