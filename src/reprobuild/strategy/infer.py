@@ -484,13 +484,12 @@ def _clock_and_zone(
         for m in sdist.members
         if m.kind is MemberKind.FILE and m.path.rpartition("/")[0].endswith(".egg-info")
     }
-    kept = sorted(
-        m.path.rpartition("/")[2]
-        for m in files
-        if ".dist-info/" in m.path
-        and m.path in from_sdist
-        and m.path.rpartition("/")[2] in egg_info
-    )
+    counterparts = [
+        m for m in files if ".dist-info/" in m.path and m.path.rpartition("/")[2] in egg_info
+    ]
+    kept = sorted(m.path.rpartition("/")[2] for m in counterparts if m.path in from_sdist)
+    if len(kept) < len(counterparts):
+        kept = []  # egg_info wrote some again: the files it skips keep their times anyway
     if kept:
         evidence.append(
             Evidence(
