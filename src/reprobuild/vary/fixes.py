@@ -106,8 +106,8 @@ RULES: tuple[Rule, ...] = (
         variation="clock",
         applies=lambda ev: ev.kind == "wheel" and bool(ev.categories & {_T, _C}),
         fix=lambda ev: (
-            "the wheel's member times come from the clock (the files the build "
-            f"writes, {ev.with_category(_T, _C).named()}, carry the time they were written): set "
+            "the wheel's member times come from the clock (the files the build writes, such "
+            f"as {ev.with_category(_T, _C).named()}, carry the time they were written): set "
             "SOURCE_DATE_EPOCH when building it, or build with `reprobuild build`"
         ),
     ),
@@ -115,8 +115,9 @@ RULES: tuple[Rule, ...] = (
         variation="clock",
         applies=_has(Category.CONTENT),
         fix=lambda ev: (
-            f"{ev.with_category(Category.CONTENT).named()} hold the date or time of "
-            "the build: take it from SOURCE_DATE_EPOCH when that is set, or leave it out"
+            "the date or time of the build is written into "
+            f"{ev.with_category(Category.CONTENT).named()}: take it from SOURCE_DATE_EPOCH "
+            "when that is set, or leave it out"
         ),
     ),
     Rule(
@@ -142,8 +143,8 @@ RULES: tuple[Rule, ...] = (
         variation="timezone",
         applies=_has(Category.CONTENT),
         fix=lambda ev: (
-            f"{ev.with_category(Category.CONTENT).named()} hold a local date or "
-            "time: write it in UTC"
+            "a local date or time is written into "
+            f"{ev.with_category(Category.CONTENT).named()}: write it in UTC"
         ),
     ),
     Rule(
@@ -184,47 +185,48 @@ RULES: tuple[Rule, ...] = (
         variation="build-path",
         applies=lambda ev: not ev.mentions("build-path"),
         fix=lambda ev: (
-            f"{ev.named()} change with the folder the project is built in: look "
-            "for paths computed at build time"
+            f"the folder the project is built in changes {ev.named()}: look for paths "
+            "computed at build time"
         ),
     ),
     Rule(
         variation="working-folder",
         applies=lambda ev: True,
         fix=lambda ev: (
-            f"{ev.named()} change with TMPDIR: the build writes the path of a "
-            "temporary file or folder into them; leave it out"
+            f"TMPDIR changes {ev.named()}: the build writes the path of a temporary file "
+            "or folder into it; leave it out"
         ),
     ),
     Rule(
         variation="user-home",
         applies=lambda ev: ev.mentions("user"),
         fix=lambda ev: (
-            f"{ev.named()} embed the name of the user who built it (getpass.getuser"
-            "(), $USER or $LOGNAME): leave it out, or take it from the project's configuration"
+            f"the name of the user who built it is written into {ev.named()} "
+            "(getpass.getuser(), $USER or $LOGNAME): leave it out, or take it from the "
+            "project's configuration"
         ),
     ),
     Rule(
         variation="user-home",
         applies=lambda ev: not ev.mentions("user"),
         fix=lambda ev: (
-            f"{ev.named()} change with HOME or the user's name: the build reads "
-            "a user's configuration or writes a home folder's path; leave it out"
+            f"HOME or the user's name changes {ev.named()}: the build reads a user's "
+            "configuration, or writes the path of a home folder; leave it out"
         ),
     ),
     Rule(
         variation="hostname",
         applies=lambda ev: True,
         fix=lambda ev: (
-            f"{ev.named()} embed the host name of the machine that built it "
-            "(socket.gethostname(), platform.node()): leave it out"
+            "the host name of the machine that built it is written into "
+            f"{ev.named()} (socket.gethostname(), platform.node()): leave it out"
         ),
     ),
     Rule(
         variation="locale",
         applies=lambda ev: True,
         fix=lambda ev: (
-            f"{ev.named()} depend on the locale (LC_ALL, LANG): open files with "
+            f"the locale (LC_ALL, LANG) changes {ev.named()}: open files with "
             "encoding='utf-8', and do not sort or format with the locale"
         ),
     ),
@@ -240,16 +242,16 @@ RULES: tuple[Rule, ...] = (
         variation="cpu-count",
         applies=lambda ev: True,
         fix=lambda ev: (
-            f"{ev.named()} depend on the number of CPUs: parallel steps write in "
-            "the order they finish; sort their results, or build with one job"
+            f"the number of CPUs changes {ev.named()}: parallel steps write in the order "
+            "they finish; sort their results, or build with one job"
         ),
     ),
     Rule(
         variation="environment",
         applies=lambda ev: True,
         fix=lambda ev: (
-            f"{ev.named()} capture environment variables of the build: record only "
-            "the ones the project needs, or none"
+            f"environment variables of the build are written into {ev.named()}: record "
+            "only the ones the project needs, or none"
         ),
     ),
 )
@@ -277,8 +279,9 @@ def fixes_for(variations: Sequence[str], evidence: Evidence) -> list[str]:
 def random_fix(evidence: Evidence) -> str:
     """The sentence for an artifact that differs between two builds of the control."""
     return (
-        f"the build is random on its own: {evidence.named(limit=5)} differ between two builds "
-        "in one environment; look for random numbers, UUIDs, or a clock read outside Python"
+        "the build is random on its own: two builds in one environment differ in "
+        f"{evidence.named(limit=5)}; look for random numbers, UUIDs, or a clock read outside "
+        "Python"
     )
 
 

@@ -333,7 +333,21 @@ def vary(
         evidence = evidence_of(diff, kind=kind, archive=path.name, markers=markers)
         fixes: list[str] = []
         for culprit in mine:
-            for sentence in fixes_for(culprit.variations, evidence):
+            # the build with this culprit alone shows what it changes; an inferred culprit
+            # has none, and is judged by the experiment's whole difference
+            alone = next(
+                (r for r in runs if r.variations == culprit.variations and kind in r.artifacts),
+                None,
+            )
+            own = evidence
+            if alone is not None and alone is not experiment:
+                own = evidence_of(
+                    _difference(path, alone.artifacts[kind]),
+                    kind=kind,
+                    archive=path.name,
+                    markers=markers,
+                )
+            for sentence in fixes_for(culprit.variations, own):
                 if sentence not in fixes:
                     fixes.append(sentence)
         findings.append(
