@@ -49,6 +49,10 @@ class Evidence:
     def named(self, limit: int = 3) -> str:
         """The differing members, the first few by name (for a sentence)."""
         names = [_short(m) for m in self.members]
+        # RECORD lists every file's digest: it differs whenever another file does
+        consequences = [n for n in names if n.endswith(".dist-info/RECORD")]
+        if len(consequences) < len(names):
+            names = [n for n in names if n not in consequences]
         if not names:
             return f"the {self.kind}"
         shown = ", ".join(names[:limit])
@@ -75,7 +79,8 @@ class Rule:
 def _short(member: str) -> str:
     """A member's name without the sdist's top folder."""
     head, _, rest = member.partition("/")
-    return rest if rest and "-" in head else member
+    top = rest and "-" in head and not head.endswith((".dist-info", ".data"))
+    return rest if top else member
 
 
 def _has(*categories: Category) -> Callable[[Evidence], bool]:
