@@ -202,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
                 workdir=workdir,
                 variations=variations,
                 builder=builder,
-                parallel=args.jobs > 1,
+                jobs=args.jobs,
                 source_date_epoch=args.source_date_epoch,
                 progress=progress,
             )

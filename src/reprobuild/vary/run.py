@@ -178,7 +178,7 @@ def vary(
     workdir: Path,
     variations: Sequence[Variation],
     builder: Builder,
-    parallel: bool = False,
+    jobs: int = 1,
     clock: int | None = None,
     source_date_epoch: int | None = None,
     build_root: Path = VARY_ROOT,
@@ -187,8 +187,9 @@ def vary(
     """Build ``source`` (a project folder or an sdist) under the control and the experiment
     and attribute any difference (see the module's docstring).
 
-    ``workdir`` holds every build's artifacts; ``builder`` runs the builds (``parallel``: it
-    runs a batch at once, so both halves of a set are built together); ``clock`` is the
+    ``workdir`` holds every build's artifacts; ``builder`` runs the builds, ``jobs`` of them
+    at a time (with 2 or more, both halves of a set are built together, and with 3 or more
+    the second control build runs beside the first and the experiment); ``clock`` is the
     control's instant (default: now); ``source_date_epoch`` is exported to every build when
     given (to see whether it fixes what varies).
     """
@@ -256,8 +257,9 @@ def vary(
         return done
 
     everything = [v.name for v in usable]
-    first = [("control", ()), ("experiment", everything)]
-    if parallel:
+    parallel = jobs > 1
+    first: list[tuple[str, Sequence[str]]] = [("control", ()), ("experiment", everything)]
+    if jobs >= 3:
         first.append(("control again", ()))
     phase = run(first)
     control, experiment = phase[0], phase[1]
@@ -266,7 +268,7 @@ def vary(
             f"the control build failed: {control.error}", path=str(source), hint=control.hint
         )
     differing = frozenset(k for k in kinds if experiment.signature(k) != control.signature(k))
-    again: BuildRun | None = phase[2] if parallel else None
+    again: BuildRun | None = phase[2] if len(phase) > 2 else None
     if differing and again is None:
         [again] = run([("control again", ())])
     random = frozenset(
