@@ -50,11 +50,7 @@ def render_text(report: VaryReport, *, max_members: int = 12) -> str:
         out.append("")
         out.append(f"{finding.kind} {finding.filename}: {finding.verdict}")
         if finding.culprits:
-            names = []
-            for culprit in finding.culprits:
-                note = " (inferred)" if culprit in finding.inferred else ""
-                names.append(_culprit(culprit) + note)
-            out.append(f"  culprit: {', '.join(names)}")
+            out.append(f"  culprit: {', '.join(_culprit(c) for c in finding.culprits)}")
         members = _members(finding)
         if members:
             out.append("  differing members:")
@@ -89,7 +85,6 @@ def render_json(report: VaryReport) -> dict[str, JSONValue]:
                 "sha256": f.sha256,
                 "verdict": f.verdict,
                 "culprits": [list(c) for c in f.culprits],
-                "inferred": [list(c) for c in f.inferred],
                 "members": list[JSONValue](_members(f)),
                 "fixes": list[JSONValue](f.fixes),
                 "difference": None if f.difference is None else render_difference(f.difference),

@@ -88,7 +88,6 @@ class ArtifactFinding:
     sha256: str  #: the control's
     verdict: str  #: reproducible, different, random, build-failed
     culprits: tuple[tuple[str, ...], ...] = ()
-    inferred: tuple[tuple[str, ...], ...] = ()  #: culprits named without a build of their own
     difference: Difference | None = None  #: control vs experiment, or control vs control
     fixes: tuple[str, ...] = ()
 
@@ -257,7 +256,6 @@ def vary(
         return done
 
     everything = [v.name for v in usable]
-    parallel = jobs > 1
     first: list[tuple[str, Sequence[str]]] = [("control", ()), ("experiment", everything)]
     if jobs >= 3:
         first.append(("control again", ()))
@@ -269,23 +267,34 @@ def vary(
         )
     differing = frozenset(k for k in kinds if experiment.signature(k) != control.signature(k))
     again: BuildRun | None = phase[2] if len(phase) > 2 else None
+    # builds by the set of variations applied, so that none is built twice
+    built: dict[frozenset[str], BuildRun] = {frozenset(everything): experiment}
+    halving = len(everything) > 1 and not experiment.error
     if differing and again is None:
-        [again] = run([("control again", ())])
+        batch: list[tuple[str, Sequence[str]]] = [("control again", ())]
+        if jobs >= 2 and halving:  # the halving's first build, while the control repeats
+            batch.append(("bisect", everything[: len(everything) // 2]))
+        [again, *ahead] = run(batch)
+        for result in ahead:
+            built[frozenset(result.variations)] = result
     random = frozenset(
         k for k in kinds if again is not None and again.signature(k) != control.signature(k)
     )
     to_explain = differing - random
 
     def test(sets: Sequence[frozenset[str]]) -> list[frozenset[str]]:
-        results = run([("bisect", sorted(s)) for s in sets])
+        missing = [s for s in dict.fromkeys(sets) if s not in built]
+        results = run([("bisect", sorted(s)) for s in missing])
+        for names, result in zip(missing, results, strict=True):
+            built[names] = result
         return [
-            frozenset(k for k in to_explain if r.signature(k) != control.signature(k))
-            for r in results
+            frozenset(k for k in to_explain if built[s].signature(k) != control.signature(k))
+            for s in sets
         ]
 
     culprits: tuple[Culprit, ...] = ()
-    if to_explain and not experiment.error and len(everything) > 1:
-        culprits = attribute(everything, to_explain, test, parallel=parallel).culprits
+    if to_explain and halving:
+        culprits = attribute(everything, to_explain, test).culprits
     elif to_explain:
         culprits = (Culprit(variations=tuple(everything), artifacts=to_explain),)
     markers = _markers(spec_for("-", ()), spec_for("-", everything))
@@ -335,8 +344,7 @@ def vary(
         evidence = evidence_of(diff, kind=kind, archive=path.name, markers=markers)
         fixes: list[str] = []
         for culprit in mine:
-            # the build with this culprit alone shows what it changes; an inferred culprit
-            # has none, and is judged by the experiment's whole difference
+            # the build with this culprit alone shows what it changes
             alone = next(
                 (r for r in runs if r.variations == culprit.variations and kind in r.artifacts),
                 None,
@@ -359,7 +367,6 @@ def vary(
                 sha256=control.digests[kind],
                 verdict="different",
                 culprits=tuple(c.variations for c in mine),
-                inferred=tuple(c.variations for c in mine if not c.tested),
                 difference=diff,
                 fixes=tuple(fixes),
             )
