@@ -82,7 +82,9 @@ REPROTEST_NAMES: dict[str, frozenset[str]] = {
     "environment": frozenset({"environment"}),
 }
 
-REPROTEST_BUILD = "python3 -m build --installer uv --outdir dist ."
+#: reprotest gives the build a HOME inside the project's copy; uv's cache goes elsewhere, or it
+#: would be packed into the sdist
+REPROTEST_BUILD = "UV_CACHE_DIR={cache} python3 -m build --installer uv --outdir dist ."
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +140,7 @@ def run_reprotest(project: Path, cache: Path) -> Run:
         "--min-cpus=1",
         "--vary=-user_group",  # it needs sudo and a second user, which this machine lacks
         "-c",
-        REPROTEST_BUILD,
+        REPROTEST_BUILD.format(cache=cache / "uv-cache"),
         str(project),
         "dist/*",
     ]
@@ -247,24 +249,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- at most half of reprotest's wall time: "
         f"{'met' if ratio <= 0.5 else '**not met**'} ({ratio:.2f} of it)",
     ]
+    # where reprotest went on to vary one thing at a time (it stops after its first builds
+    # when even the fixed builds differ, naming nothing)
+    searched = [r for r in rows if r[2].builds > 3]
+    if searched:
+        ours_s = sum(r[1].seconds for r in searched)
+        theirs_s = sum(r[2].seconds for r in searched)
+        goals.append(
+            f"- on the {len(searched)} fixtures where reprotest varied one thing at a time "
+            f"({', '.join(r[0] for r in searched)}): reprobuild took {ours_s:.1f} s, reprotest "
+            f"{theirs_s:.1f} s ({ours_s / theirs_s:.2f} of it)"
+        )
     versions = (
         f"Python {platform.python_version()}, reprobuild {reprobuild_version(reprobuild)}"
         f"{source_revision()}, reprotest {reprotest_version()}"
+    )
+    build_cmd = REPROTEST_BUILD.format(cache="DIR")
+    intro = (
+        f"`reprobuild vary PROJECT --jobs {args.jobs}` against Debian's `reprotest --auto-build "
+        f"--min-cpus=1 --vary=-user_group -c \"{build_cmd}\" PROJECT 'dist/*'` on the fixture "
+        "projects of `tests/fixtures/vary`, one known cause each, each tool on a fresh copy "
+        "(DIR is a folder outside the copy: reprotest gives the build a HOME inside it, and "
+        "uv's cache there would be packed into the sdist). reprotest's `user_group` variation "
+        'is left out: it needs sudo and a second user. "Builds" counts each tool\'s '
+        "sdist-and-wheel builds (reprotest's from the build front end's 'Successfully built' "
+        'lines); "right" is whether what it named holds the known cause. A reprotest run that '
+        "ends with 'Not reproducible, even when fixing as much as reprotest knows how to' is "
+        "counted as naming randomness (right only for `random-build`). reprotest has no "
+        "variation of PYTHONHASHSEED or of the source files' times."
     )
     section = "\n".join(
         [
             HEADING,
             "",
-            f"`reprobuild vary PROJECT --jobs {args.jobs}` against Debian's `reprotest "
-            f'--auto-build --min-cpus=1 --vary=-user_group -c "{REPROTEST_BUILD}" PROJECT '
-            "'dist/*'` on the fixture projects of `tests/fixtures/vary`, one known cause each, "
-            "each tool on a fresh copy. reprotest's `user_group` variation is left out: it "
-            'needs sudo and a second user. "Builds" counts each tool\'s sdist-and-wheel builds '
-            "(reprotest's from the build front end's 'Successfully built' lines); \"right\" is "
-            "whether what it named holds the known cause. A reprotest run that ends with 'Not "
-            "reproducible, even when fixing as much as reprotest knows how to' is counted as "
-            "naming randomness (right only for `random-build`). reprotest has no variation of "
-            "PYTHONHASHSEED or of the source files' times.",
+            intro,
             "",
             f"Command: `{recorded_command('vary.py', sys.argv[1:] if argv is None else argv)}` "
             f"— run on {today()} ({describe_machine()}; {versions}).",
