@@ -187,8 +187,8 @@ def vary(
     and attribute any difference (see the module's docstring).
 
     ``workdir`` holds every build's artifacts; ``builder`` runs the builds, ``jobs`` of them
-    at a time (with 2 or more, both halves of a set are built together, and with 3 or more
-    the second control build runs beside the first and the experiment); ``clock`` is the
+    at a time (with 2 or more, the halving's first build runs beside the second control
+    build; with 3 or more, that runs beside the first and the experiment); ``clock`` is the
     control's instant (default: now); ``source_date_epoch`` is exported to every build when
     given (to see whether it fixes what varies).
     """
@@ -220,6 +220,11 @@ def vary(
             usable.append(variation)
         else:
             say(f"skipping the variation {variation.name}: {reason}")
+    if not usable:
+        raise UsageError(
+            "none of the variations asked for can run on this machine",
+            hint="run 'reprobuild vary --list' to see why",
+        )
     instant = int(time.time()) if clock is None else clock
     counter = [0]
 
@@ -240,15 +245,15 @@ def vary(
     runs: list[BuildRun] = []
 
     def run(batch: Sequence[tuple[str, Sequence[str]]]) -> list[BuildRun]:
-        jobs = []
+        specs = []
         for label, names in batch:
             counter[0] += 1
             ordered = tuple(v.name for v in usable if v.name in names)
             slug = f"{counter[0]:02d}-{label.split(' ')[0]}"
             what = label if label != "bisect" else "with " + ", ".join(ordered)
             say(f"build {counter[0]}: {what}")
-            jobs.append((what, ordered, spec_for(slug, ordered)))
-        done = list(builder(jobs))
+            specs.append((what, ordered, spec_for(slug, ordered)))
+        done = list(builder(specs))
         for result in done:
             state = f"failed: {result.error}" if result.error else "done"
             say(f"  {result.label}: {state} ({result.seconds:.1f} s)")
