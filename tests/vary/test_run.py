@@ -126,3 +126,20 @@ def test_random_on_its_own_is_not_blamed_on_a_variation(tmp_path: Path) -> None:
     assert wheel.verdict == "random"
     assert wheel.culprits == ()
     assert "demo/n.py" in wheel.fixes[0]
+
+
+def test_no_variation_that_can_run_is_refused(tmp_path: Path) -> None:
+    from reprobuild.errors import UsageError
+    from reprobuild.vary import Variation
+
+    builder, seen = fake_builder()
+    nothing = Variation(name="x", description="y", change=lambda s: s, probe=lambda: "no")
+    with pytest.raises(UsageError, match="none of the variations"):
+        vary(
+            _project(tmp_path),
+            cache_dir=tmp_path / "cache",
+            workdir=tmp_path / "work",
+            variations=[nothing],
+            builder=builder,
+        )
+    assert seen == []
