@@ -130,6 +130,18 @@ class BuildSpec:
     #: the build's ~/.pydistutils.cfg, read by setuptools as a user's own defaults for its
     #: commands (``[bdist_wheel]`` ``universal = 1`` is ``bdist_wheel --universal``); "": none
     distutils_config: str = ""
+    #: variables added to the build's environment; they replace controlled ones of that name
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    #: a command every backend subprocess runs under (``taskset -c 0``, say); (): none
+    wrapper: tuple[str, ...] = ()
+    #: the build's HOME, a folder of the build folder, and its TMPDIR, a folder of HOME
+    home_folder: str = "home"
+    tmp_folder: str = "tmp"
+    #: seconds added to the times of the source files (the copied folder's, or the unpacked
+    #: sdist's when an sdist is built), SOURCE_DATE_EPOCH unchanged
+    source_time_offset: int = 0
+    #: the order the copied source files are created in (a folder may list them in that order)
+    creation_order: Literal["sorted", "reversed"] = "sorted"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,7 +160,7 @@ def controlled_environment(spec: BuildSpec, epoch: int, home: Path) -> dict[str,
     env = {
         "PATH": spec.path,
         "HOME": str(home),
-        "TMPDIR": str(home / "tmp"),
+        "TMPDIR": str(home / spec.tmp_folder),
         "SOURCE_DATE_EPOCH": str(epoch),
         "TZ": spec.timezone,
         "LC_ALL": spec.locale,
@@ -159,6 +171,7 @@ def controlled_environment(spec: BuildSpec, epoch: int, home: Path) -> dict[str,
     }
     if not spec.export_source_date_epoch:
         del env["SOURCE_DATE_EPOCH"]
+    env.update(spec.extra_env)
     return env
 
 
@@ -187,17 +200,18 @@ def _locked_root(root: Path) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _copy_tree(source: Path, target: Path, epoch: int) -> str:
+def _copy_tree(source: Path, target: Path, epoch: int, *, reverse: bool = False) -> str:
     """Copy a project folder, every time set to ``epoch``; return a digest of what was copied.
 
     The digest covers each file's relative path, executable bit and content, in sorted order.
+    Files and folders are created in sorted order, or in the reverse of it with ``reverse``.
     """
     listing = []
     for folder, dirs, files in os.walk(source):
         rel = Path(folder).relative_to(source)
-        dirs[:] = sorted(d for d in dirs if not _skipped(d, top=rel == Path()))
+        dirs[:] = sorted((d for d in dirs if not _skipped(d, top=rel == Path())), reverse=reverse)
         (target / rel).mkdir(parents=True, exist_ok=True)
-        for name in sorted(files):
+        for name in sorted(files, reverse=reverse):
             src = Path(folder) / name
             dst = target / rel / name
             if src.is_symlink():
@@ -219,10 +233,13 @@ def _copy_tree(source: Path, target: Path, epoch: int) -> str:
     return sha256_hex("\n".join(sorted(listing)).encode())
 
 
-def _unpack_sdist(archive: Archive, target: Path, epoch: int | None, umask: int) -> Path:
+def _unpack_sdist(
+    archive: Archive, target: Path, epoch: int | None, umask: int, offset: int = 0
+) -> Path:
     """Write an sdist's members below ``target`` (our reader has refused unsafe names and
-    links); every time set to ``epoch``, or to each member's own when it is ``None``; file modes
-    the member's, less ``umask`` (see :func:`_unpacked_mode`). Return the sdist's top folder."""
+    links); every time set to ``epoch``, or to each member's own when it is ``None``, plus
+    ``offset``; file modes the member's, less ``umask`` (see :func:`_unpacked_mode`). Return the
+    sdist's top folder."""
     tops = {m.path.split("/", 1)[0] for m in archive.members}
     if len(tops) != 1:
         raise UsageError(
@@ -244,12 +261,12 @@ def _unpack_sdist(archive: Archive, target: Path, epoch: int | None, umask: int)
     if epoch is not None:
         for folder, dirs, files in os.walk(target):
             for name in [*dirs, *files]:
-                os.utime(Path(folder) / name, (epoch, epoch), follow_symlinks=False)
+                os.utime(Path(folder) / name, (epoch + offset,) * 2, follow_symlinks=False)
     else:  # deepest first, so that setting a file's time never touches its folder's again
         for member in sorted(archive.members, key=lambda m: m.path.count("/"), reverse=True):
             path = target / member.path
             if path.exists() or path.is_symlink():
-                os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
+                os.utime(path, (member.mtime + offset,) * 2, follow_symlinks=False)
     return target / next(iter(tops))
 
 
@@ -309,7 +326,9 @@ def _environment_for(
         return resolved[key]
 
     base = prepare(system.requires)
-    extra = get_requires(base, source, kind, env_vars, system=system, umask=spec.umask)
+    extra = get_requires(
+        base, source, kind, env_vars, system=system, umask=spec.umask, wrapper=spec.wrapper
+    )
     return prepare([*system.requires, *extra]) if extra else base
 
 
@@ -408,8 +427,8 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
     try:
         with _locked_root(spec.build_root) as work:
             resolved: dict[tuple[str, ...], Environment] = {}
-            home = work / "home"
-            (home / "tmp").mkdir(parents=True)
+            home = work / spec.home_folder
+            (home / spec.tmp_folder).mkdir(parents=True)
             if spec.distutils_config:
                 (home / ".pydistutils.cfg").write_text(spec.distutils_config, encoding="utf-8")
             env_vars = controlled_environment(spec, epoch, home)
@@ -418,7 +437,12 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
             if sdist_in is None:
                 tree = work / "source"
                 say(f"copying {spec.source} to {tree}")
-                source_digest = _copy_tree(source, tree, epoch)
+                source_digest = _copy_tree(
+                    source,
+                    tree,
+                    epoch + spec.source_time_offset,
+                    reverse=spec.creation_order == "reversed",
+                )
                 system = read_build_system(tree)
                 sdist_vars = env_vars
                 if spec.sdist_clock is not None:
@@ -440,6 +464,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     umask=spec.umask,
                     log_path=work / "sdist.log",
                     progress=say,
+                    wrapper=spec.wrapper,
                 )
                 sdist_data = sdist_path.read_bytes()
                 sdist_archive = load_archive(sdist_path, identical_duplicates=True)
@@ -457,6 +482,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 work / "sdist",
                 epoch if spec.sdist_times == "epoch" else None,
                 spec.umask,
+                spec.source_time_offset if sdist_in is not None else 0,
             )
             for step in spec.steps:
                 say(step.describe())
@@ -486,6 +512,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 umask=spec.umask,
                 log_path=work / "wheel.log",
                 progress=say,
+                wrapper=spec.wrapper,
             )
             artifacts: dict[str, bytes] = {}
             for path in (sdist_path, wheel_path):

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from reprobuild import __version__
-from reprobuild.cli import build, diff, normalize, results, verify
+from reprobuild.cli import build, diff, normalize, results, vary, verify
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_error
 from reprobuild.errors import BuildError, NetworkError, ReprobuildError
 
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     normalize.register(subparsers)
     verify.register(subparsers)
     results.register(subparsers)
+    vary.register(subparsers)
     return parser
 
 

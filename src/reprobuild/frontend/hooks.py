@@ -70,6 +70,7 @@ def call_hook(
     log_path: Path | None = None,
     system: BuildSystem | None = None,
     progress: Callable[[str], None] | None = None,
+    wrapper: Sequence[str] = (),
 ) -> object:
     """Run the PEP 517 ``hook`` of the project in ``source_dir`` with ``env``'s Python.
 
@@ -79,7 +80,8 @@ def call_hook(
     end does, so that tools installed as build requirements are found). ``umask`` is set in the
     subprocess when given. Its standard output and error are appended to ``log_path`` (a
     temporary file when ``None``). Warnings the backend emits are written to the log and
-    passed to ``progress``. ``system`` defaults to :func:`read_build_system`.
+    passed to ``progress``. ``system`` defaults to :func:`read_build_system`. ``wrapper`` is
+    a command the subprocess is run under (``taskset -c 0``, say): its words come first.
 
     Returns what the hook returned. Raises :class:`BuildError`, with the last lines of the log,
     when the hook fails, and with the import error when the backend cannot be imported.
@@ -108,7 +110,7 @@ def call_hook(
             with log.open("ab") as out:
                 try:
                     proc = subprocess.run(
-                        [str(part) for part in cmd],
+                        [*wrapper, *(str(part) for part in cmd)],
                         cwd=cwd,
                         env={**child_env, **(extra_environ or {})},
                         stdin=subprocess.DEVNULL,
@@ -209,6 +211,7 @@ def get_requires(
     log_path: Path | None = None,
     system: BuildSystem | None = None,
     progress: Callable[[str], None] | None = None,
+    wrapper: Sequence[str] = (),
 ) -> list[str]:
     """What the backend needs, besides ``requires``, to build a ``kind`` (PEP 517's
     ``get_requires_for_build_*``; an empty list when the backend lacks the hook)."""
@@ -222,6 +225,7 @@ def get_requires(
         log_path=log_path,
         system=system,
         progress=progress,
+        wrapper=wrapper,
     )
     if not isinstance(result, list) or not all(isinstance(item, str) for item in result):
         raise BuildError(
@@ -242,6 +246,7 @@ def build_sdist(
     log_path: Path | None = None,
     system: BuildSystem | None = None,
     progress: Callable[[str], None] | None = None,
+    wrapper: Sequence[str] = (),
 ) -> Path:
     """Build the project's sdist into ``outdir``; return its path.
 
@@ -260,6 +265,7 @@ def build_sdist(
         log_path=log_path,
         system=system,
         progress=progress,
+        wrapper=wrapper,
     )
 
 
@@ -274,6 +280,7 @@ def build_wheel(
     log_path: Path | None = None,
     system: BuildSystem | None = None,
     progress: Callable[[str], None] | None = None,
+    wrapper: Sequence[str] = (),
 ) -> Path:
     """Build the project's wheel into ``outdir``; return its path (as :func:`build_sdist`)."""
     return _build(
@@ -288,6 +295,7 @@ def build_wheel(
         log_path=log_path,
         system=system,
         progress=progress,
+        wrapper=wrapper,
     )
 
 
@@ -304,6 +312,7 @@ def _build(
     log_path: Path | None,
     system: BuildSystem | None,
     progress: Callable[[str], None] | None,
+    wrapper: Sequence[str] = (),
 ) -> Path:
     outdir = Path(outdir).absolute()
     created = not outdir.exists()
@@ -321,6 +330,7 @@ def _build(
             log_path=log_path,
             system=system,
             progress=progress,
+            wrapper=wrapper,
         )
         if not isinstance(name, str) or not name or Path(name).name != name:
             raise BuildError(

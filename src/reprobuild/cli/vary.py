@@ -1,0 +1,218 @@
+"""``reprobuild vary``: find what makes a build nondeterministic, and say how to fix it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reprobuild.cli._cache import cache_dir_of
+from reprobuild.cli._epoch import epoch_argument
+from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+from reprobuild.errors import UsageError
+
+__all__ = ["register", "run"]
+
+_DESCRIPTION = """\
+Build a project the way its maintainer's own build runs it (the backend's plain output, no
+normalization, SOURCE_DATE_EPOCH unset), twice in one fixed environment (the control), and once
+with every variation at once (the experiment). When the experiment's sdist or wheel differs
+from the control's, halve the set of variations, building each half alone, until the culprits
+are named; then show what differs (as 'reprobuild diff' does) and how to fix it.
+
+The variations: the clock (moved 3 days on; with Debian's faketime for every process, else
+for the build's Python processes), the build path, TMPDIR, the umask, the time zone, the
+locale, PYTHONHASHSEED, the source files' times, their order in a folder, USER and HOME, the
+host name (a new UTS namespace), the CPU count (affinity) and extra environment variables.
+One that cannot run on this machine is skipped, and the report says why. An artifact whose two
+control builds differ is random on its own: the report names what differs.
+
+SOURCE is a project folder, an sdist file, or NAME==VERSION: the release's sdist, downloaded
+from the index pip is configured with (or --index-url).
+"""
+
+_EPILOG = """\
+examples:
+  reprobuild vary                              # the project in this folder
+  reprobuild vary path/to/project --jobs 2     # two builds at a time
+  reprobuild vary demo==1.0                    # the wheel of a release's sdist
+  reprobuild vary . --only umask,hash-seed     # only these variations
+  reprobuild vary . --source-date-epoch 1700000000   # does setting it fix the clock?
+  reprobuild vary . --format html > vary.html
+  reprobuild vary --list                       # the variations, and which can run here
+
+exit codes: 0 reproducible under every variation, 1 not reproducible, 2 bad input,
+3 the control build (or the index) failed.
+"""
+
+
+def register(subparsers: Subparsers) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "vary",
+        help="find what makes a build nondeterministic, and how to fix it",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument(
+        "source",
+        nargs="?",
+        default=".",
+        metavar="SOURCE",
+        help="a project folder, an sdist, or NAME==VERSION (default: this folder)",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="run up to N builds at a time, each in a worker process (default: 1)",
+    )
+    parser.add_argument(
+        "--only",
+        type=_names,
+        default=(),
+        metavar="NAMES",
+        help="vary only these (comma-separated names; see --list)",
+    )
+    parser.add_argument(
+        "--skip",
+        type=_names,
+        default=(),
+        metavar="NAMES",
+        help="do not vary these (comma-separated names)",
+    )
+    parser.add_argument(
+        "--source-date-epoch",
+        type=epoch_argument,
+        metavar="SECONDS",
+        help="export SOURCE_DATE_EPOCH to every build (control and experiment alike)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep every build's artifacts in DIR (default: a temporary folder, removed)",
+    )
+    parser.add_argument(
+        "--index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a simple-API index to download NAME==VERSION from, instead of pip's (repeatable)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="downloads and build environments are cached here (default: "
+        "$REPROBUILD_CACHE_DIR, else $XDG_CACHE_HOME/reprobuild, else ~/.cache/reprobuild)",
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="list the variations, and why any cannot run here, then exit",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "html"),
+        default="text",
+        help="how to print the report on stdout",
+    )
+    parser.set_defaults(run=run)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a number of jobs (1 or more): {text!r}")
+    return value
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _is_release(text: str) -> bool:
+    return "==" in text and not Path(text).exists()
+
+
+def run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from reprobuild.vary import (
+        default_variations,
+        parallel_builder,
+        render_html,
+        render_json,
+        render_text,
+        select,
+        serial_builder,
+        vary,
+    )
+    from reprobuild.vary.run import release_sdist
+
+    try:
+        variations = select(default_variations(), args.only, args.skip)
+    except ValueError as exc:
+        raise UsageError(str(exc), hint="run 'reprobuild vary --list'") from None
+    if args.list:
+        for variation in variations:
+            reason = variation.available()
+            state = f"skipped here: {reason}" if reason else variation.description
+            print(f"{variation.name:<15} {state}")
+        return 0
+    if not variations:
+        raise UsageError("no variation left to try", hint="check --only and --skip")
+
+    def progress(message: str) -> None:
+        print(f"reprobuild: {message}", file=sys.stderr, flush=True)
+
+    cache_dir = cache_dir_of(args)
+    text: str = args.source
+    if _is_release(text):
+        from reprobuild.index import IndexClient
+
+        name, _, version = text.partition("==")
+        if not name.strip() or not version.strip() or "==" in version:
+            raise UsageError(
+                f"not NAME==VERSION: {text!r}", hint="for example: reprobuild vary demo==1.0"
+            )
+        client = IndexClient(cache_dir=cache_dir, index_urls=args.index_url or None)
+        source = release_sdist(name.strip(), version.strip(), client=client, progress=progress)
+    else:
+        source = Path(text)
+    if args.keep is not None and args.keep.exists() and not args.keep.is_dir():
+        raise UsageError("the folder to keep the builds in is a file", path=str(args.keep))
+    close = None
+    if args.jobs > 1:
+        builder, close = parallel_builder(args.jobs)
+    else:
+        builder = serial_builder(progress)
+    try:
+        with tempfile.TemporaryDirectory(prefix="reprobuild-vary-") as scratch:
+            workdir = args.keep if args.keep is not None else Path(scratch)
+            report = vary(
+                source,
+                cache_dir=cache_dir,
+                workdir=workdir,
+                variations=variations,
+                builder=builder,
+                jobs=args.jobs,
+                source_date_epoch=args.source_date_epoch,
+                progress=progress,
+            )
+    finally:
+        if close is not None:
+            close()
+    if args.format == "json":
+        print_json(render_json(report))
+    elif args.format == "html":
+        sys.stdout.write(render_html(report))
+    else:
+        sys.stdout.write(render_text(report))
+    return 0 if report.reproducible else 1

@@ -1,0 +1,87 @@
+"""The catalogue of fixes, on twin archives that differ in one knob."""
+
+from __future__ import annotations
+
+from reprobuild.compare import Item, compare
+from reprobuild.vary.fixes import Evidence, differing_members, evidence_of, fixes_for, random_fix
+from tests.factories import make_sdist, make_wheel
+
+MARKERS = {"build-path": ("/tmp/somewhere-else",), "user": ("someone",), "hostname": ("box",)}
+
+
+def _evidence(kind: str, name: str, a: bytes, b: bytes) -> Evidence:
+    diff = compare(Item(name=name, data=a), Item(name=name, data=b))
+    return evidence_of(diff, kind=kind, archive=name, markers=MARKERS)
+
+
+def test_an_sdist_stamped_by_the_clock_gets_the_source_date_epoch_fix() -> None:
+    ev = _evidence(
+        "sdist",
+        "demo-1.0.tar.gz",
+        make_sdist(mtime=1_700_000_000, gzip_mtime=1_700_000_000),
+        make_sdist(mtime=1_700_300_000, gzip_mtime=1_700_300_000),
+    )
+    assert "demo-1.0.tar.gz (gzip header)" in ev.members
+    [fix] = fixes_for(("clock",), ev)
+    assert "gzip header and member times come from the clock" in fix
+    assert "SOURCE_DATE_EPOCH" in fix
+
+
+def test_requires_dist_in_another_order_is_the_hash_seeds_doing() -> None:
+    meta = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+    one = (meta + "Requires-Dist: attrs\nRequires-Dist: six\n").encode()
+    two = (meta + "Requires-Dist: six\nRequires-Dist: attrs\n").encode()
+    ev = _evidence(
+        "wheel",
+        "demo-1.0-py3-none-any.whl",
+        make_wheel(metadata=one),
+        make_wheel(metadata=two),
+    )
+    [fix] = fixes_for(("hash-seed",), ev)
+    assert "`Requires-Dist` order follows PYTHONHASHSEED" in fix
+    assert "install_requires" in fix
+
+
+def test_a_generated_module_holding_the_build_path() -> None:
+    ev = _evidence(
+        "wheel",
+        "demo-1.0-py3-none-any.whl",
+        make_wheel(files={"demo/_built.py": b"HERE = '/tmp/here'\n"}),
+        make_wheel(files={"demo/_built.py": b"HERE = '/tmp/somewhere-else'\n"}),
+    )
+    [fix] = fixes_for(("build-path",), ev)
+    assert "embeds the build path in demo/_built.py" in fix
+    assert "RECORD" not in fix  # a consequence, not a cause
+    assert "__file__" in fix
+
+
+def test_file_modes_and_the_umask() -> None:
+    ev = _evidence(
+        "wheel",
+        "demo-1.0-py3-none-any.whl",
+        make_wheel(mode=0o644),
+        make_wheel(mode=0o600),
+    )
+    [fix] = fixes_for(("umask",), ev)
+    assert "file modes follow the umask" in fix
+
+
+def test_an_unknown_cause_gets_a_plain_sentence_and_a_random_build_its_own() -> None:
+    ev = _evidence(
+        "wheel",
+        "demo-1.0-py3-none-any.whl",
+        make_wheel(files={"demo/id.py": b"ID = 1\n"}),
+        make_wheel(files={"demo/id.py": b"ID = 2\n"}),
+    )
+    [fix] = fixes_for(("umask", "locale"), ev)
+    assert fix.startswith("varying umask and locale together changes demo/id.py")
+    assert "random on its own" in random_fix(ev) and "demo/id.py" in random_fix(ev)
+
+
+def test_differing_members_of_an_sdist() -> None:
+    a = make_sdist(mtime=1, files={"a.py": b"1"})
+    b = make_sdist(mtime=1, files={"a.py": b"2"})
+    diff = compare(Item(name="demo-1.0.tar.gz", data=a), Item(name="demo-1.0.tar.gz", data=b))
+    assert diff is not None
+    members = differing_members(diff, "demo-1.0.tar.gz")
+    assert list(members) == ["demo-1.0/a.py"]

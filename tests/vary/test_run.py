@@ -1,0 +1,145 @@
+"""The orchestration of ``vary`` with a builder that makes archives from the spec alone: the
+control twice, the experiment, the halving, the report in its three forms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from reprobuild._fs import sha256_hex
+from reprobuild.build import BuildSpec
+from reprobuild.vary import (
+    Builder,
+    BuildRun,
+    default_variations,
+    render_html,
+    render_json,
+    render_text,
+    vary,
+)
+from tests.factories import make_sdist, make_wheel
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    )
+    return project
+
+
+def fake_builder(random: bool = False) -> tuple[Builder, list[BuildSpec]]:
+    """Archives as a backend would make them: the wheel's modes follow the umask, the
+    sdist's gzip header the clock; ``random``: the wheel holds a counter."""
+    seen: list[BuildSpec] = []
+
+    def run(batch: Sequence[tuple[str, tuple[str, ...], BuildSpec]]) -> list[BuildRun]:
+        out = []
+        for label, names, spec in batch:
+            seen.append(spec)
+            spec.outdir.mkdir(parents=True)
+            sdist = spec.outdir / "demo-1.0.tar.gz"
+            sdist.write_bytes(make_sdist(gzip_mtime=spec.sdist_clock or 0))
+            wheel = spec.outdir / "demo-1.0-py3-none-any.whl"
+            body = f"N = {len(seen)}\n" if random else "N = 0\n"
+            wheel.write_bytes(
+                make_wheel(files={"demo/n.py": body.encode()}, mode=0o666 & ~spec.umask)
+            )
+            out.append(
+                BuildRun(
+                    label=label,
+                    variations=names,
+                    artifacts={"sdist": sdist, "wheel": wheel},
+                    digests={
+                        k: sha256_hex(p.read_bytes())
+                        for k, p in (("sdist", sdist), ("wheel", wheel))
+                    },
+                )
+            )
+        return out
+
+    return run, seen
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_culprits_are_named_per_artifact(tmp_path: Path, jobs: int) -> None:
+    builder, seen = fake_builder()
+    report = vary(
+        _project(tmp_path),
+        cache_dir=tmp_path / "cache",
+        workdir=tmp_path / "work",
+        variations=default_variations(),
+        builder=builder,
+        jobs=jobs,
+        clock=1_700_000_000,
+    )
+    assert not report.reproducible
+    findings = {f.kind: f for f in report.artifacts}
+    assert findings["sdist"].culprits == (("clock",),)
+    assert findings["wheel"].culprits == (("umask",),)
+    assert "SOURCE_DATE_EPOCH" in findings["sdist"].fixes[0]
+    assert "umask" in findings["wheel"].fixes[0]
+    assert len(report.builds) == len(seen) < 3 + 13  # fewer than one build per variation
+
+    text = render_text(report)
+    assert "culprit: clock" in text and "culprit: umask" in text
+    assert text.rstrip().splitlines()[-1].startswith("not reproducible: sdist: clock; wheel: umask")
+    doc = render_json(report)
+    again = json.loads(json.dumps(doc))
+    assert again["schema_version"] == 1 and again["command"] == "vary"
+    assert [a["culprits"] for a in again["artifacts"]] == [[["clock"]], [["umask"]]]
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>") and "umask" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+def test_reproducible_in_two_builds(tmp_path: Path) -> None:
+    builder, seen = fake_builder()
+    report = vary(
+        _project(tmp_path),
+        cache_dir=tmp_path / "cache",
+        workdir=tmp_path / "work",
+        variations=[v for v in default_variations() if v.name not in ("clock", "umask")],
+        builder=builder,
+        clock=1_700_000_000,
+    )
+    assert report.reproducible
+    assert len(seen) == 2
+    assert "reproducible under" in render_text(report)
+
+
+def test_random_on_its_own_is_not_blamed_on_a_variation(tmp_path: Path) -> None:
+    builder, _ = fake_builder(random=True)
+    report = vary(
+        _project(tmp_path),
+        cache_dir=tmp_path / "cache",
+        workdir=tmp_path / "work",
+        variations=[v for v in default_variations() if v.name != "clock"],
+        builder=builder,
+        clock=1_700_000_000,
+    )
+    wheel = {f.kind: f for f in report.artifacts}["wheel"]
+    assert wheel.verdict == "random"
+    assert wheel.culprits == ()
+    assert "demo/n.py" in wheel.fixes[0]
+
+
+def test_no_variation_that_can_run_is_refused(tmp_path: Path) -> None:
+    from reprobuild.errors import UsageError
+    from reprobuild.vary import Variation
+
+    builder, seen = fake_builder()
+    nothing = Variation(name="x", description="y", change=lambda s: s, probe=lambda: "no")
+    with pytest.raises(UsageError, match="none of the variations"):
+        vary(
+            _project(tmp_path),
+            cache_dir=tmp_path / "cache",
+            workdir=tmp_path / "work",
+            variations=[nothing],
+            builder=builder,
+        )
+    assert seen == []
