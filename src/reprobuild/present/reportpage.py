@@ -12,9 +12,9 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reprobuild import __version__
 from reprobuild.compare.difference import Difference
-from reprobuild.present.htmlpage import _COLLAPSE, _EXPAND, _HIDE, _STYLE, _e, _legend, _node
+from reprobuild.present._chars import visible
+from reprobuild.present.htmlpage import html_page, render_tree
 
 __all__ = ["Section", "render_report_html"]
 
@@ -36,6 +36,10 @@ class Section:
     difference: Difference | None = None
 
 
+def _e(text: str) -> str:
+    return html.escape(visible(text), quote=True)
+
+
 def _section(section: Section) -> list[str]:
     out = ['<section class="part">', f"<h2>{_e(section.heading)}</h2>"]
     out.extend(f"<p>{_e(text)}</p>" for text in section.paragraphs)
@@ -45,7 +49,7 @@ def _section(section: Section) -> list[str]:
         out.extend(f"<li>{_e(text)}</li>" for text in section.items)
         out.append("</ul>")
     if section.difference is not None:
-        _node(section.difference, out, root=True)
+        out.append(render_tree(section.difference))
     out.append("</section>")
     return out
 
@@ -58,32 +62,12 @@ def render_report_html(
     body: list[str] = []
     for section in sections:
         body.extend(_section(section))
-    page = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f'<meta name="generator" content="reprobuild {html.escape(__version__)}">',
-        f"<title>reprobuild {_e(command)}: {_e(title)}</title>",
-        f"<style>\n{_STYLE}{_EXTRA_STYLE}</style>",
-        "</head>",
-        "<body>",
-        "<header>",
-        f"<h1>{_e(title)}</h1>",
-        f'<p class="verdict {"identical" if good else "consequential"}">{_e(verdict)}</p>',
-        "<nav>",
-        f'<button type="button" onclick="{_EXPAND}">expand all</button>',
-        f'<button type="button" onclick="{_COLLAPSE}">collapse all</button>',
-        f'<label><input type="checkbox" onchange="{_HIDE}"> hide inconsequential</label>',
-        "</nav>",
-        _legend(),
-        "</header>",
-        "<main>",
-        *body,
-        "</main>",
-        f"<footer>made by reprobuild {html.escape(__version__)}</footer>",
-        "</body>",
-        "</html>",
-    ]
-    return "\n".join(page) + "\n"
+    return html_page(
+        title=f"reprobuild {command}: {title}",
+        header=[
+            f"<h1>{_e(title)}</h1>",
+            f'<p class="verdict {"identical" if good else "consequential"}">{_e(verdict)}</p>',
+        ],
+        main=body,
+        style=_EXTRA_STYLE,
+    )
