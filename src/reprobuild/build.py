@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -31,6 +31,7 @@ from reprobuild.compare.nodes import format_time
 from reprobuild.errors import ReprobuildError, UsageError
 from reprobuild.frontend import (
     LEGACY_BACKEND,
+    LEGACY_BACKEND_SINCE,
     LEGACY_REQUIRES,
     BuildSystem,
     Environment,
@@ -58,9 +59,6 @@ __all__ = [
 #: Where every build happens, the same on every machine, so that what a build embeds of its own
 #: path (debug information of C extensions, a generated module's ``__file__``) is the same too.
 BUILD_ROOT = Path("/tmp/reprobuild-build")
-
-#: The day after setuptools 40.8.0 brought the legacy backend (see :func:`_environment_for`).
-LEGACY_BACKEND_SINCE = datetime(2019, 2, 6, tzinfo=UTC)
 
 #: Folders at the top of a source tree that hold outputs of earlier work, never inputs.
 _SKIPPED_AT_TOP = frozenset({"build", "dist", ".tox", ".nox", ".venv"})

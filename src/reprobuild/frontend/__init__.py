@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from reprobuild.frontend.buildsystem import (
     LEGACY_BACKEND,
+    LEGACY_BACKEND_SINCE,
     LEGACY_REQUIRES,
     BuildSystem,
     parse_build_system,
@@ -38,6 +39,7 @@ from reprobuild.frontend.vcs import GitCommit, git_commit_info
 __all__ = [
     "HOOKS",
     "LEGACY_BACKEND",
+    "LEGACY_BACKEND_SINCE",
     "LEGACY_REQUIRES",
     "BuildSystem",
     "Environment",

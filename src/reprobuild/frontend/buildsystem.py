@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -17,6 +18,7 @@ from reprobuild.errors import ProjectError
 
 __all__ = [
     "LEGACY_BACKEND",
+    "LEGACY_BACKEND_SINCE",
     "LEGACY_REQUIRES",
     "BuildSystem",
     "parse_build_system",
@@ -25,6 +27,9 @@ __all__ = [
 
 #: The backend a project without ``build-backend`` is built with (PEP 517's fallback).
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
+#: The day after setuptools 40.8.0 brought that backend (2019-02-05): build requirements
+#: resolved as of an earlier day cannot build a project that has no build-backend.
+LEGACY_BACKEND_SINCE = datetime(2019, 2, 6, tzinfo=UTC)
 #: What that backend needs when the project does not say (PEP 518; as pip and build assume).
 LEGACY_REQUIRES: tuple[str, ...] = ("setuptools>=40.8.0",)
 

@@ -25,6 +25,7 @@ from packaging.utils import (
 from reprobuild._fs import sha256_file
 from reprobuild.errors import BuildError
 from reprobuild.frontend._run import run_tool
+from reprobuild.frontend.buildsystem import LEGACY_BACKEND_SINCE
 from reprobuild.frontend.indexes import IndexConfig, load_index_config
 from reprobuild.frontend.interpreter import Interpreter
 from reprobuild.frontend.pins import PinnedRequirement, parse_pins
@@ -176,6 +177,11 @@ class UvInstaller:
         ]
         if exclude_newer is not None:
             cmd += ["--exclude-newer", rfc3339(exclude_newer)]
+            if exclude_newer < LEGACY_BACKEND_SINCE and not _names_setuptools(requirements_file):
+                # a requirement published only as an sdist is built, to read its metadata, by
+                # setuptools>=40.8.0, which an earlier cut-off hides; the setuptools of that
+                # throwaway build does not reach the environment, which does not require it
+                cmd += ["--exclude-newer-package", f"setuptools={rfc3339(LEGACY_BACKEND_SINCE)}"]
         # the scratch folder as working directory: a uv.toml of the project built, or of the
         # folder reprobuild runs in, must not change what is resolved
         out = run_tool(
@@ -230,6 +236,19 @@ class UvInstaller:
             env=self._environ(),
             cwd=workdir,
         )
+
+
+def _names_setuptools(requirements_file: Path) -> bool:
+    """Whether a line of ``requirements_file`` requires setuptools itself."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for line in requirements_file.read_text(encoding="utf-8").splitlines():
+        try:
+            if Requirement(line.split("#", 1)[0]).name.lower() == "setuptools":
+                return True
+        except InvalidRequirement:
+            continue
+    return False
 
 
 class PipInstaller:
