@@ -8,6 +8,7 @@ import it as ``_common``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import platform
 import shlex
@@ -101,6 +102,7 @@ def installed_reprobuild(cache: Path) -> list[str]:
     python = venv / "bin" / "python"
     if not python.is_file():
         run_logged([sys.executable, "-m", "venv", str(venv)])
+    source_revision()  # the revision installed, before the checkout can move on
     run_logged([str(python), "-m", "pip", "install", "--quiet", str(REPO)])
     run_logged(
         [
@@ -140,8 +142,12 @@ def reprobuild_version(cmd: Sequence[str]) -> str:
     return words[-1] if out.returncode == 0 and words else "unknown"
 
 
+@functools.cache
 def source_revision() -> str:
-    """The checkout's commit, when run from one, and whether src/ had changes not committed."""
+    """The checkout's commit, when run from one, and whether src/ had changes not committed.
+
+    Read once: :func:`installed_reprobuild` reads it as it installs, so that a commit made
+    while a long benchmark runs does not name a revision the benchmark did not measure."""
     head = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
         capture_output=True,
