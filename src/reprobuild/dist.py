@@ -21,6 +21,7 @@ __all__ = [
     "RecordRow",
     "artifact_kind",
     "dist_info_dir",
+    "dist_info_text",
     "member_record_hash",
     "parse_record",
     "path_order_key",
@@ -71,6 +72,15 @@ def dist_info_dir(archive: Archive) -> str:
             member="*.dist-info/RECORD",
         )
     return found[0]
+
+
+def dist_info_text(wheel: Archive, leaf: str) -> str | None:
+    """The text of the wheel's ``*.dist-info/leaf`` (``METADATA``, ``WHEEL``), or None."""
+    for member in wheel.members:
+        parts = member.path.split("/")
+        if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == leaf:
+            return member.data().decode("utf-8", "replace")
+    return None
 
 
 def path_order_key(member: Member) -> tuple[str, ...]:

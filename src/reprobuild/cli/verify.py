@@ -393,7 +393,8 @@ def _print_text(verification: Verification) -> None:
     print(f"{verification.name} {verification.version}{source}")
     for result in verification.results:
         verdict = colour(result.verdict.value, _COLOURS[result.verdict.value], out)
-        print(f"  {result.filename}: {verdict}  [{result.seconds:.1f} s]")
+        checkout = " (rebuilt from the checkout)" if result.filename == verification.sdist else ""
+        print(f"  {result.filename}{checkout}: {verdict}  [{result.seconds:.1f} s]")
         _print_details(result)
 
 

@@ -27,6 +27,7 @@ from reprobuild.archive import parse_archive
 from reprobuild.build import BUILD_ROOT, BuildSpec, Progress, build
 from reprobuild.compare import CompareOptions, Item, compare
 from reprobuild.compare.difference import Category, Difference
+from reprobuild.dist import dist_info_text
 from reprobuild.errors import BuildError, ProjectError, ReprobuildError, UsageError
 from reprobuild.frontend import Interpreter
 from reprobuild.index import IndexClient, IndexFile, release_files
@@ -53,6 +54,9 @@ __all__ = [
 
 #: The hash seeds tried after 0 when METADATA comes out in another order than published.
 HASH_SEED_TRIES = 15
+#: ... when no reordered field has more values than this (k values have k! orders: 15 seeds
+#: find one of 24 orders about half the time, one of 120 rarely)
+HASH_SEED_MAX_VALUES = 4
 
 
 class Verdict(enum.Enum):
@@ -289,6 +293,15 @@ def verify_wheel(
     judged = _judge(published, filename, *made, recipe, result)
     if judged.verdict is not Verdict.DIFFERENT or not _only_reordered(judged.difference):
         return judged
+    fields = _reordered_fields(judged.difference)
+    metadata = (dist_info_text(archive, "METADATA") or "").splitlines()
+    most = max(sum(line.startswith(f"{f}: ") for line in metadata) for f in fields)
+    if most > HASH_SEED_MAX_VALUES:
+        return replace(
+            judged,
+            cause=judged.cause + f"; {most} values in a set's order: too many orders to search "
+            "the hash seed for",
+        )
     # Old setuptools wrote some METADATA fields from a set: their order is the publisher's
     # hash seed's, which was random. Any seed that gives the same order is as good as theirs.
     for seed in range(1, HASH_SEED_TRIES + 1):

@@ -34,6 +34,7 @@ from packaging.version import InvalidVersion, Version
 
 from reprobuild.archive import Archive, Member, MemberKind
 from reprobuild.compare.nodes import format_time
+from reprobuild.dist import dist_info_text
 from reprobuild.strategy.recipe import Evidence, Recipe
 
 TYPE_CHECKING = False
@@ -118,14 +119,6 @@ def is_pure(filename: str) -> bool:
     return all(tag.abi == "none" and tag.platform == "any" for tag in tags)
 
 
-def _dist_info_text(wheel: Archive, leaf: str) -> str | None:
-    for member in wheel.members:
-        parts = member.path.split("/")
-        if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == leaf:
-            return member.data().decode("utf-8", "replace")
-    return None
-
-
 def _header(text: str, name: str) -> str | None:
     for line in text.splitlines():
         if not line.strip():
@@ -153,7 +146,7 @@ def infer_recipe(
     """
     evidence: list[Evidence] = []
     requirements: list[str] = []
-    wheel_text = _dist_info_text(wheel, "WHEEL") or ""
+    wheel_text = dist_info_text(wheel, "WHEEL") or ""
     generator = parse_generator(wheel_text)
     if generator is None:
         evidence.append(Evidence(field="requirements", value="", reason="WHEEL names no Generator"))
@@ -293,7 +286,7 @@ def infer_recipe(
         )
     )
 
-    metadata = _dist_info_text(wheel, "METADATA") or ""
+    metadata = dist_info_text(wheel, "METADATA") or ""
     requires_python = _header(metadata, "Requires-Python")
     when = cutoff or datetime.fromtimestamp(max(times, default=0), UTC)
     wanted, wanted_reason = _wanted_python(when, requires_python)
