@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -244,48 +244,29 @@ def verify_wheel(
                 Evidence(field="steps", value=override.origin, reason=override.reason),
             ),
         )
-    python = next((p.executable for p in pythons if p.version == recipe.python), None)
 
     def rebuild(seed: int) -> tuple[bytes, str] | ArtifactResult:
         """The rebuilt wheel's bytes and name, under ``PYTHONHASHSEED`` ``seed``."""
-        with tempfile.TemporaryDirectory(prefix="reprobuild-verify-") as scratch:
-            spec = BuildSpec(
-                source=sdist_path,
-                outdir=Path(scratch) / "out",
-                cache_dir=cache_dir,
-                source_date_epoch=recipe.source_date_epoch,
-                source_date_epoch_from="recipe",
-                export_source_date_epoch=recipe.source_date_epoch is not None,
+        return _rebuild(
+            recipe,
+            sdist_path,
+            wheel=True,
+            cache_dir=cache_dir,
+            pythons=pythons,
+            build_root=build_root,
+            result=result,
+            say=say,
+            adjust=lambda spec: replace(
+                spec,
                 build_clock=recipe.build_clock,
                 distutils_config="[bdist_wheel]\nuniversal = 1\n" if recipe.universal else "",
                 setup_py=recipe.setup_py,
                 keep_egg_info=recipe.keep_egg_info,
-                exclude_newer=recipe.exclude_newer,
-                normalize=False,
-                umask=recipe.umask,
-                timezone=recipe.timezone,
                 hash_seed=str(seed),
-                python=python,
-                overrides=recipe.requirements,
                 sdist_times="members",
                 steps=recipe.steps,
-                build_root=build_root,
-            )
-            try:
-                built = build(spec, progress=say)
-            except BuildError as exc:
-                return result(
-                    Verdict.BUILD_FAILED,
-                    cause=exc.reason,
-                    recipe=recipe,
-                    log_tail=exc.log_tail,
-                )
-            except ProjectError as exc:
-                return result(Verdict.BUILD_FAILED, cause=str(exc), recipe=recipe)
-            wheels = [p for p in built.paths if p.name.endswith(".whl")]
-            if not wheels:
-                return result(Verdict.BUILD_FAILED, cause="the build made no wheel", recipe=recipe)
-            return wheels[0].read_bytes(), wheels[0].name
+            ),
+        )
 
     made = rebuild(recipe.hash_seed)
     if isinstance(made, ArtifactResult):
@@ -319,7 +300,7 @@ def verify_wheel(
                         field="hash_seed",
                         value=str(seed),
                         reason="METADATA lists "
-                        + ", ".join(_reordered_fields(judged.difference))
+                        + ", ".join(fields)
                         + " in the order of the publisher's hash seed; PYTHONHASHSEED="
                         + f"{seed} gives it (try {seed + 1} of at most "
                         + f"{HASH_SEED_TRIES + 1})",
@@ -358,6 +339,38 @@ def verify_sdist(
     except ReprobuildError as exc:
         return result(Verdict.NOT_VERIFIABLE, cause=f"the published sdist does not read: {exc}")
     recipe = infer_sdist_recipe(archive, upload_time=upload_time, base=base)
+    say(f"rebuilding {filename} from {source}")
+    made = _rebuild(
+        recipe,
+        source,
+        wheel=False,
+        cache_dir=cache_dir,
+        pythons=pythons,
+        build_root=build_root,
+        result=result,
+        say=say,
+        adjust=lambda spec: replace(spec, sdist_clock=recipe.build_clock),
+    )
+    if isinstance(made, ArtifactResult):
+        return made
+    return _judge(published, filename, *made, recipe, result)
+
+
+def _rebuild(
+    recipe: Recipe,
+    source: Path,
+    *,
+    wheel: bool,
+    cache_dir: Path,
+    pythons: Sequence[Interpreter],
+    build_root: Path,
+    result: _Result,
+    say: Progress,
+    adjust: Callable[[BuildSpec], BuildSpec],
+) -> tuple[bytes, str] | ArtifactResult:
+    """Build ``source`` with ``recipe`` (the spec made from it passed through ``adjust``), not
+    normalized, in a scratch folder; return the wheel's (or with ``wheel`` False the sdist's)
+    bytes and name, or the ``build-failed`` result."""
     python = next((p.executable for p in pythons if p.version == recipe.python), None)
     with tempfile.TemporaryDirectory(prefix="reprobuild-verify-") as scratch:
         spec = BuildSpec(
@@ -367,26 +380,27 @@ def verify_sdist(
             source_date_epoch=recipe.source_date_epoch,
             source_date_epoch_from="recipe",
             export_source_date_epoch=recipe.source_date_epoch is not None,
-            sdist_clock=recipe.build_clock,
             exclude_newer=recipe.exclude_newer,
             normalize=False,
             umask=recipe.umask,
+            timezone=recipe.timezone,
             python=python,
             overrides=recipe.requirements,
             build_root=build_root,
         )
-        say(f"rebuilding {filename} from {source}")
         try:
-            built = build(spec, progress=say)
+            built = build(adjust(spec), progress=say)
         except BuildError as exc:
             return result(
                 Verdict.BUILD_FAILED, cause=exc.reason, recipe=recipe, log_tail=exc.log_tail
             )
         except ProjectError as exc:
             return result(Verdict.BUILD_FAILED, cause=str(exc), recipe=recipe)
-        (made,) = [p for p in built.paths if not p.name.endswith(".whl")]
-        rebuilt = made.read_bytes()
-    return _judge(published, filename, rebuilt, made.name, recipe, result)
+        made = [p for p in built.paths if p.name.endswith(".whl") is wheel]
+        if not made:
+            kind = "wheel" if wheel else "sdist"
+            return result(Verdict.BUILD_FAILED, cause=f"the build made no {kind}", recipe=recipe)
+        return made[0].read_bytes(), made[0].name
 
 
 class _Result(Protocol):
