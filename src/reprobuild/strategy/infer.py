@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -175,45 +175,15 @@ def infer_recipe(
             )
 
     files = [m for m in wheel.members if m.kind is MemberKind.FILE]
-    times = Counter(m.mtime for m in files)
-    epoch: int | None = None
-    if len(times) == 1:
-        (only,) = times
-        default_of = next(
-            (
-                name
-                for name, value in BACKEND_DEFAULT_TIMES.items()
-                if generator and generator.name.lower() == name and value == only
-            ),
-            None,
-        )
-        if default_of:
-            evidence.append(
-                Evidence(
-                    field="source_date_epoch",
-                    value="unset",
-                    reason=f"every member carries {format_time(only)}, {default_of}'s own default: "
-                    "built without SOURCE_DATE_EPOCH",
-                )
-            )
-        else:
-            epoch = only
-            evidence.append(
-                Evidence(
-                    field="source_date_epoch",
-                    value=str(only),
-                    reason=f"all {len(files)} files carry one time, {format_time(only)}",
-                )
-            )
-    elif times:
-        evidence.append(
-            Evidence(
-                field="source_date_epoch",
-                value="unset",
-                reason=f"the files carry {len(times)} different times: built without "
-                "SOURCE_DATE_EPOCH, sources keep the sdist's times",
-            )
-        )
+    newest = max((m.mtime for m in files), default=0)
+    backend = generator.name.lower() if generator else ""
+    epoch, said = shared_epoch(
+        files,
+        defaults={k: v for k, v in BACKEND_DEFAULT_TIMES.items() if k == backend},
+        varied=": built without SOURCE_DATE_EPOCH, sources keep the sdist's times",
+    )
+    if said is not None:
+        evidence.append(said)
 
     timezone = "UTC"
     clock: int | None = None
@@ -232,7 +202,7 @@ def infer_recipe(
             "when it was built: requirements resolve as of now"
         )
     else:
-        cutoff = datetime.fromtimestamp(max(times, default=0), UTC)
+        cutoff = datetime.fromtimestamp(newest, UTC)
         cutoff_reason = "no upload time (a local file): its newest member time"
     evidence.append(
         Evidence(
@@ -274,21 +244,12 @@ def infer_recipe(
                 )
             )
 
-    modes = Counter((m.mode or 0) & 0o777 for m in files)
-    umask = 0o022
-    if modes and all(mode & 0o020 for mode in modes):
-        umask = 0o002
-    evidence.append(
-        Evidence(
-            field="umask",
-            value=f"{umask:03o}",
-            reason="file modes " + ", ".join(f"{mode:o}" for mode in sorted(modes)),
-        )
-    )
+    umask, said = umask_of(files)
+    evidence.append(said)
 
     metadata = dist_info_text(wheel, "METADATA") or ""
     requires_python = _header(metadata, "Requires-Python")
-    when = cutoff or datetime.fromtimestamp(max(times, default=0), UTC)
+    when = cutoff or datetime.fromtimestamp(newest, UTC)
     wanted, wanted_reason = _wanted_python(when, requires_python)
     python, python_reason = _nearest(wanted, pythons)
     evidence.append(Evidence(field="wanted_python", value=wanted, reason=wanted_reason))
@@ -307,6 +268,39 @@ def infer_recipe(
         keep_egg_info=keep_egg_info,
         evidence=tuple(evidence),
     )
+
+
+def shared_epoch(
+    files: Sequence[Member], *, defaults: Mapping[str, int], varied: str
+) -> tuple[int | None, Evidence | None]:
+    """``SOURCE_DATE_EPOCH`` from one time on every file of ``files``, told apart from a
+    backend's own (``defaults``: backend name -> the time it writes without it), with the
+    evidence; ``varied`` ends the reason when the files carry several times."""
+    times = Counter(m.mtime for m in files)
+    if len(times) > 1:
+        reason = f"the files carry {len(times)} different times{varied}"
+        return None, Evidence(field="source_date_epoch", value="unset", reason=reason)
+    if not times:
+        return None, None
+    (only,) = times
+    default = next((name for name, value in defaults.items() if value == only), None)
+    if default is not None:
+        reason = (
+            f"every member carries {format_time(only)}, {default}'s own default: "
+            "built without SOURCE_DATE_EPOCH"
+        )
+        return None, Evidence(field="source_date_epoch", value="unset", reason=reason)
+    reason = f"all {len(files)} files carry one time, {format_time(only)}"
+    return only, Evidence(field="source_date_epoch", value=str(only), reason=reason)
+
+
+def umask_of(files: Sequence[Member]) -> tuple[int, Evidence]:
+    """The umask the modes of ``files`` show (002 when every one is group-writable, else 022),
+    with the evidence."""
+    modes = Counter((m.mode or 0) & 0o777 for m in files)
+    umask = 0o002 if modes and all(mode & 0o020 for mode in modes) else 0o022
+    reason = "file modes " + ", ".join(f"{mode:o}" for mode in sorted(modes))
+    return umask, Evidence(field="umask", value=f"{umask:03o}", reason=reason)
 
 
 def _named_backend(sdist: Archive) -> str | None:

@@ -16,13 +16,12 @@ member's own data.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from reprobuild.archive import Archive, MemberKind
 from reprobuild.compare.nodes import format_time
-from reprobuild.strategy.infer import BACKEND_DEFAULT_TIMES
+from reprobuild.strategy.infer import BACKEND_DEFAULT_TIMES, shared_epoch, umask_of
 from reprobuild.strategy.recipe import Evidence, Recipe
 
 __all__ = ["infer_sdist_recipe"]
@@ -42,49 +41,24 @@ def infer_sdist_recipe(
     base = base or Recipe()
     evidence = [e for e in base.evidence if e.field in {"requirements", "python", "wanted_python"}]
     files = [m for m in sdist.members if m.kind is MemberKind.FILE]
-    times = Counter(m.mtime for m in files)
-    epoch: int | None = None
+    epoch, said = shared_epoch(
+        files,
+        defaults=BACKEND_DEFAULT_TIMES,
+        varied=", the publisher's checkout's: no other checkout has them",
+    )
+    if said is not None:
+        evidence.append(said)
     clock: int | None = None
-    if len(times) == 1:
-        (only,) = times
-        default = next(
-            (name for name, value in BACKEND_DEFAULT_TIMES.items() if value == only), None
-        )
-        if default is not None:
-            evidence.append(
-                Evidence(
-                    field="source_date_epoch",
-                    value="unset",
-                    reason=f"every member carries {format_time(only)}, {default}'s own default",
-                )
-            )
-        else:
-            epoch = only
-            evidence.append(
-                Evidence(
-                    field="source_date_epoch",
-                    value=str(only),
-                    reason=f"all {len(files)} files carry one time, {format_time(only)}",
-                )
-            )
-    elif times:
+    several_times = len({m.mtime for m in files}) > 1
+    if several_times and sdist.gzip is not None and sdist.gzip.mtime:
+        clock = sdist.gzip.mtime
         evidence.append(
             Evidence(
-                field="source_date_epoch",
-                value="unset",
-                reason=f"the files carry {len(times)} different times, the publisher's "
-                "checkout's: no other checkout has them",
+                field="build_clock",
+                value=str(clock),
+                reason=f"the gzip header was written at {format_time(clock)}",
             )
         )
-        if sdist.gzip is not None and sdist.gzip.mtime:
-            clock = sdist.gzip.mtime
-            evidence.append(
-                Evidence(
-                    field="build_clock",
-                    value=str(clock),
-                    reason=f"the gzip header was written at {format_time(clock)}",
-                )
-            )
     cutoff: datetime | None
     if upload_time is not None:
         cutoff = upload_time
@@ -92,7 +66,7 @@ def infer_sdist_recipe(
     elif base.requirements:
         cutoff, cutoff_reason = base.exclude_newer, "no upload time (a local file): the wheel's"
     elif epoch is None:
-        cutoff = datetime.fromtimestamp(max(times, default=0), UTC)
+        cutoff = datetime.fromtimestamp(max((m.mtime for m in files), default=0), UTC)
         cutoff_reason = "no upload time (a local file): its newest member time"
     else:
         cutoff = None
@@ -104,15 +78,8 @@ def infer_sdist_recipe(
             reason=cutoff_reason,
         )
     )
-    modes = Counter((m.mode or 0) & 0o777 for m in files)
-    umask = 0o002 if modes and all(mode & 0o020 for mode in modes) else 0o022
-    evidence.append(
-        Evidence(
-            field="umask",
-            value=f"{umask:03o}",
-            reason="file modes " + ", ".join(f"{mode:o}" for mode in sorted(modes)),
-        )
-    )
+    umask, said = umask_of(files)
+    evidence.append(said)
     return replace(
         base,
         source_date_epoch=epoch,
