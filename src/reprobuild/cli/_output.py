@@ -13,7 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO, TypeAlias
 
-__all__ = ["HelpFormatter", "Subparsers", "colour", "print_error", "print_json"]
+__all__ = ["HelpFormatter", "Subparsers", "colour", "job_count", "print_error", "print_json"]
 
 #: What each subcommand's ``register`` receives.
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -73,3 +73,14 @@ def colour(text: str, code: str, stream: TextIO) -> str:
     if os.environ.get("NO_COLOR") or not stream.isatty():
         return text
     return f"\033[{code}m{text}\033[0m"
+
+
+def job_count(text: str) -> int:
+    """An argparse ``type`` for ``--jobs N``: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a number of jobs (1 or more): {text!r}")
+    return value

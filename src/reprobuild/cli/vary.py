@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reprobuild.cli._cache import cache_dir_of
 from reprobuild.cli._epoch import epoch_argument
-from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json
 from reprobuild.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -64,7 +64,7 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument(
         "-j",
         "--jobs",
-        type=_jobs,
+        type=job_count,
         default=1,
         metavar="N",
         help="run up to N builds at a time, each in a worker process (default: 1)",
@@ -121,16 +121,6 @@ def register(subparsers: Subparsers) -> None:
         help="how to print the report on stdout",
     )
     parser.set_defaults(run=run)
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"not a number of jobs (1 or more): {text!r}")
-    return value
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from reprobuild.cli._cache import cache_dir_of, results_db_of
-from reprobuild.cli._output import HelpFormatter, Subparsers, colour, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, colour, job_count, print_json
 from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
@@ -129,7 +129,7 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument(
         "-j",
         "--jobs",
-        type=_jobs,
+        type=job_count,
         default=1,
         metavar="N",
         help="with -r: verify N releases at a time, each in its own build folder (default 1)",
@@ -142,16 +142,6 @@ def register(subparsers: Subparsers) -> None:
         "(a table of verdicts; each artifact's recipe, evidence and difference tree)",
     )
     parser.set_defaults(run=run)
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"not a number of jobs (1 or more): {text!r}")
-    return value
 
 
 def _release(text: str) -> tuple[str, str]:
