@@ -330,6 +330,23 @@ def _environment_for(
     return prepare([*system.requires, *extra]) if extra else base
 
 
+def _clocked(
+    env_vars: Mapping[str, str],
+    instant: int | None,
+    folder: Path,
+    say: Progress,
+    *,
+    what: str,
+    kept: Mapping[Path, tuple[str, int, int]] | None = None,
+) -> Mapping[str, str]:
+    """``env_vars``, plus the clock shim's variables replaying ``instant`` from now on (its
+    files in ``folder``; ``kept``: see :func:`clock_variables`); unchanged when it is None."""
+    if instant is None:
+        return env_vars
+    say(f"replaying {what} {format_time(instant)}")
+    return {**env_vars, **clock_variables(instant, since=time.time(), folder=folder, kept=kept)}
+
+
 def _egg_info_files(project: Path) -> dict[Path, tuple[str, int, int]]:
     """Every file of an ``.egg-info`` folder in ``project``: its sha256, size and time."""
     out = {}
@@ -442,15 +459,9 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     reverse=spec.creation_order == "reversed",
                 )
                 system = read_build_system(tree)
-                sdist_vars = env_vars
-                if spec.sdist_clock is not None:
-                    say(f"replaying the sdist's clock {format_time(spec.sdist_clock)}")
-                    sdist_vars = {
-                        **env_vars,
-                        **clock_variables(
-                            spec.sdist_clock, since=time.time(), folder=work / "sdist-clock"
-                        ),
-                    }
+                sdist_vars = _clocked(
+                    env_vars, spec.sdist_clock, work / "sdist-clock", say, what="the sdist's clock"
+                )
                 env_sdist = _environment_for(spec, tree, system, "sdist", sdist_vars, say, resolved)
                 say("building the sdist")
                 sdist_path = build_sdist(
@@ -489,16 +500,15 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
             if spec.setup_py and not system.legacy:
                 say(f"building the wheel with {LEGACY_BACKEND}, not {system.build_backend}")
                 system = _setup_py_system(system)
-            wheel_vars = env_vars
-            if spec.build_clock is not None:
-                say(f"replaying the build clock {format_time(spec.build_clock)}")
-                kept = _egg_info_files(unpacked) if spec.keep_egg_info else None
-                wheel_vars = {
-                    **env_vars,
-                    **clock_variables(
-                        spec.build_clock, since=time.time(), folder=work / "clock", kept=kept
-                    ),
-                }
+            keep = spec.keep_egg_info and spec.build_clock is not None
+            wheel_vars = _clocked(
+                env_vars,
+                spec.build_clock,
+                work / "clock",
+                say,
+                what="the build clock",
+                kept=_egg_info_files(unpacked) if keep else None,
+            )
             env_wheel = _environment_for(spec, unpacked, system, "wheel", wheel_vars, say, resolved)
             say("building the wheel from the sdist")
             wheel_path = build_wheel(
