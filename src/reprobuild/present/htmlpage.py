@@ -25,7 +25,14 @@ from reprobuild.compare.difference import INCONSEQUENTIAL, Category, Difference
 from reprobuild.present._chars import split_lines, visible
 from reprobuild.present.sidebyside import Row, RowKind, side_by_side
 
-__all__ = ["CATEGORY_DESCRIPTIONS", "html_page", "render_html", "render_tree", "verdict_class"]
+__all__ = [
+    "CATEGORY_DESCRIPTIONS",
+    "escape",
+    "html_page",
+    "render_html",
+    "render_tree",
+    "verdict_class",
+]
 
 #: One line per category for the legend.
 CATEGORY_DESCRIPTIONS: Mapping[Category, str] = MappingProxyType(
@@ -106,7 +113,8 @@ _COLLAPSE = "document.querySelectorAll('main details').forEach(function(d){d.ope
 _HIDE = "document.body.classList.toggle('hide-inc',this.checked)"
 
 
-def _e(text: str, *, keep_tabs: bool = False) -> str:
+def escape(text: str, *, keep_tabs: bool = False) -> str:
+    """``text`` for HTML: invisible characters shown (:func:`visible`), markup escaped."""
     return html.escape(visible(text, keep_tabs=keep_tabs), quote=True)
 
 
@@ -131,12 +139,12 @@ def _counts(counts: Counter[Category]) -> str:
 
 def _title(node: Difference) -> str:
     if node.source_a == node.source_b:
-        title = f'<span class="name">{_e(node.source_a) or "&quot;&quot;"}</span>'
+        title = f'<span class="name">{escape(node.source_a) or "&quot;&quot;"}</span>'
     else:
         title = (
-            f'<span class="name">{_e(node.source_a) or "&quot;&quot;"}</span>'
+            f'<span class="name">{escape(node.source_a) or "&quot;&quot;"}</span>'
             f' <span class="vs">vs</span> '
-            f'<span class="name">{_e(node.source_b) or "&quot;&quot;"}</span>'
+            f'<span class="name">{escape(node.source_b) or "&quot;&quot;"}</span>'
         )
     if node.category is not None:
         title += " " + _badge(node.category)
@@ -154,20 +162,21 @@ def _cell(text: str | None, number: int | None, side: str, changed: bool) -> str
         return f'<td class="num"></td><td class="gap {side}-text"></td>'
     css = ("del" if side == "left" else "add") if changed else "ctx"
     shown = "" if number is None else str(number)
-    return (
-        f'<td class="num">{shown}</td><td class="{css} {side}-text">{_e(text, keep_tabs=True)}</td>'
-    )
+    text_html = escape(text, keep_tabs=True)
+    return f'<td class="num">{shown}</td><td class="{css} {side}-text">{text_html}</td>'
 
 
 def _row(row: Row) -> str:
     if row.kind is RowKind.FILES:
         return (
-            f'<tr class="files"><th colspan="2">--- {_e(row.left or "")}</th>'
-            f'<th colspan="2">+++ {_e(row.right or "")}</th></tr>'
+            f'<tr class="files"><th colspan="2">--- {escape(row.left or "")}</th>'
+            f'<th colspan="2">+++ {escape(row.right or "")}</th></tr>'
         )
     if row.kind in (RowKind.HUNK, RowKind.NOTE):
         css = "hunk" if row.kind is RowKind.HUNK else "note"
-        return f'<tr class="{css}"><td colspan="4">{_e(row.text or "", keep_tabs=True)}</td></tr>'
+        return (
+            f'<tr class="{css}"><td colspan="4">{escape(row.text or "", keep_tabs=True)}</td></tr>'
+        )
     changed = row.kind is RowKind.CHANGE
     return (
         "<tr>"
@@ -205,7 +214,7 @@ def _node(node: Difference, out: list[str], *, root: bool = False) -> None:
     out.append('<div class="node-body">')
     if node.comment is not None:
         lines = split_lines(node.comment) or [""]
-        comment = "<br>".join(_e(line) for line in lines)
+        comment = "<br>".join(escape(line) for line in lines)
         out.append(f'<p class="comment">{comment}</p>')
     if node.unified_diff is not None:
         out.append(_table(node.unified_diff))
@@ -268,7 +277,7 @@ def html_page(
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f'<meta name="generator" content="reprobuild {html.escape(__version__)}">',
-        f"<title>{_e(title)}</title>",
+        f"<title>{escape(title)}</title>",
         f"<style>\n{_STYLE}{style}</style>",
         "</head>",
         "<body>",
@@ -294,10 +303,10 @@ def html_page(
 def render_html(diff: Difference) -> str:
     """The whole page for ``diff`` (see the module's docstring), ending with a newline."""
     if diff.source_a == diff.source_b:
-        heading = _e(diff.source_a)
+        heading = escape(diff.source_a)
         title = diff.source_a
     else:
-        heading = f'{_e(diff.source_a)} <span class="vs">vs</span> {_e(diff.source_b)}'
+        heading = f'{escape(diff.source_a)} <span class="vs">vs</span> {escape(diff.source_b)}'
         title = f"{diff.source_a} vs {diff.source_b}"
     return html_page(
         title=f"reprobuild diff: {title}",

@@ -8,13 +8,11 @@ escaped.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reprobuild.compare.difference import Difference
-from reprobuild.present._chars import visible
-from reprobuild.present.htmlpage import html_page, render_tree
+from reprobuild.present.htmlpage import escape, html_page, render_tree
 
 __all__ = ["Section", "render_report_html"]
 
@@ -36,17 +34,13 @@ class Section:
     difference: Difference | None = None
 
 
-def _e(text: str) -> str:
-    return html.escape(visible(text), quote=True)
-
-
 def _section(section: Section) -> list[str]:
-    out = ['<section class="part">', f"<h2>{_e(section.heading)}</h2>"]
-    out.extend(f"<p>{_e(text)}</p>" for text in section.paragraphs)
+    out = ['<section class="part">', f"<h2>{escape(section.heading)}</h2>"]
+    out.extend(f"<p>{escape(text)}</p>" for text in section.paragraphs)
     if section.fixes or section.items:
         out.append("<ul>")
-        out.extend(f'<li class="fix">{_e(text)}</li>' for text in section.fixes)
-        out.extend(f"<li>{_e(text)}</li>" for text in section.items)
+        out.extend(f'<li class="fix">{escape(text)}</li>' for text in section.fixes)
+        out.extend(f"<li>{escape(text)}</li>" for text in section.items)
         out.append("</ul>")
     if section.difference is not None:
         out.append(render_tree(section.difference))
@@ -65,8 +59,8 @@ def render_report_html(
     return html_page(
         title=f"reprobuild {command}: {title}",
         header=[
-            f"<h1>{_e(title)}</h1>",
-            f'<p class="verdict {"identical" if good else "consequential"}">{_e(verdict)}</p>',
+            f"<h1>{escape(title)}</h1>",
+            f'<p class="verdict {"identical" if good else "consequential"}">{escape(verdict)}</p>',
         ],
         main=body,
         style=_EXTRA_STYLE,

@@ -9,11 +9,10 @@ outside it, so it can be kept as a CI artifact or published as a record of what 
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from collections.abc import Sequence
 
-from reprobuild.present.htmlpage import html_page, render_tree
+from reprobuild.present.htmlpage import escape, html_page, render_tree
 from reprobuild.rebuild.verify import ArtifactResult, Verdict, Verification
 
 __all__ = ["verification_page"]
@@ -37,12 +36,8 @@ pre.log { background: var(--note); padding: 0.5rem; overflow-x: auto; font-size:
 """
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
 def _verdict(verdict: Verdict) -> str:
-    value = _e(verdict.value)
+    value = escape(verdict.value)
     return f'<span class="verdict {value}">{value}</span>'
 
 
@@ -54,10 +49,10 @@ def _recipe(result: ArtifactResult) -> list[str]:
     recipe = result.recipe
     if recipe is None:
         return []
-    used = f"override used: {_e(recipe.override)}" if recipe.override else "no override used"
+    used = f"override used: {escape(recipe.override)}" if recipe.override else "no override used"
     rows = [
-        f"<tr><td><code>{_e(e.field)}</code></td><td><code>{_e(e.value or '-')}</code></td>"
-        f"<td>{_e(e.reason)}</td></tr>"
+        f"<tr><td><code>{escape(e.field)}</code></td><td><code>{escape(e.value or '-')}</code></td>"
+        f"<td>{escape(e.reason)}</td></tr>"
         for e in recipe.evidence
     ]
     return [
@@ -88,14 +83,15 @@ def _artifact(index: int, verification: Verification, result: ArtifactResult) ->
     facts.append(("time", f"{result.seconds:.1f} s"))
     out = [
         f'<section class="artifact" id="{_anchor(index)}">',
-        f"<h2>{_e(result.filename)}: {_verdict(result.verdict)}</h2>",
+        f"<h2>{escape(result.filename)}: {_verdict(result.verdict)}</h2>",
         '<dl class="facts">',
-        *(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts),
+        *(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts),
         "</dl>",
         *_recipe(result),
     ]
     if result.log_tail:
-        out += ["<h3>Build log (last lines)</h3>", f'<pre class="log">{_e(result.log_tail)}</pre>']
+        log = "\n".join(escape(line) for line in result.log_tail.split("\n"))
+        out += ["<h3>Build log (last lines)</h3>", f'<pre class="log">{log}</pre>']
     if result.difference is not None:
         out += ["<h3>Differences</h3>", render_tree(result.difference)]
     out.append("</section>")
@@ -113,13 +109,13 @@ def verification_page(verifications: Sequence[Verification]) -> str:
     else:
         title = f"reprobuild verify: {len(verifications)} releases"
     rows = [
-        f'<tr><td><a href="#{_anchor(i)}">{_e(r.filename)}</a></td>'
-        f"<td>{_verdict(r.verdict)}</td><td>{_e(r.cause)}</td></tr>"
+        f'<tr><td><a href="#{_anchor(i)}">{escape(r.filename)}</a></td>'
+        f"<td>{_verdict(r.verdict)}</td><td>{escape(r.cause)}</td></tr>"
         for i, (_, r) in enumerate(pairs)
     ]
     header = [
-        f"<h1>{_e(title)}</h1>",
-        f"<p>{_e(summary)}</p>",
+        f"<h1>{escape(title)}</h1>",
+        f"<p>{escape(summary)}</p>",
         '<table class="results">',
         "<thead><tr><th>artifact</th><th>verdict</th><th>cause</th></tr></thead>",
         "<tbody>",
