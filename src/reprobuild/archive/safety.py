@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Set as AbstractSet
 
 from reprobuild.archive.model import Archive, Limits, Member, MemberKind
 from reprobuild.errors import UnsafeArchiveError
@@ -38,7 +39,7 @@ def check_name(name: str) -> None:
         )
 
 
-def _check_link(member: Member, names: set[str]) -> None:
+def _check_link(member: Member, names: AbstractSet[str]) -> None:
     target = member.link_target or ""
     if not target:
         raise UnsafeArchiveError(f"{member.kind.value} with an empty target", member=member.name)
@@ -88,25 +89,22 @@ def check_archive(
             f"{len(archive.members)} members, more than the limit of {limits.max_members}",
             hint="this looks like a zip bomb",
         )
-    seen: set[str] = set()
-    first: dict[str, Member] = {}
+    first: dict[str, Member] = {}  #: each name's first member
     total = 0
     for member in archive.members:
         check_name(member.name)
         key = member.path
-        harmless = allow_duplicates or (
-            identical_duplicates and key in first and _same(first[key], member)
-        )
-        first.setdefault(key, member)
-        if key in seen and not harmless:
+        earlier = first.get(key)
+        harmless = allow_duplicates or (identical_duplicates and _same(earlier, member))
+        if earlier is not None and not harmless:
             raise UnsafeArchiveError(
                 "duplicate member: the name appears twice",
                 member=member.name,
                 hint="tools disagree on which copy wins, so the archive's content is ambiguous",
             )
         if member.kind in (MemberKind.SYMLINK, MemberKind.HARDLINK):
-            _check_link(member, seen)
-        seen.add(key)
+            _check_link(member, first.keys())  # an earlier member: never the link itself
+        first.setdefault(key, member)
         total += member.size
         if total > limits.max_total_size:
             raise UnsafeArchiveError(
@@ -116,11 +114,12 @@ def check_archive(
             )
 
 
-def _same(a: Member, b: Member) -> bool:
+def _same(a: Member | None, b: Member) -> bool:
     """Whether two members of one name give the same file: kind, content and link target
     (an unread digest, as in a zip read without digests, is never the same)."""
     return (
-        a.kind is b.kind
+        a is not None
+        and a.kind is b.kind
         and bool(a.sha256)
         and a.sha256 == b.sha256
         and a.link_target == b.link_target
