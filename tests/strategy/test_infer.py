@@ -184,6 +184,31 @@ def test_an_offset_that_follows_summer_time_names_a_zone() -> None:
     assert recipe.build_clock == BUILT - 1
 
 
+def test_a_license_copied_in_the_other_season_names_the_zone() -> None:
+    """Every module carries winter times, the license summer's: flit copies it into
+    .dist-info with its sdist time, one hour further east than the modules'."""
+    zone = ZoneInfo("America/Los_Angeles")
+    sdist = make_sdist(
+        files=FILES | {"LICENSE": b"MIT\n"},
+        mtime={"demo/__init__.py": WINTER, "demo/core.py": WINTER, "LICENSE": SUMMER},
+    )
+    times = {name: _zip_time(WINTER, zone) for name in FILES}
+    times |= {f"demo-1.0.dist-info/{leaf}": (2016, 1, 1, 0, 0, 0) for leaf in DIST_INFO}
+    times["demo-1.0.dist-info/LICENSE"] = _zip_time(SUMMER, zone)
+    files = FILES | {"demo-1.0.dist-info/LICENSE": b"MIT\n"}
+    wheel = make_wheel(files=files, generator="flit 3.5.1", mtime=times)
+    recipe = infer_recipe(
+        parse_archive(wheel),
+        filename=wheel_filename(),
+        upload_time=UPLOAD,
+        pythons=PYTHONS,
+        sdist=parse_archive(sdist),
+    )
+    assert recipe.timezone == "America/Los_Angeles"
+    assert "3 of 3 files" in _evidence(recipe, "timezone")
+    assert recipe.build_clock is None  # the license is no clock reading
+
+
 def test_the_zone_s_posix_value_gives_the_same_local_times() -> None:
     recipe, _ = _published(timezone(timedelta(hours=-7)))
     assert recipe.timezone == "<-0700>+7:00"

@@ -438,10 +438,21 @@ def _clock_and_zone(
         return fixed
 
     timezone, zone_name = _zone(fixed)
-    if len(offsets) > 1 and count < len(copied):
-        named = _named_zone(copied)
+    # a license copied into .dist-info keeps its sdist time too: when it is whole quarter
+    # hours off the modules' offset, it was written in the other season of the same zone
+    licenses = [
+        (m, when)
+        for m, when in matched
+        if ".dist-info/" in m.path
+        and not _fits(m.mtime, when, fixed)
+        and _fits(m.mtime, when, round((m.mtime - when) / 900) * 900)
+    ]
+    seasons = copied + licenses
+    if (len(offsets) > 1 and count < len(copied)) or licenses:
+        named = _named_zone(seasons)
         if named is not None and named[1] > count:
             zone, count = named
+            copied = seasons
             timezone = zone_name = zone.key
 
             def offset_at(when: int) -> int:
