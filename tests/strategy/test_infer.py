@@ -117,6 +117,20 @@ def test_python_is_the_newest_at_upload_within_requires_python() -> None:
     assert "substitution" in _evidence(older, "python")
 
 
+def test_an_older_setuptools_is_told_by_its_metadata() -> None:
+    """setuptools before 62.2 wrote 'Platform: UNKNOWN' for a project naming no platform."""
+    metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nPlatform: UNKNOWN\n\nText\n"
+    older = _infer(make_wheel(metadata=metadata, generator="bdist_wheel (0.37.1)"))
+    assert older.requirements == ("wheel==0.37.1", "setuptools<62.2")
+    assert "Platform: UNKNOWN" in _evidence(older, "requirements")
+    # in the description it says nothing; nor from a backend other than setuptools
+    described = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n\nPlatform: UNKNOWN\n"
+    assert _infer(
+        make_wheel(metadata=described, generator="bdist_wheel (0.37.1)")
+    ).requirements == ("wheel==0.37.1",)
+    assert "setuptools<62.2" not in _infer(make_wheel(metadata=metadata)).requirements
+
+
 def test_no_interpreter_known() -> None:
     recipe = _infer(make_wheel(), pythons=())
     assert recipe.python is None

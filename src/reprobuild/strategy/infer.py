@@ -4,7 +4,8 @@ Each rule reads one thing the wheel records and turns it into one recipe field, 
 observation as :class:`Evidence`:
 
 - the backend and its version, from WHEEL's ``Generator:`` line (``bdist_wheel (X)`` is the
-  ``wheel`` package; setuptools itself then comes from the cut-off date);
+  ``wheel`` package; setuptools itself then comes from the cut-off date, below a version
+  whose METADATA would look otherwise, see :data:`SETUPTOOLS_MARKS`);
 - the cut-off for build requirements, from the upload time (they resolve as they did then);
 - ``SOURCE_DATE_EPOCH``, when every member carries one time, told apart from a backend's fixed
   default (a backend that wrote its default was run without it);
@@ -87,6 +88,13 @@ _BACKENDS: dict[str, str] = {
     "pdm-pep517": "pdm-pep517",
     "pdm": "pdm-pep517",
 }
+
+#: Lines of METADATA that only setuptools older than a version wrote: (line, that version).
+#: Measured by running ``setup.py egg_info`` under each setuptools release: 62.1.0 writes
+#: ``Platform: UNKNOWN`` for a project that names no platform (and two blank lines after
+#: the description), 62.2.0 writes neither. A publisher whose setuptools was older than its
+#: upload date's is told by these lines, and the rebuild resolves below that version.
+SETUPTOOLS_MARKS: tuple[tuple[str, str], ...] = (("Platform: UNKNOWN", "62.2"),)
 
 _GENERATOR = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*\(?\s*(?P<version>[0-9][^)\s]*)?")
 
@@ -248,6 +256,19 @@ def infer_recipe(
     evidence.append(said)
 
     metadata = dist_info_text(wheel, "METADATA") or ""
+    if setuptools:
+        lines = set(metadata.partition("\n\n")[0].splitlines())
+        marks = [(line, below) for line, below in SETUPTOOLS_MARKS if line in lines]
+        if marks:
+            below = min((b for _, b in marks), key=Version)
+            requirements.append(f"setuptools<{below}")
+            evidence.append(
+                Evidence(
+                    field="requirements",
+                    value=f"setuptools<{below}",
+                    reason=f"METADATA has {marks[0][0]!r}, which setuptools wrote before {below}",
+                )
+            )
     requires_python = _header(metadata, "Requires-Python")
     when = cutoff or datetime.fromtimestamp(newest, UTC)
     wanted, wanted_reason = _wanted_python(when, requires_python)
