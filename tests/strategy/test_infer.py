@@ -89,6 +89,26 @@ def test_group_writable_modes_mean_umask_002() -> None:
     assert _infer(make_wheel(mode=0o664)).umask == 0o002
 
 
+def test_files_copied_with_the_sdist_s_mode_do_not_show_the_umask() -> None:
+    """setuptools writes modules under the umask (664) but copies a license keeping its mode
+    (644, as the sdist has it): the umask is 002."""
+    license_ = {"demo-1.0.dist-info/LICENSE": b"MIT\n"}
+    modes = {"demo-1.0.dist-info/LICENSE": 0o644}
+    wheel = make_wheel(files=FILES | license_, mode=0o664, modes=modes)
+    sdist = make_sdist(files=FILES | {"LICENSE": b"MIT\n"}, mode=0o644)
+    recipe = infer_recipe(
+        parse_archive(wheel),
+        filename=wheel_filename(),
+        upload_time=UPLOAD,
+        pythons=PYTHONS,
+        sdist=parse_archive(sdist),
+    )
+    assert recipe.umask == 0o002
+    assert "not copied with the sdist's mode: 664" in _evidence(recipe, "umask")
+    # without the sdist, the license's 644 says 022
+    assert _infer(wheel).umask == 0o022
+
+
 def test_the_cut_off_is_the_upload_time_else_the_newest_member() -> None:
     assert _infer(make_wheel()).exclude_newer == UPLOAD
     newest = {"demo/__init__.py": (2019, 5, 5, 0, 0, 0)}  # the others: 1980

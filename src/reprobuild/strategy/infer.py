@@ -252,7 +252,7 @@ def infer_recipe(
                 )
             )
 
-    umask, said = umask_of(files)
+    umask, said = umask_of(files, sdist)
     evidence.append(said)
 
     metadata = dist_info_text(wheel, "METADATA") or ""
@@ -315,12 +315,31 @@ def shared_epoch(
     return only, Evidence(field="source_date_epoch", value=str(only), reason=reason)
 
 
-def umask_of(files: Sequence[Member]) -> tuple[int, Evidence]:
+def umask_of(files: Sequence[Member], sdist: Archive | None = None) -> tuple[int, Evidence]:
     """The umask the modes of ``files`` show (002 when every one is group-writable, else 022),
-    with the evidence."""
+    with the evidence.
+
+    With the ``sdist`` the wheel was built from, a file whose mode is its sdist file's tells
+    nothing (a copy that kept its mode, as a license or an egg-info file is): the files the
+    build wrote itself show the umask.
+    """
     modes = Counter((m.mode or 0) & 0o777 for m in files)
-    umask = 0o002 if modes and all(mode & 0o020 for mode in modes) else 0o022
     reason = "file modes " + ", ".join(f"{mode:o}" for mode in sorted(modes))
+    written = modes
+    if sdist is not None:
+        sources = _sdist_tails(sdist)
+        kept = [
+            m
+            for m in files
+            if (source := sources.get(_source_of(m.path))) is not None
+            and (source.mode or 0) & 0o777 == (m.mode or 0) & 0o777
+        ]
+        if kept and len(kept) < len(files):
+            written = modes - Counter((m.mode or 0) & 0o777 for m in kept)
+            reason += f"; {len(files) - len(kept)} not copied with the sdist's mode: " + ", ".join(
+                f"{mode:o}" for mode in sorted(written)
+            )
+    umask = 0o002 if written and all(mode & 0o020 for mode in written) else 0o022
     return umask, Evidence(field="umask", value=f"{umask:03o}", reason=reason)
 
 
@@ -344,18 +363,18 @@ def _named_backend(sdist: Archive) -> str | None:
     return backend if isinstance(backend, str) else None
 
 
-def _sdist_times(sdist: Archive) -> dict[str, int | None]:
-    """Each tail of each sdist file's path (top folder removed) -> its time, None when two
+def _sdist_tails(sdist: Archive) -> dict[str, Member | None]:
+    """Each tail of each sdist file's path (top folder removed) -> that file, None when two
     files share that tail."""
-    times: dict[str, int | None] = {}
+    tails: dict[str, Member | None] = {}
     for member in sdist.members:
         if member.kind is not MemberKind.FILE:
             continue
         parts = member.path.split("/")[1:]
         for start in range(len(parts)):
             tail = "/".join(parts[start:])
-            times[tail] = member.mtime if tail not in times else None
-    return times
+            tails[tail] = member if tail not in tails else None
+    return tails
 
 
 def _source_of(path: str) -> str:
@@ -439,12 +458,12 @@ def _clock_and_zone(
     the build wrote (the metadata, RECORD) carry its clock: the earliest of them, one instant,
     is replayed.
     """
-    sources = _sdist_times(sdist)
+    sources = _sdist_tails(sdist)
     matched: list[tuple[Member, int]] = []
     for member in files:
-        when = sources.get(_source_of(member.path))
-        if when is not None:
-            matched.append((member, when))
+        source = sources.get(_source_of(member.path))
+        if source is not None:
+            matched.append((member, source.mtime))
     copied = [(m, when) for m, when in matched if ".dist-info/" not in m.path]
     offsets: Counter[int] = Counter()
     for member, when in copied:
