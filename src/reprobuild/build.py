@@ -54,6 +54,7 @@ __all__ = [
     "PrepareStep",
     "build",
     "controlled_environment",
+    "home_of",
 ]
 
 #: Where every build happens, the same on every machine, so that what a build embeds of its own
@@ -140,6 +141,9 @@ class BuildSpec:
     source_time_offset: int = 0
     #: the order the copied source files are created in (a folder may list them in that order)
     creation_order: Literal["sorted", "reversed"] = "sorted"
+    #: requirement sets an earlier build of the same project resolved (for the same interpreter
+    #: and cut-off), each with its pins: installed as pinned instead of being resolved again
+    resolved: Mapping[tuple[str, ...], tuple[PinnedRequirement, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,6 +152,9 @@ class BuildResult:
     paths: tuple[Path, ...]
     buildinfo_path: Path
     buildinfo: dict[str, JSONValue]
+    #: the requirement sets of this build's environments, with the pins installed for each
+    #: (what ``BuildSpec.resolved`` of a later build takes)
+    resolved: Mapping[tuple[str, ...], tuple[PinnedRequirement, ...]] = field(default_factory=dict)
 
 
 Progress = Callable[[str], None]
@@ -173,6 +180,16 @@ def controlled_environment(spec: BuildSpec, epoch: int, home: Path) -> dict[str,
     return env
 
 
+def home_of(spec: BuildSpec) -> Path:
+    """The HOME of a build of ``spec`` (its TMPDIR is ``tmp_folder`` in it), in its build
+    folder: what a build that writes such paths into an artifact writes."""
+    return spec.build_root / _WORK / spec.home_folder
+
+
+#: The folder of the build folder that one build works in.
+_WORK = "work"
+
+
 @contextlib.contextmanager
 def _locked_root(root: Path) -> Iterator[Path]:
     """The fixed build folder, emptied, for one build at a time on this machine.
@@ -191,7 +208,7 @@ def _locked_root(root: Path) -> Iterator[Path]:
         )
     with (root / ".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        work = root / "work"
+        work = root / _WORK
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         yield work
@@ -293,7 +310,8 @@ def _environment_for(
     setuptools has had since 40.8.0 (2019-02-05): an earlier cut-off resolves as of that day.
 
     ``resolved`` remembers the environments of this build by requirement set: the sdist's and
-    the wheel's usually need the same, and one build resolves a set once.
+    the wheel's usually need the same, and one build resolves a set once. A set that
+    ``spec.resolved`` holds is installed as pinned there, not resolved again.
     """
     if kind in spec.pins:
         return prepare_environment(
@@ -320,6 +338,7 @@ def _environment_for(
                 exclude_newer=cutoff,
                 python=spec.python,
                 progress=progress,
+                pins=spec.resolved.get(key),
             )
         return resolved[key]
 
@@ -581,7 +600,11 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
     info_path = spec.outdir / f"{name}-{version}.buildinfo.json"
     write_bytes_atomic(info_path, dump_buildinfo(record).encode(), mode=0o644)
     return BuildResult(
-        outputs=outputs, paths=tuple(paths), buildinfo_path=info_path, buildinfo=record
+        outputs=outputs,
+        paths=tuple(paths),
+        buildinfo_path=info_path,
+        buildinfo=record,
+        resolved={key: env.pinned for key, env in resolved.items()},
     )
 
 

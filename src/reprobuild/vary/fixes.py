@@ -5,6 +5,9 @@ artifact and the experiment's (its categories, its members, strings in its diffs
 sentence a maintainer can act on. Rules are tried in order; every rule that matches gives its
 sentence, and a culprit no rule explains gets a plain one naming what it changes.
 
+The same catalogue says which variations are *suspects* for a difference (:func:`suspects`):
+those known to leave the marks it shows. The search for culprits tries them first, each alone.
+
 Pure: it reads a difference tree, nothing else.
 """
 
@@ -23,6 +26,7 @@ __all__ = [
     "evidence_of",
     "fixes_for",
     "random_fix",
+    "suspects",
 ]
 
 
@@ -279,6 +283,41 @@ def fixes_for(variations: Sequence[str], evidence: Evidence) -> list[str]:
         f"varying {what}{together} changes {evidence.named()} ({kinds}): make the build "
         f"independent of {'them' if len(variations) > 1 else 'it'}"
     ]
+
+
+#: The variations known to leave each kind of mark: member or header times come from the
+#: clock, from the source files' times, or from local time (a zip records no time zone; a
+#: gzip header holds the time it was written); modes from the umask; owners from the user;
+#: orders from the hash seed or from how a folder lists its files.
+_LEAVE_MARKS: Mapping[Category, tuple[str, ...]] = {
+    Category.TIMESTAMP: ("clock", "source-times", "timezone"),
+    Category.CONTAINER: ("clock", "source-times", "timezone"),
+    Category.PERMISSIONS: ("umask",),
+    Category.OWNERSHIP: ("user-home",),
+    Category.ORDER: ("hash-seed", "file-order"),
+    Category.METADATA_ORDER: ("hash-seed", "file-order"),
+}
+
+#: The variations whose own strings (see :attr:`Evidence.markers`) a diff may show.
+_MARKED = ("build-path", "working-folder", "user-home", "hostname")
+
+
+def suspects(evidence: Evidence) -> frozenset[str]:
+    """The variations known to leave the marks ``evidence`` shows: its categories (times,
+    modes, owners, orders), a reordered ``Requires-Dist``, and the experiment's own strings
+    (its build path, TMPDIR, HOME or user name, host name) in a diff.
+
+    Content that differs without such a string points to no variation in particular (the
+    clock, the locale, randomness...): it adds no suspect. A suspect is only where the search
+    looks first; every variation is still tried (see :mod:`reprobuild.vary.attribute`).
+    """
+    found: set[str] = set()
+    for category in evidence.categories:
+        found.update(_LEAVE_MARKS.get(category, ()))
+    if _metadata_order(evidence):
+        found.add("hash-seed")
+    found.update(name for name in _MARKED if evidence.mentions(name))
+    return frozenset(found)
 
 
 def random_fix(evidence: Evidence) -> str:

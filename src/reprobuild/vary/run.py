@@ -1,38 +1,52 @@
 """``vary``: build a project under the control and under every variation, and name the cause.
 
-1. The control is built twice, and the experiment (every variation at once) once. When the
-   experiment gives the control's bytes, the project is reproducible under every variation
-   (and the second control build is not needed).
-2. An artifact whose two control builds differ is random on its own: no variation can be
-   blamed for it, and the report names its differing members.
-3. For the others, :func:`~reprobuild.vary.attribute.attribute` halves the set of variations
-   until it has the culprits; each artifact's difference (from ``diff``) and the culprits give
-   the fixes (:mod:`reprobuild.vary.fixes`).
+1. The control and the experiment (every variation at once) are built. When the experiment
+   gives the control's bytes, the project is reproducible under every variation.
+2. An artifact whose control builds differ is random on its own: no variation can be blamed
+   for it, and the report names its differing members. Two builds that should agree and do
+   (a second control, or a build whose variations leave the artifact alone) show that it is
+   not; when none does, the control is built again to tell.
+3. For the others, :func:`~reprobuild.vary.attribute.attribute` splits the set of variations
+   until it has the culprits, trying first the suspects the difference points to
+   (:func:`~reprobuild.vary.fixes.suspects`); each artifact's difference (from ``diff``) and
+   the culprits give the fixes (:mod:`reprobuild.vary.fixes`).
 
 Builds run one after another, or ``jobs`` at a time in worker processes (a build sets its
-process's umask). Builds of one build folder wait for each other (the folder is locked).
+process's umask). A build folder holds one build at a time (it is locked), so with several
+jobs the builds go to several folders (:func:`~reprobuild.vary.variations.control_roots`),
+each with a control of its own that its builds are compared with; a second folder is used
+when it saves a round of builds, and its control is then a repeat of the control as well.
+
+The pins each set of build requirements resolved to in the first builds are installed by the
+later ones, which do not resolve them again: every build of a run gets the same environment,
+even if a release appears on the index meanwhile. No variation reaches the resolution (it runs
+in reprobuild's own process, not in the build's environment); each build still asks its
+backend for its requirements, under its own variations, and a set no earlier build resolved is
+resolved.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reprobuild.build import BuildSpec, Progress, build
+from reprobuild.build import BuildSpec, Progress, build, home_of
 from reprobuild.compare import CompareOptions, Item, compare
 from reprobuild.compare.difference import Difference
 from reprobuild.errors import BuildError, ReprobuildError, UsageError
-from reprobuild.frontend import read_build_system
+from reprobuild.frontend import PinnedRequirement, read_build_system
 from reprobuild.index import IndexClient, release_files
-from reprobuild.vary.attribute import Culprit, attribute
-from reprobuild.vary.fixes import evidence_of, fixes_for, random_fix
+from reprobuild.vary.attribute import Culprit, attribute, first_sets
+from reprobuild.vary.fixes import evidence_of, fixes_for, random_fix, suspects
 from reprobuild.vary.variations import (
     EXPERIMENT_HOST,
     EXPERIMENT_USER,
     VARY_ROOT,
     Variation,
+    control_roots,
     control_spec,
 )
 
@@ -60,6 +74,8 @@ class BuildRun:
     error: str = ""
     hint: str = ""
     seconds: float = 0.0
+    #: the requirement sets of its environments, with their pins (see ``BuildSpec.resolved``)
+    resolved: Mapping[tuple[str, ...], tuple[PinnedRequirement, ...]] = field(default_factory=dict)
 
     def signature(self, kind: str) -> str:
         """What two builds must share for ``kind`` to be the same: file name and sha256."""
@@ -129,6 +145,7 @@ def _run_one(label: str, names: tuple[str, ...], spec: BuildSpec, say: Progress)
         artifacts=artifacts,
         digests=digests,
         seconds=time.monotonic() - started,
+        resolved=dict(result.resolved),
     )
 
 
@@ -147,27 +164,155 @@ def _work(label: str, names: tuple[str, ...], spec: BuildSpec) -> BuildRun:
 
 
 def parallel_builder(jobs: int) -> tuple[Builder, Callable[[], None]]:
-    """Build ``jobs`` at a time in worker processes; return the builder and what closes it."""
+    """Build ``jobs`` at a time in worker processes; return the builder and what closes it.
+
+    A build starts only when no running build uses its build folder (it would wait for the
+    folder's lock, holding a worker that another build could use)."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
 
     def run(batch: Sequence[tuple[str, tuple[str, ...], BuildSpec]]) -> Sequence[BuildRun]:
-        futures = [pool.submit(_work, label, names, spec) for label, names, spec in batch]
-        return [future.result() for future in futures]
+        done: dict[int, BuildRun] = {}
+        waiting = list(range(len(batch)))
+        running: dict[Future[BuildRun], int] = {}
+        while waiting or running:
+            busy = {batch[i][2].build_root for i in running.values()}
+            for i in list(waiting):
+                label, names, spec = batch[i]
+                if len(running) >= jobs:
+                    break
+                if spec.build_root in busy:
+                    continue
+                running[pool.submit(_work, label, names, spec)] = i
+                busy.add(spec.build_root)
+                waiting.remove(i)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done[running.pop(future)] = future.result()
+        return [done[i] for i in range(len(batch))]
 
     return run, lambda: pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _markers(control: BuildSpec, experiment: BuildSpec) -> dict[str, tuple[str, ...]]:
-    """The strings the experiment put into the build, for the fixes to look for."""
-    roots = (str(control.build_root), str(experiment.build_root))
+def _markers(specs: Sequence[BuildSpec]) -> dict[str, tuple[str, ...]]:
+    """The strings the builds put into what they built, for the fixes to look for: the build
+    folders (``specs``: the controls' and the experiment's), the experiment's TMPDIR and
+    HOME (``specs[-1]``), its user and its host name."""
+    experiment = specs[-1]
+    home = home_of(experiment)
     return {
-        "build-path": roots,
+        "build-path": tuple(dict.fromkeys(str(s.build_root) for s in specs)),
+        "working-folder": (str(home / experiment.tmp_folder),),
+        "user-home": (str(home), EXPERIMENT_USER),
         "user": (EXPERIMENT_USER,),
         "hostname": (EXPERIMENT_HOST,),
     }
+
+
+class _Builds:
+    """The builds of one run of ``vary``: each made in one of the control folders and compared
+    with the control built there (see the module's docstring)."""
+
+    def __init__(
+        self,
+        *,
+        spec_for: Callable[[str, Sequence[str], Path], BuildSpec],
+        builder: Builder,
+        folders: Sequence[Path],
+        order: Sequence[str],
+        jobs: int,
+        say: Progress,
+    ) -> None:
+        self._spec_for = spec_for
+        self._builder = builder
+        self._order = {name: i for i, name in enumerate(order)}
+        self._say = say
+        self.folders = tuple(folders)
+        self.jobs = jobs
+        self.runs: list[BuildRun] = []
+        self.folder_of: list[Path] = []  #: the folder of each run
+        self.controls: dict[Path, BuildRun] = {}  #: the control of each folder used
+        self.again: BuildRun | None = None  #: the control built again in the first folder
+        self.by_set: dict[frozenset[str], int] = {}  #: a set of variations -> its run
+        #: the pins of each requirement set, from the first builds
+        self.resolved: dict[tuple[str, ...], tuple[PinnedRequirement, ...]] = {}
+
+    def build(self, batch: Sequence[tuple[str, Sequence[str], Path]]) -> list[BuildRun]:
+        """Build each (label, variations, folder); "bisect" builds are remembered by set."""
+        tasks: list[tuple[str, tuple[str, ...], BuildSpec]] = []
+        for label, names, folder in batch:
+            number = len(self.runs) + len(tasks) + 1
+            ordered = tuple(sorted(names, key=self._order.__getitem__))
+            what = label if label != "bisect" else "with " + ", ".join(ordered)
+            if folder != self.folders[0]:
+                what += f" (in {folder.name})"
+            self._say(f"build {number}: {what}")
+            spec = self._spec_for(f"{number:02d}-{label.split(' ')[0]}", ordered, folder)
+            tasks.append((what, ordered, replace(spec, resolved=dict(self.resolved))))
+        done = list(self._builder(tasks))
+        for (label, names, folder), result in zip(batch, done, strict=True):
+            state = f"failed: {result.error}" if result.error else "done"
+            self._say(f"  {result.label}: {state} ({result.seconds:.1f} s)")
+            self.runs.append(result)
+            self.folder_of.append(folder)
+            if label == "bisect":
+                self.by_set[frozenset(names)] = len(self.runs) - 1
+            elif label == "control again":
+                self.again = result
+            elif label == "control":
+                self.controls.setdefault(folder, result)
+        return done
+
+    def changed(self, index: int, kinds: frozenset[str]) -> frozenset[str]:
+        """The artifacts of ``kinds`` that run ``index`` made other than its folder's control."""
+        run, control = self.runs[index], self.controls[self.folder_of[index]]
+        return frozenset(k for k in kinds if run.signature(k) != control.signature(k))
+
+    def agreed(self, kind: str) -> bool:
+        """Whether two builds that should make the same ``kind`` did: the control and a
+        control in another folder, or the control again; a build and its folder's control.
+        A build random on its own would not make the same bytes twice."""
+        first = self.controls[self.folders[0]]
+        repeats = [c for f, c in self.controls.items() if f != self.folders[0]]
+        if self.again is not None:
+            repeats.append(self.again)
+        if any(c.signature(kind) == first.signature(kind) for c in repeats):
+            return True
+        return any(not self.changed(i, frozenset({kind})) for i in self.by_set.values())
+
+    def test(self, sets: Sequence[frozenset[str]], kinds: frozenset[str]) -> list[frozenset[str]]:
+        """Build the sets not built yet; for each set, the artifacts of ``kinds`` it changes."""
+        missing = [s for s in dict.fromkeys(sets) if s not in self.by_set]
+        if missing:
+            self.build(self.place(missing))
+        return [self.changed(self.by_set[s], kinds) for s in sets]
+
+    def place(self, sets: Sequence[frozenset[str]]) -> list[tuple[str, Sequence[str], Path]]:
+        """The batch that builds ``sets`` in the fewest rounds of ``jobs`` builds: each set goes
+        to the folder with the fewest builds of its kind in the batch (a set with the build-path
+        variation is built outside its folder, so it does not wait for that folder); another
+        folder, with its control, is taken when that makes fewer rounds."""
+        ready = [f for f in self.folders if f in self.controls]
+        spare = [f for f in self.folders if f not in self.controls]
+        best: tuple[tuple[int, int], list[tuple[str, Sequence[str], Path]]] | None = None
+        for extra in range(len(spare) + 1):
+            folders = ready + spare[:extra]
+            load = Counter({(f, False): 1 for f in spare[:extra]})
+            batch: list[tuple[str, Sequence[str], Path]] = [
+                ("control", (), f) for f in spare[:extra]
+            ]
+            for names in sets:
+                moved = "build-path" in names
+                folder = min(folders, key=lambda f: load[(f, moved)])
+                load[(folder, moved)] += 1
+                batch.append(("bisect", tuple(names), folder))
+            rounds = max(-(-len(batch) // self.jobs), *load.values())
+            if best is None or (rounds, len(batch)) < best[0]:
+                best = ((rounds, len(batch)), batch)
+        assert best is not None
+        return best[1]
 
 
 def vary(
@@ -187,10 +332,10 @@ def vary(
     and attribute any difference (see the module's docstring).
 
     ``workdir`` holds every build's artifacts; ``builder`` runs the builds, ``jobs`` of them
-    at a time (with 2 or more, the halving's first build runs beside the second control
-    build; with 3 or more, that runs beside the first and the experiment); ``clock`` is the
-    control's instant (default: now); ``source_date_epoch`` is exported to every build when
-    given (to see whether it fixes what varies).
+    at a time (the control and the experiment together; with 3 or more, a control in a second
+    folder beside them); ``clock`` is the control's instant (default: now); ``build_root`` the
+    control's folder (others are named after it); ``source_date_epoch`` is exported to every
+    build when given (to see whether it fixes what varies).
     """
     say = progress or (lambda _message: None)
     started = time.monotonic()
@@ -226,15 +371,14 @@ def vary(
             hint="run 'reprobuild vary --list' to see why",
         )
     instant = int(time.time()) if clock is None else clock
-    counter = [0]
 
-    def spec_for(label: str, names: frozenset[str] | Sequence[str]) -> BuildSpec:
+    def spec_for(slug: str, names: Sequence[str], folder: Path) -> BuildSpec:
         spec = control_spec(
             source,
-            outdir=workdir / label,
+            outdir=workdir / slug,
             cache_dir=cache_dir,
             clock=instant,
-            build_root=build_root,
+            build_root=folder,
             source_date_epoch=source_date_epoch,
         )
         for variation in usable:
@@ -242,73 +386,71 @@ def vary(
                 spec = variation.apply(spec)
         return spec
 
-    runs: list[BuildRun] = []
-
-    def run(batch: Sequence[tuple[str, Sequence[str]]]) -> list[BuildRun]:
-        specs = []
-        for label, names in batch:
-            counter[0] += 1
-            ordered = tuple(v.name for v in usable if v.name in names)
-            slug = f"{counter[0]:02d}-{label.split(' ')[0]}"
-            what = label if label != "bisect" else "with " + ", ".join(ordered)
-            say(f"build {counter[0]}: {what}")
-            specs.append((what, ordered, spec_for(slug, ordered)))
-        done = list(builder(specs))
-        for result in done:
-            state = f"failed: {result.error}" if result.error else "done"
-            say(f"  {result.label}: {state} ({result.seconds:.1f} s)")
-        runs.extend(done)
-        return done
-
-    everything = [v.name for v in usable]
-    first: list[tuple[str, Sequence[str]]] = [("control", ()), ("experiment", everything)]
-    if jobs >= 3:
-        first.append(("control again", ()))
-    phase = run(first)
-    control, experiment = phase[0], phase[1]
+    everything = tuple(v.name for v in usable)
+    folders = control_roots(build_root, max(jobs, 1))
+    builds = _Builds(
+        spec_for=spec_for, builder=builder, folders=folders, order=everything, jobs=jobs, say=say
+    )
+    first: list[tuple[str, Sequence[str], Path]] = [
+        ("control", (), folders[0]),
+        ("experiment", everything, folders[0]),
+    ]
+    if jobs >= 3:  # a slot to spare: the control in a second folder
+        first.append(("control", (), folders[1]))
+    control, experiment, *_ = builds.build(first)
     if control.error:
         raise BuildError(
             f"the control build failed: {control.error}", path=str(source), hint=control.hint
         )
     differing = frozenset(k for k in kinds if experiment.signature(k) != control.signature(k))
-    again: BuildRun | None = phase[2] if len(phase) > 2 else None
-    # builds by the set of variations applied, so that none is built twice
-    built: dict[frozenset[str], BuildRun] = {frozenset(everything): experiment}
-    halving = len(everything) > 1 and not experiment.error
-    if differing and again is None:
-        batch: list[tuple[str, Sequence[str]]] = [("control again", ())]
-        if jobs >= 2 and halving:  # the halving's first build, while the control repeats
-            batch.append(("bisect", everything[: len(everything) // 2]))
-        [again, *ahead] = run(batch)
-        for result in ahead:
-            built[frozenset(result.variations)] = result
-    random = frozenset(
-        k for k in kinds if again is not None and again.signature(k) != control.signature(k)
+    markers = _markers(
+        [spec_for("-", (), f) for f in folders] + [spec_for("-", everything, folders[0])]
     )
+    evidence = {
+        kind: evidence_of(
+            _difference(control.artifacts[kind], experiment.artifacts.get(kind)),
+            kind=kind,
+            archive=control.artifacts[kind].name,
+            markers=markers,
+        )
+        for kind in differing
+    }
+    searching = len(everything) > 1 and not experiment.error
+    random: frozenset[str] = frozenset()
+    if differing:
+        builds.resolved = {**experiment.resolved, **control.resolved}
+        suspected = frozenset().union(*(suspects(evidence[k]) for k in differing))
+        ahead = first_sets(everything, suspected) if searching else ()
+        if len(ahead) > 1:  # the suspects alone and the others together, at once
+            builds.build(builds.place([frozenset(s) for s in ahead]))
+        elif not all(builds.agreed(k) for k in differing):
+            # nothing points to a variation: randomness may; with a folder to spare, its
+            # control is built beside the control again, for the halving to use
+            spare = [f for f in folders[1:2] if f not in builds.controls and searching]
+            builds.build([("control again", (), folders[0]), *(("control", (), f) for f in spare)])
+        if not all(builds.agreed(k) for k in differing) and builds.again is None:
+            builds.build([("control again", (), folders[0])])
+        again = builds.again
+        if again is not None:
+            random = frozenset(k for k in differing if again.signature(k) != control.signature(k))
     to_explain = differing - random
-
-    def test(sets: Sequence[frozenset[str]]) -> list[frozenset[str]]:
-        missing = [s for s in dict.fromkeys(sets) if s not in built]
-        results = run([("bisect", sorted(s)) for s in missing])
-        for names, result in zip(missing, results, strict=True):
-            built[names] = result
-        return [
-            frozenset(k for k in to_explain if built[s].signature(k) != control.signature(k))
-            for s in sets
-        ]
-
     culprits: tuple[Culprit, ...] = ()
-    if to_explain and halving:
-        culprits = attribute(everything, to_explain, test).culprits
+    if to_explain and searching:
+        culprits = attribute(
+            everything,
+            to_explain,
+            lambda sets: builds.test(sets, to_explain),
+            suspects=frozenset().union(*(suspects(evidence[k]) for k in to_explain)),
+            width=jobs,
+        ).culprits
     elif to_explain:
-        culprits = (Culprit(variations=tuple(everything), artifacts=to_explain),)
-    markers = _markers(spec_for("-", ()), spec_for("-", everything))
+        culprits = (Culprit(variations=everything, artifacts=to_explain),)
     findings = []
     for kind in kinds:
         path = control.artifacts[kind]
-        if kind in random and again is not None:
-            diff = _difference(path, again.artifacts.get(kind))
-            evidence = evidence_of(diff, kind=kind, archive=path.name, markers=markers)
+        if kind in random and builds.again is not None:
+            diff = _difference(path, builds.again.artifacts.get(kind))
+            found = evidence_of(diff, kind=kind, archive=path.name, markers=markers)
             findings.append(
                 ArtifactFinding(
                     kind=kind,
@@ -316,7 +458,7 @@ def vary(
                     sha256=control.digests[kind],
                     verdict="random",
                     difference=diff,
-                    fixes=(random_fix(evidence),),
+                    fixes=(random_fix(found),),
                 )
             )
             continue
@@ -346,18 +488,17 @@ def vary(
             )
             continue
         diff = _difference(path, experiment.artifacts.get(kind))
-        evidence = evidence_of(diff, kind=kind, archive=path.name, markers=markers)
         fixes: list[str] = []
         for culprit in mine:
             # the build with this culprit alone shows what it changes
-            alone = next(
-                (r for r in runs if r.variations == culprit.variations and kind in r.artifacts),
-                None,
-            )
-            own = evidence
-            if alone is not None and alone is not experiment:
+            own = evidence[kind]
+            index = builds.by_set.get(frozenset(culprit.variations))
+            if index is not None and kind in builds.runs[index].artifacts:
                 own = evidence_of(
-                    _difference(path, alone.artifacts[kind]),
+                    _difference(
+                        builds.controls[builds.folder_of[index]].artifacts[kind],
+                        builds.runs[index].artifacts[kind],
+                    ),
                     kind=kind,
                     archive=path.name,
                     markers=markers,
@@ -381,7 +522,7 @@ def vary(
         reproducible=not differing,
         variations=tuple(statuses),
         artifacts=tuple(findings),
-        builds=tuple(runs),
+        builds=tuple(builds.runs),
         seconds=time.monotonic() - started,
         experiment_error=experiment.error,
     )

@@ -25,6 +25,7 @@ __all__ = [
     "EXPERIMENT_USER",
     "VARY_ROOT",
     "Variation",
+    "control_roots",
     "control_spec",
     "default_variations",
     "select",
@@ -92,6 +93,14 @@ def control_spec(
         sdist_clock=clock,
         sdist_times="members",
     )
+
+
+def control_roots(root: Path, count: int) -> tuple[Path, ...]:
+    """The folders of ``count`` controls that build at the same time (a build folder is
+    locked by the build in it): ``root``, then ``root-2``, ``root-3``... A build is compared
+    with the control built in its own folder, so the folder never counts as a variation; the
+    build-path variation moves a build out of its folder."""
+    return (root, *(root.with_name(f"{root.name}-{i}") for i in range(2, count + 1)))
 
 
 def _shift_clock(faketime: str | None) -> Callable[[BuildSpec], BuildSpec]:
