@@ -47,6 +47,27 @@ def test_hatchling_resolves_to_pins_with_hashes(hatchling_env: Environment) -> N
     assert out.stdout.strip() == str(hatchling_env.path)
     recorded = json.loads((hatchling_env.path / MARKER).read_text())["pinned"]
     assert recorded == [pin.line() for pin in hatchling_env.pinned]
+    _imports_from_byte_code(hatchling_env)
+
+
+def _imports_from_byte_code(env: Environment) -> None:
+    """The backend's modules are compiled once, when the environment is made (each hook
+    imports it anew, and builds write no byte code), and the code names the final folder."""
+    out = subprocess.run(
+        [
+            env.python,
+            "-c",
+            "import hatchling.build as m; print(m.__cached__); print(m.get_requires_for_build_wheel"
+            ".__code__.co_filename)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    cached, filename = out.stdout.split()
+    assert Path(cached).is_file()
+    assert Path(filename).is_relative_to(env.path)
 
 
 def test_second_call_reuses_the_environment(hatchling_env: Environment, cache_dir: Path) -> None:
@@ -101,6 +122,7 @@ def test_pip_fallback(tmp_path: Path, hatchling_env: Environment) -> None:
         (same,) = [p for p in hatchling_env.pinned if p.name == pin.name]
         assert digest in same.hashes
     subprocess.run([env.python, "-c", "import hatchling.build"], check=True)
+    _imports_from_byte_code(env)
     # scripts name the final folder, not the temporary one they were installed in
     script = (env.scripts / "hatchling").read_text()
     assert script.startswith(f"#!{env.python}")

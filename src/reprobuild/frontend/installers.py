@@ -227,6 +227,12 @@ class UvInstaller:
                 pins_file,
                 "--python",
                 target_python,
+                # every hook of every build imports the backend anew, and builds write no byte
+                # code (PYTHONDONTWRITEBYTECODE): without it, each import compiles the
+                # backend's modules again (setuptools: 0.23 s an import, 0.13 s with it). The
+                # byte code names the temporary folder the environment is made in, which no
+                # import sees: CPython gives the code it loads the path it loaded it for
+                "--compile-bytecode",
                 "--no-progress",
                 "--color",
                 "never",
@@ -365,8 +371,7 @@ class PipInstaller:
                 "--require-hashes",
                 "--no-deps",
                 *source,
-                # byte code would name the temporary folder the environment is made in
-                "--no-compile",
+                "--compile",  # see UvInstaller.install
                 "-r",
                 pins_file,
             ],

@@ -163,6 +163,11 @@ def _work(label: str, names: tuple[str, ...], spec: BuildSpec) -> BuildRun:
     return _run_one(label, names, spec, lambda _message: None)
 
 
+def _ready() -> None:
+    """Nothing: run once in each new worker, so that it starts, and imports this module, while
+    the caller is still getting the first builds ready."""
+
+
 def parallel_builder(jobs: int) -> tuple[Builder, Callable[[], None]]:
     """Build ``jobs`` at a time in worker processes; return the builder and what closes it.
 
@@ -172,6 +177,8 @@ def parallel_builder(jobs: int) -> tuple[Builder, Callable[[], None]]:
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(jobs):  # a worker starts when a task finds none idle
+        pool.submit(_ready)
 
     def run(batch: Sequence[tuple[str, tuple[str, ...], BuildSpec]]) -> Sequence[BuildRun]:
         done: dict[int, BuildRun] = {}
