@@ -266,3 +266,29 @@ def test_failing_build_exits_3_with_the_log_tail(tmp_path: Path, cache_dir: Path
     assert "this project cannot be built" in proc.stderr
     assert "Traceback" not in proc.stderr.split("hint:")[0]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_later_build_installs_the_pins_an_earlier_one_resolved(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    from reprobuild.build import BuildSpec, build
+
+    source = _copy("flit-demo", tmp_path, CONTROL.source_mtime)
+    first_steps: list[str] = []
+    first = build(
+        BuildSpec(source=source, outdir=tmp_path / "one", cache_dir=cache_dir),
+        progress=first_steps.append,
+    )
+    assert any(step.startswith("resolving") for step in first_steps)
+    assert first.resolved and all(first.resolved.values())
+    steps: list[str] = []
+    again = build(
+        BuildSpec(
+            source=source, outdir=tmp_path / "two", cache_dir=cache_dir, resolved=first.resolved
+        ),
+        progress=steps.append,
+    )
+    assert not any(step.startswith("resolving") for step in steps), steps
+    assert again.resolved == first.resolved
+    assert again.buildinfo["environments"] == first.buildinfo["environments"]
+    assert _artifacts(tmp_path / "one") == _artifacts(tmp_path / "two")

@@ -42,6 +42,13 @@ def test_a_file_that_is_not_an_sdist(tmp_path: Path) -> None:
     assert "not a project folder or an sdist" in line
 
 
+def test_an_sdist_that_cannot_be_read(tmp_path: Path) -> None:
+    (tmp_path / "demo-1.0.tar.gz").write_bytes(b"not a tarball")
+    line = _one_error(run(tmp_path / "demo-1.0.tar.gz", "--only", "umask"))
+    assert "demo-1.0.tar.gz: not an archive" in line
+    assert "control build" not in line
+
+
 def test_a_bad_release(tmp_path: Path) -> None:
     for text in ("==1.0", "demo==", "demo==1==2"):
         line = _one_error(run(text))

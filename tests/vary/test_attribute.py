@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reprobuild.vary.attribute import Culprit, attribute
+from reprobuild.vary.attribute import Culprit, attribute, first_sets
 
 NAMES = [f"v{i:02d}" for i in range(13)]
 
@@ -116,3 +116,65 @@ def test_independent_culprits_are_all_found(culprits: dict[str, frozenset[str]])
         # k culprits: at most 2 builds per culprit per level of halving, plus the checks
         levels = math.ceil(math.log2(len(NAMES)))
         assert found.builds <= 2 * len(culprits) * levels + len(culprits)
+
+
+def test_suspects_are_built_alone_and_the_others_together_in_one_batch() -> None:
+    model = Model({"v03": WHEEL, "v07": SDIST})
+    found = attribute(NAMES, BOTH, model, suspects={"v03", "v07", "v10"})
+    assert {c.variations: c.artifacts for c in found.culprits} == {
+        ("v03",): WHEEL,
+        ("v07",): SDIST,
+    }
+    assert model.batches == [4]  # three suspects, and the ten others: nothing changes there
+    assert first_sets(NAMES, {"v03", "v07", "v10"}) == (
+        ("v03",),
+        ("v07",),
+        ("v10",),
+        tuple(n for n in NAMES if n not in {"v03", "v07", "v10"}),
+    )
+
+
+def test_a_wrong_suspect_leaves_the_others_to_the_halving() -> None:
+    model = Model({"v05": WHEEL, "v01": SDIST})
+    found = attribute(NAMES, BOTH, model, suspects={"v01"})
+    assert {c.variations: c.artifacts for c in found.culprits} == {
+        ("v01",): SDIST,
+        ("v05",): WHEEL,
+    }
+    assert model.outcome(frozenset({"v05"})) == WHEEL
+
+
+def test_suspects_that_act_only_together_are_blamed_together() -> None:
+    model = Model({}, together=[(frozenset({"v02", "v09"}), WHEEL)])
+    found = attribute(NAMES, WHEEL, model, suspects={"v02", "v09"})
+    [culprit] = found.culprits
+    assert {"v02", "v09"} <= set(culprit.variations)
+    assert model.outcome(frozenset(culprit.variations)) == WHEEL
+
+
+def test_with_room_in_a_batch_both_halves_are_built_at_once() -> None:
+    one, two = Model({"v12": WHEEL}), Model({"v12": WHEEL})
+    alone = attribute(NAMES, WHEEL, one)
+    paired = attribute(NAMES, WHEEL, two, width=2)
+    assert alone.culprits == paired.culprits == (Culprit(variations=("v12",), artifacts=WHEEL),)
+    assert len(two.batches) < len(one.batches)
+    assert max(two.batches) <= 2
+
+
+@given(
+    culprits=st.dictionaries(
+        st.sampled_from(NAMES), st.sampled_from([SDIST, WHEEL, BOTH]), max_size=4
+    ),
+    suspected=st.sets(st.sampled_from(NAMES), max_size=6),
+    width=st.integers(min_value=1, max_value=3),
+)
+def test_independent_culprits_are_found_whatever_is_suspected(
+    culprits: dict[str, frozenset[str]], suspected: set[str], width: int
+) -> None:
+    model = Model(culprits)
+    differing = model.outcome(frozenset(NAMES))
+    found = attribute(NAMES, differing, model, suspects=suspected, width=width)
+    assert {c.variations[0]: c.artifacts for c in found.culprits} == culprits
+    assert all(len(c.variations) == 1 for c in found.culprits)
+    for culprit in found.culprits:
+        assert model.outcome(frozenset(culprit.variations)) == culprit.artifacts

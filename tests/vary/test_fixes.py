@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from reprobuild.compare import Item, compare
-from reprobuild.vary.fixes import Evidence, differing_members, evidence_of, fixes_for, random_fix
+from reprobuild.vary.fixes import (
+    Evidence,
+    differing_members,
+    evidence_of,
+    fixes_for,
+    random_fix,
+    suspects,
+)
 from tests.factories import make_sdist, make_wheel
 
-MARKERS = {"build-path": ("/tmp/somewhere-else",), "user": ("someone",), "hostname": ("box",)}
+MARKERS = {
+    "build-path": ("/tmp/somewhere-else",),
+    "working-folder": ("/tmp/somewhere-else/work/home/tmp",),
+    "user-home": ("/tmp/somewhere-else/work/home", "someone"),
+    "user": ("someone",),
+    "hostname": ("box",),
+}
 
 
 def _evidence(kind: str, name: str, a: bytes, b: bytes) -> Evidence:
@@ -85,3 +98,38 @@ def test_differing_members_of_an_sdist() -> None:
     assert diff is not None
     members = differing_members(diff, "demo-1.0.tar.gz")
     assert list(members) == ["demo-1.0/a.py"]
+
+
+def test_the_marks_a_difference_shows_name_its_suspects() -> None:
+    wheel = "demo-1.0-py3-none-any.whl"
+    times = _evidence("sdist", "demo-1.0.tar.gz", make_sdist(mtime=1), make_sdist(mtime=2))
+    assert suspects(times) == {"clock", "source-times", "timezone"}
+    modes = _evidence("wheel", wheel, make_wheel(mode=0o644), make_wheel(mode=0o600))
+    assert suspects(modes) == {"umask"}
+    meta = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+    order = _evidence(
+        "wheel",
+        wheel,
+        make_wheel(metadata=(meta + "Requires-Dist: a\nRequires-Dist: b\n").encode()),
+        make_wheel(metadata=(meta + "Requires-Dist: b\nRequires-Dist: a\n").encode()),
+    )
+    assert "hash-seed" in suspects(order)
+
+
+def test_the_experiments_own_strings_name_theirs() -> None:
+    def built(text: str) -> bytes:
+        return make_wheel(files={"demo/_built.py": text.encode()})
+
+    def named(text: str) -> frozenset[str]:
+        wheel = "demo-1.0-py3-none-any.whl"
+        return suspects(_evidence("wheel", wheel, built("X = 1\n"), built(text)))
+
+    assert named("HERE = '/tmp/somewhere-else/work/sdist'\n") == {"build-path"}
+    assert named("T = '/tmp/somewhere-else/work/home/tmp/x'\n") == {
+        "build-path",
+        "working-folder",
+        "user-home",
+    }
+    assert named("BY = 'someone'\nON = 'box'\n") == {"user-home", "hostname"}
+    # content that differs without such a string points to no variation in particular
+    assert named("ID = 2\n") == frozenset()

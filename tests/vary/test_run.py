@@ -11,6 +11,7 @@ import pytest
 
 from reprobuild._fs import sha256_hex
 from reprobuild.build import BuildSpec
+from reprobuild.frontend import PinnedRequirement
 from reprobuild.vary import (
     Builder,
     BuildRun,
@@ -32,20 +33,33 @@ def _project(tmp_path: Path) -> Path:
     return project
 
 
-def fake_builder(random: bool = False) -> tuple[Builder, list[BuildSpec]]:
+PINS: dict[tuple[str, ...], tuple[PinnedRequirement, ...]] = {
+    ("demo-backend",): (PinnedRequirement(name="demo-backend", version="1.0", hashes=()),)
+}
+
+
+def fake_builder(
+    random: bool = False, path: bool = False, fails_in: str = ""
+) -> tuple[Builder, list[BuildSpec]]:
     """Archives as a backend would make them: the wheel's modes follow the umask, the
-    sdist's gzip header the clock; ``random``: the wheel holds a counter."""
+    sdist's gzip header the clock; ``random``: the wheel holds a counter; ``path``: the wheel
+    holds the folder it was built in; ``fails_in``: builds in a folder of that name fail."""
     seen: list[BuildSpec] = []
 
     def run(batch: Sequence[tuple[str, tuple[str, ...], BuildSpec]]) -> list[BuildRun]:
         out = []
         for label, names, spec in batch:
             seen.append(spec)
+            if spec.build_root.name == fails_in:
+                out.append(BuildRun(label=label, variations=names, error="no room"))
+                continue
             spec.outdir.mkdir(parents=True)
             sdist = spec.outdir / "demo-1.0.tar.gz"
             sdist.write_bytes(make_sdist(gzip_mtime=spec.sdist_clock or 0))
             wheel = spec.outdir / "demo-1.0-py3-none-any.whl"
             body = f"N = {len(seen)}\n" if random else "N = 0\n"
+            if path:
+                body += f"HERE = {str(spec.build_root)!r}\n"
             wheel.write_bytes(
                 make_wheel(files={"demo/n.py": body.encode()}, mode=0o666 & ~spec.umask)
             )
@@ -58,6 +72,7 @@ def fake_builder(random: bool = False) -> tuple[Builder, list[BuildSpec]]:
                         k: sha256_hex(p.read_bytes())
                         for k, p in (("sdist", sdist), ("wheel", wheel))
                     },
+                    resolved=PINS,
                 )
             )
         return out
@@ -143,3 +158,51 @@ def test_no_variation_that_can_run_is_refused(tmp_path: Path) -> None:
             builder=builder,
         )
     assert seen == []
+
+
+def test_builds_in_a_second_folder_are_compared_with_its_control(tmp_path: Path) -> None:
+    # the wheel holds the folder it was built in: compared with the first folder's control,
+    # every build of the second would seem changed by whatever variations it had
+    builder, seen = fake_builder(path=True)
+    report = vary(
+        _project(tmp_path),
+        cache_dir=tmp_path / "cache",
+        workdir=tmp_path / "work",
+        variations=default_variations(),
+        builder=builder,
+        jobs=2,
+        clock=1_700_000_000,
+    )
+    findings = {f.kind: f for f in report.artifacts}
+    assert findings["wheel"].culprits == (("build-path",), ("umask",))
+    assert findings["sdist"].culprits == (("clock",),)
+    folders = {spec.build_root.name for spec in seen}
+    assert "reprobuild-vary-2" in folders
+    labels = [b.label for b in report.builds]
+    assert "control (in reprobuild-vary-2)" in labels
+    assert any(label.endswith("(in reprobuild-vary-2)") for label in labels if "with" in label)
+    assert "embeds the build path in demo/n.py" in "\n".join(findings["wheel"].fixes)
+    # the first builds' pins are installed by the later ones
+    assert seen[0].resolved == {} and all(spec.resolved == PINS for spec in seen[2:])
+
+
+def test_a_second_folder_whose_control_fails_is_left(tmp_path: Path) -> None:
+    builder, _ = fake_builder(fails_in="reprobuild-vary-2")
+    report = vary(
+        _project(tmp_path),
+        cache_dir=tmp_path / "cache",
+        workdir=tmp_path / "work",
+        variations=default_variations(),
+        builder=builder,
+        jobs=2,
+        clock=1_700_000_000,
+    )
+    findings = {f.kind: f for f in report.artifacts}
+    assert findings["sdist"].culprits == (("clock",),)
+    assert findings["wheel"].culprits == (("umask",),)
+    failed = [b for b in report.builds if b.error]
+    assert "control (in reprobuild-vary-2)" in [b.label for b in failed]
+    assert all(b.label.endswith("(in reprobuild-vary-2)") for b in failed)
+    # what was to be built there is built in the first folder
+    for build in failed[1:]:
+        assert [b for b in report.builds if b.variations == build.variations and not b.error]

@@ -112,6 +112,13 @@ def test_the_cause_is_named_with_its_fix(
         assert found == culprits
     assert fix in _fixes(finding)
     assert "build 3:" in stderr
+    builds = doc["builds"]
+    assert isinstance(builds, list)
+    labels = [str(b["label"]) for b in builds if isinstance(b, dict)]
+    assert len(labels) < 3 + 12  # fewer than one build per variation
+    if any(label.endswith("(in reprobuild-vary-2)") for label in labels):
+        # a build in the second folder is compared with the control built there
+        assert labels.index("control (in reprobuild-vary-2)") >= 2
 
 
 def test_a_build_random_on_its_own(tmp_path: Path, cache_dir: Path) -> None:

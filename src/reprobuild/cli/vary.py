@@ -15,16 +15,18 @@ __all__ = ["register", "run"]
 
 _DESCRIPTION = """\
 Build a project the way its maintainer's own build runs it (the backend's plain output, no
-normalization, SOURCE_DATE_EPOCH unset), twice in one fixed environment (the control), and once
-with every variation at once (the experiment). When the experiment's sdist or wheel differs
-from the control's, halve the set of variations, building each half alone, until the culprits
-are named; then show what differs (as 'reprobuild diff' does) and how to fix it.
+normalization, SOURCE_DATE_EPOCH unset), in one fixed environment (the control), and once with
+every variation at once (the experiment). When the experiment's sdist or wheel differs from
+the control's, build each variation the difference points to alone (times: the clock, the
+source times, the time zone; modes: the umask...) and the others together, halving any set
+that still changes an artifact, until the culprits are named; then show what differs (as
+'reprobuild diff' does) and how to fix it.
 
 The variations: the clock (moved 3 days on; with Debian's faketime for every process, else
 for the build's Python processes), the build path, TMPDIR, the umask, the time zone, the
 locale, PYTHONHASHSEED, the source files' times, their order in a folder, USER and HOME, the
 host name (a new UTS namespace), the CPU count (affinity) and extra environment variables.
-One that cannot run on this machine is skipped, and the report says why. An artifact whose two
+One that cannot run on this machine is skipped, and the report says why. An artifact whose
 control builds differ is random on its own: the report names what differs.
 
 SOURCE is a project folder, an sdist file, or NAME==VERSION: the release's sdist, downloaded
@@ -67,7 +69,8 @@ def register(subparsers: Subparsers) -> None:
         type=job_count,
         default=1,
         metavar="N",
-        help="run up to N builds at a time, each in a worker process (default: 1)",
+        help="run up to N builds at a time, each in a worker process and in one of N build "
+        "folders, each with its own control (default: 1)",
     )
     parser.add_argument(
         "--only",

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from reprobuild.archive import load_archive
 from reprobuild.build import BuildSpec, Progress, build, home_of
 from reprobuild.compare import CompareOptions, Item, compare
 from reprobuild.compare.difference import Difference
@@ -270,6 +271,14 @@ class _Builds:
                 self.again = result
             elif label == "control":
                 self.controls.setdefault(folder, result)
+        for folder in self.folders[1:]:
+            control = self.controls.get(folder)
+            if control is not None and control.error:
+                # its builds cannot be compared with anything: built again in other folders
+                self._say(f"not building in {folder.name} again: its control failed")
+                self.folders = tuple(f for f in self.folders if f != folder)
+                del self.controls[folder]
+                self.by_set = {s: i for s, i in self.by_set.items() if self.folder_of[i] != folder}
         return done
 
     def changed(self, index: int, kinds: frozenset[str]) -> frozenset[str]:
@@ -291,8 +300,7 @@ class _Builds:
 
     def test(self, sets: Sequence[frozenset[str]], kinds: frozenset[str]) -> list[frozenset[str]]:
         """Build the sets not built yet; for each set, the artifacts of ``kinds`` it changes."""
-        missing = [s for s in dict.fromkeys(sets) if s not in self.by_set]
-        if missing:
+        while missing := [s for s in dict.fromkeys(sets) if s not in self.by_set]:
             self.build(self.place(missing))
         return [self.changed(self.by_set[s], kinds) for s in sets]
 
@@ -356,6 +364,10 @@ def vary(
             raise exc.with_path(str(source)) from None
         kinds: tuple[str, ...] = ("sdist", "wheel")
     elif source.name.endswith((".tar.gz", ".zip")):
+        try:  # an sdist that cannot be read is bad input, not a failed build
+            load_archive(source, identical_duplicates=True)
+        except ReprobuildError as exc:
+            raise exc.with_path(str(source)) from None
         kinds = ("wheel",)
     else:
         raise UsageError(
