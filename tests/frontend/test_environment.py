@@ -64,6 +64,27 @@ def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
     assert fresh.exists()  # another process may still be installing there
 
 
+def test_an_environment_another_process_is_making_is_waited_for(tmp_path: Path) -> None:
+    import fcntl
+    import shutil
+    import threading
+
+    made = prepare_environment([], cache_dir=tmp_path / "elsewhere")
+    cache = tmp_path / "cache"
+    (cache / "locks").mkdir(parents=True)
+    seen: list[str] = []
+    with (cache / "locks" / f"env-{made.key}").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as the process making it holds it
+        waiting = threading.Thread(
+            target=lambda: prepare_environment([], cache_dir=cache, progress=seen.append)
+        )
+        waiting.start()
+        shutil.copytree(made.path, cache / "envs" / made.key, symlinks=True)
+    waiting.join()
+    assert not any(line.startswith("creating") for line in seen), seen
+    assert seen[-1].startswith(f"reusing environment {made.key[:12]}")
+
+
 def test_pip_installer_without_the_index(tmp_path: Path) -> None:
     env = prepare_environment([], cache_dir=tmp_path, installer="pip")
     assert env.installer == "pip"

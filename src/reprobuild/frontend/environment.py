@@ -11,13 +11,14 @@ never taken for a complete one.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -162,45 +163,77 @@ def prepare_environment(
         if found is not None:
             say(f"reusing environment {key[:12]} ({_count(pinned)})")
             return found
-        _remove_stale(envs)
-        if final.exists():  # not complete: damaged by hand, or made by another version
-            _discard(final, envs)
-        say(f"creating environment {key[:12]} with {tool.name}")
-        staging = envs / f".tmp-{key[:16]}-{secrets.token_hex(4)}"
-        try:
-            staged_python = tool.create(staging, interpreter=interpreter, workdir=scratch)
-            (staging / PINS_FILE).write_text(render_pins(pinned), encoding="utf-8")
-            if pinned:
-                say(f"installing {_count(pinned)} with {tool.name}")
-                tool.install(
-                    staging / PINS_FILE,
-                    interpreter=interpreter,
-                    target_python=staged_python,
-                    workdir=scratch,
-                )
-            _retarget(staging, final)
-            marker = {
-                "schema_version": 1,
-                "tool": "reprobuild",
-                "key": key,
-                "installer": tool.name,
-                "implementation": interpreter.implementation,
-                "python_version": interpreter.version,
-                "base": interpreter.base,
-                "pinned": [pin.line() for pin in pinned],
-            }
-            write_bytes_atomic(
-                staging / MARKER, (json.dumps(marker, indent=2) + "\n").encode("utf-8")
-            )
-            _commit(staging, final, key, pinned, interpreter)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+        with _making(envs, key):
+            found = _load(final, key, pinned, interpreter)
+            if found is not None:
+                say(f"reusing environment {key[:12]} ({_count(pinned)}), made meanwhile")
+                return found
+            _create(final, key, pinned, interpreter, tool, scratch, say)
     environment = _load(final, key, pinned, interpreter)
     if environment is None:  # pragma: no cover - renamed into place a moment ago
         raise BuildError(f"the new environment {final} is not complete", path=str(final))
     say(f"environment {key[:12]} ready")
     return environment
+
+
+def _create(
+    final: Path,
+    key: str,
+    pinned: tuple[PinnedRequirement, ...],
+    interpreter: Interpreter,
+    tool: Installer,
+    scratch: Path,
+    say: Callable[[str], None],
+) -> None:
+    """Make the environment ``key`` in a temporary folder beside ``final``, complete it with
+    its marker, and rename it into place."""
+    envs = final.parent
+    _remove_stale(envs)
+    if final.exists():  # not complete: damaged by hand, or made by another version
+        _discard(final, envs)
+    say(f"creating environment {key[:12]} with {tool.name}")
+    staging = envs / f".tmp-{key[:16]}-{secrets.token_hex(4)}"
+    try:
+        staged_python = tool.create(staging, interpreter=interpreter, workdir=scratch)
+        (staging / PINS_FILE).write_text(render_pins(pinned), encoding="utf-8")
+        if pinned:
+            say(f"installing {_count(pinned)} with {tool.name}")
+            tool.install(
+                staging / PINS_FILE,
+                interpreter=interpreter,
+                target_python=staged_python,
+                workdir=scratch,
+            )
+        _retarget(staging, final)
+        marker = {
+            "schema_version": 1,
+            "tool": "reprobuild",
+            "key": key,
+            "installer": tool.name,
+            "implementation": interpreter.implementation,
+            "python_version": interpreter.version,
+            "base": interpreter.base,
+            "pinned": [pin.line() for pin in pinned],
+        }
+        write_bytes_atomic(staging / MARKER, (json.dumps(marker, indent=2) + "\n").encode("utf-8"))
+        _commit(staging, final, key, pinned, interpreter)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _making(envs: Path, key: str) -> Iterator[None]:
+    """Held while the environment ``key`` is made in ``envs``: another process about to make
+    the same one (two builds of one project started together) waits, then finds it made,
+    instead of installing it a second time. The lock files are kept in ``locks`` beside
+    ``envs``; an environment is still renamed into place whole, so a process that does not
+    take the lock never sees one half made."""
+    locks = envs.parent / "locks"
+    locks.mkdir(exist_ok=True)
+    with (locks / f"env-{key}").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _quiet(_message: str) -> None:
