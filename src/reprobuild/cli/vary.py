@@ -137,6 +137,7 @@ def _is_release(text: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
+    from reprobuild.frontend import resolve_requirements
     from reprobuild.vary import (
         default_variations,
         parallel_builder,
@@ -197,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
                 builder=builder,
                 jobs=args.jobs,
                 source_date_epoch=args.source_date_epoch,
+                resolver=resolve_requirements,
                 progress=progress,
             )
     finally:

@@ -55,6 +55,7 @@ __all__ = [
     "ArtifactFinding",
     "BuildRun",
     "Builder",
+    "Resolver",
     "VariationStatus",
     "VaryReport",
     "parallel_builder",
@@ -87,6 +88,9 @@ class BuildRun:
 
 #: Runs a batch of builds (label, variations, spec), in any order, and returns them in order.
 Builder = Callable[[Sequence[tuple[str, tuple[str, ...], BuildSpec]]], Sequence[BuildRun]]
+
+#: Pins a set of build requirements (as :func:`reprobuild.frontend.resolve_requirements`).
+Resolver = Callable[[Sequence[str]], Sequence[PinnedRequirement]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,6 +345,7 @@ def vary(
     clock: int | None = None,
     source_date_epoch: int | None = None,
     build_root: Path = VARY_ROOT,
+    resolver: Resolver | None = None,
     progress: Progress | None = None,
 ) -> VaryReport:
     """Build ``source`` (a project folder or an sdist) under the control and the experiment
@@ -350,19 +355,25 @@ def vary(
     at a time (the control and the experiment together; with 3 or more, a control in a second
     folder beside them); ``clock`` is the control's instant (default: now); ``build_root`` the
     control's folder (others are named after it); ``source_date_epoch`` is exported to every
-    build when given (to see whether it fixes what varies).
+    build when given (to see whether it fixes what varies). ``resolver`` pins a project
+    folder's build requirements once, here, for every build (while a parallel builder's
+    workers start); without it, the first builds resolve them.
     """
     say = progress or (lambda _message: None)
     started = time.monotonic()
     source = source.resolve()
     if not source.exists():
         raise UsageError("no such file or folder", path=str(source))
+    resolved: dict[tuple[str, ...], tuple[PinnedRequirement, ...]] = {}
     if source.is_dir():
         try:
-            read_build_system(source)
+            system = read_build_system(source)
         except ReprobuildError as exc:
             raise exc.with_path(str(source)) from None
         kinds: tuple[str, ...] = ("sdist", "wheel")
+        if resolver is not None and system.requires:
+            say(f"resolving the build requirements for every build: {', '.join(system.requires)}")
+            resolved[tuple(system.requires)] = tuple(resolver(system.requires))
     elif source.name.endswith((".tar.gz", ".zip")):
         try:  # an sdist that cannot be read is bad input, not a failed build
             load_archive(source, identical_duplicates=True)
@@ -410,6 +421,7 @@ def vary(
     builds = _Builds(
         spec_for=spec_for, builder=builder, folders=folders, order=everything, jobs=jobs, say=say
     )
+    builds.resolved = resolved
     first: list[tuple[str, Sequence[str], Path]] = [
         ("control", (), folders[0]),
         ("experiment", everything, folders[0]),
@@ -437,7 +449,7 @@ def vary(
     searching = len(everything) > 1 and not experiment.error
     random: frozenset[str] = frozenset()
     if differing:
-        builds.resolved = {**experiment.resolved, **control.resolved}
+        builds.resolved = {**experiment.resolved, **control.resolved, **resolved}
         suspected = frozenset().union(*(suspects(evidence[k]) for k in differing))
         ahead = first_sets(everything, suspected) if searching else ()
         if len(ahead) > 1:  # the suspects alone and the others together, at once
