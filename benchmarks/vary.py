@@ -176,6 +176,11 @@ def run_reprotest(project: Path, cache: Path) -> Run:
     return Run(builds, seconds, frozen, said, _judge(project.name, frozen))
 
 
+def _load_now() -> str:
+    """The load average at the end (the machine may be shared: both tools ran under it)."""
+    return f", {os.getloadavg()[0]:.2f} at the end" if hasattr(os, "getloadavg") else ""
+
+
 def reprotest_version() -> str:
     proc = subprocess.run(
         ["dpkg-query", "-W", "-f=${Version}", "reprotest"],
@@ -202,6 +207,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    machine = describe_machine()  # the load average before anything runs
     ensure_tools()
     reprobuild = installed_reprobuild(cache_root(args.cache_dir))
     fixtures: list[str] = args.fixture or list(EXPECTED)
@@ -276,7 +282,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         'lines); "right" is whether what it named holds the known cause. A reprotest run that '
         "ends with 'Not reproducible, even when fixing as much as reprotest knows how to' is "
         "counted as naming randomness (right only for `random-build`). reprotest has no "
-        "variation of PYTHONHASHSEED or of the source files' times."
+        "variation of PYTHONHASHSEED or of the source files' times. On the setuptools "
+        "fixtures, the clock, the source files' times and the umask each change both "
+        "artifacts on their own (setuptools keeps file times and modes when SOURCE_DATE_EPOCH "
+        "is not set): reprobuild names them beside the known cause, each from a build with "
+        "it alone. The load average is the machine's, which other work may share; both "
+        "tools ran under it, one fixture after the other."
     )
     section = "\n".join(
         [
@@ -285,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             intro,
             "",
             f"Command: `{recorded_command('vary.py', sys.argv[1:] if argv is None else argv)}` "
-            f"— run on {today()} ({describe_machine()}; {versions}).",
+            f"— run on {today()} ({machine}{_load_now()}; {versions}).",
             "",
             *table,
             "",
