@@ -1,10 +1,12 @@
 """``reprobuild vary``: find what makes a build nondeterministic, and say how to fix it.
 
 The project is built the way its maintainer's own build runs (the backend's plain output, no
-normalization, SOURCE_DATE_EPOCH unset) twice in one fixed environment, the *control*, and once
-with every variation at once, the *experiment*. A difference is then attributed to the
-smallest sets of variations that cause it, by halving (:mod:`reprobuild.vary.attribute`), and
-explained with a fix from a catalogue of known causes (:mod:`reprobuild.vary.fixes`).
+normalization, SOURCE_DATE_EPOCH unset) in one fixed environment, the *control*, and once with
+every variation at once, the *experiment*. A difference is then attributed to the smallest sets
+of variations that cause it, trying first the variations the difference points to, and halving
+the others (:mod:`reprobuild.vary.attribute`), and explained with a fix from a catalogue of
+known causes (:mod:`reprobuild.vary.fixes`). Whether an artifact is random on its own is told
+by two builds that should agree (:mod:`reprobuild.vary.run`).
 
 The variations (:mod:`reprobuild.vary.variations`) are pure ``BuildSpec -> BuildSpec``
 transforms: the clock, the build path, TMPDIR, the umask, the time zone, the locale,
