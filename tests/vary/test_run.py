@@ -206,3 +206,28 @@ def test_a_second_folder_whose_control_fails_is_left(tmp_path: Path) -> None:
     # what was to be built there is built in the first folder
     for build in failed[1:]:
         assert [b for b in report.builds if b.variations == build.variations and not b.error]
+
+
+def test_the_parallel_builder_returns_each_build_in_the_order_asked(tmp_path: Path) -> None:
+    from reprobuild.vary import parallel_builder
+
+    builder, close = parallel_builder(2)
+    try:
+        batch = [
+            (
+                f"build {i}",
+                (),
+                BuildSpec(
+                    source=tmp_path / f"missing-{i}",  # fails at once, in the worker
+                    outdir=tmp_path / f"out-{i}",
+                    cache_dir=tmp_path / "cache",
+                    build_root=tmp_path / ("one" if i % 3 else "two"),
+                ),
+            )
+            for i in range(5)
+        ]
+        runs = builder(batch)
+    finally:
+        close()
+    assert [run.label for run in runs] == [f"build {i}" for i in range(5)]
+    assert all("no such file or folder" in run.error for run in runs)
