@@ -151,3 +151,14 @@ def test_damaged_archives_never_raise(
 def test_a_truncated_archive_never_raises(archive: tuple[str, bytes]) -> None:
     name, data = archive
     _well_formed(diff(data, data[: len(data) // 2], name))
+
+
+@given(
+    a=st.integers(min_value=0, max_value=2**33).map(lambda n: n / 4),
+    b=st.integers(min_value=0, max_value=2**33).map(lambda n: n / 4),
+)
+def test_times_shown_reads_back_what_format_time_wrote(a: float, b: float) -> None:
+    from reprobuild.compare.nodes import format_time, times_shown
+
+    comment = f"mtime: {format_time(a)} vs {format_time(b)}; mode: 0o644 vs 0o600"
+    assert times_shown(comment) == [(a, b)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from reprobuild.compare import Item, compare
 from reprobuild.vary.fixes import (
     Evidence,
@@ -133,3 +135,29 @@ def test_the_experiments_own_strings_name_theirs() -> None:
     assert named("BY = 'someone'\nON = 'box'\n") == {"user-home", "hostname"}
     # content that differs without such a string points to no variation in particular
     assert named("ID = 2\n") == frozenset()
+
+
+def test_the_time_zone_is_suspected_only_when_a_time_moved_by_its_share() -> None:
+    from reprobuild.vary.variations import TIME_SHIFTS
+
+    wheel = "demo-1.0-py3-none-any.whl"
+    day, clock, zone = 86400, TIME_SHIFTS["clock"], TIME_SHIFTS["timezone"]
+    base = 1_700_000_000
+
+    def at(seconds: int) -> tuple[int, int, int, int, int, int]:
+        t = time.gmtime(seconds)
+        return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
+
+    def moved(by: int) -> Evidence:
+        return _evidence(
+            "wheel", wheel, make_wheel(mtime=at(base)), make_wheel(mtime=at(base + by))
+        )
+
+    # the clock's shift, a whole day more (a source file shown at the clock's instant)
+    assert suspects(moved(clock), TIME_SHIFTS) == {"clock", "source-times"}
+    assert suspects(moved(clock + day), TIME_SHIFTS) == {"clock", "source-times"}
+    # written in local time: the zone's offset is in the move
+    assert "timezone" in suspects(moved(clock + zone), TIME_SHIFTS)
+    # a move no sum of the shifts makes, or no shifts given: the zone may be in it
+    assert "timezone" in suspects(moved(4242), TIME_SHIFTS)
+    assert "timezone" in suspects(moved(clock))

@@ -17,10 +17,10 @@ _DESCRIPTION = """\
 Build a project the way its maintainer's own build runs it (the backend's plain output, no
 normalization, SOURCE_DATE_EPOCH unset), in one fixed environment (the control), and once with
 every variation at once (the experiment). When the experiment's sdist or wheel differs from
-the control's, build each variation the difference points to alone (times: the clock, the
-source times, the time zone; modes: the umask...) and the others together, halving any set
-that still changes an artifact, until the culprits are named; then show what differs (as
-'reprobuild diff' does) and how to fix it.
+the control's, build each variation the difference points to alone (times: the clock and the
+source times, and the time zone when a time moved by its offset; modes: the umask...) and the
+others together, halving any set that still changes an artifact, until the culprits are named;
+then show what differs (as 'reprobuild diff' does) and how to fix it.
 
 The variations: the clock (moved 3 days on; with Debian's faketime for every process, else
 for the build's Python processes), the build path, TMPDIR, the umask, the time zone, the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ __all__ = [
     "leaf",
     "short",
     "sub",
+    "times_shown",
     "unified",
 ]
 
@@ -52,6 +54,21 @@ def format_time(seconds: float) -> str:
     if moment.microsecond:
         text += f".{moment.microsecond:06d}".rstrip("0")
     return text + " UTC"
+
+
+_SHOWN_TIME = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) UTC"
+_SHOWN_TIMES = re.compile(f"{_SHOWN_TIME} vs {_SHOWN_TIME}")
+
+
+def times_shown(comment: str) -> list[tuple[float, float]]:
+    """The pairs of times a field change's comment shows, ``A vs B``, as :func:`format_time`
+    wrote them (POSIX seconds)."""
+
+    def seconds(text: str) -> float:
+        moment = datetime.datetime.fromisoformat(text).replace(tzinfo=datetime.UTC)
+        return moment.timestamp()
+
+    return [(seconds(a), seconds(b)) for a, b in _SHOWN_TIMES.findall(comment)]
 
 
 def leaf(

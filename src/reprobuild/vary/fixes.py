@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reprobuild.compare.difference import Category, Difference
+from reprobuild.compare.nodes import times_shown
 
 __all__ = [
     "RULES",
@@ -41,6 +42,9 @@ class Evidence:
     members: Mapping[str, frozenset[Category]]
     text: str
     markers: Mapping[str, tuple[str, ...]]
+    #: how far each differing time moved (seconds, the experiment's less the control's), one
+    #: per time or container difference; None where it shows no time (a gzip header's OS)
+    time_moves: tuple[int | None, ...] = ()
 
     @property
     def categories(self) -> frozenset[Category]:
@@ -70,6 +74,7 @@ class Evidence:
             members={m: c for m, c in self.members.items() if c & wanted},
             text=self.text,
             markers=self.markers,
+            time_moves=self.time_moves,
         )
 
 
@@ -286,12 +291,12 @@ def fixes_for(variations: Sequence[str], evidence: Evidence) -> list[str]:
 
 
 #: The variations known to leave each kind of mark: member or header times come from the
-#: clock, from the source files' times, or from local time (a zip records no time zone; a
-#: gzip header holds the time it was written); modes from the umask; owners from the user;
-#: orders from the hash seed or from how a folder lists its files.
+#: clock or from the source files' times (and from local time: see :func:`_zone_moved`);
+#: modes from the umask; owners from the user; orders from the hash seed or from how a
+#: folder lists its files.
 _LEAVE_MARKS: Mapping[Category, tuple[str, ...]] = {
-    Category.TIMESTAMP: ("clock", "source-times", "timezone"),
-    Category.CONTAINER: ("clock", "source-times", "timezone"),
+    Category.TIMESTAMP: ("clock", "source-times"),
+    Category.CONTAINER: ("clock", "source-times"),
     Category.PERMISSIONS: ("umask",),
     Category.OWNERSHIP: ("user-home",),
     Category.ORDER: ("hash-seed", "file-order"),
@@ -302,10 +307,12 @@ _LEAVE_MARKS: Mapping[Category, tuple[str, ...]] = {
 _MARKED = ("build-path", "working-folder", "user-home", "hostname")
 
 
-def suspects(evidence: Evidence) -> frozenset[str]:
+def suspects(evidence: Evidence, shifts: Mapping[str, int] | None = None) -> frozenset[str]:
     """The variations known to leave the marks ``evidence`` shows: its categories (times,
     modes, owners, orders), a reordered ``Requires-Dist``, and the experiment's own strings
-    (its build path, TMPDIR, HOME or user name, host name) in a diff.
+    (its build path, TMPDIR, HOME or user name, host name) in a diff. The time zone is
+    suspected for moved times only when one moved by the zone's share (see
+    :func:`_zone_moved`; always without ``shifts``, the variations' moves in seconds).
 
     Content that differs without such a string points to no variation in particular (the
     clock, the locale, randomness...): it adds no suspect. A suspect is only where the search
@@ -314,10 +321,34 @@ def suspects(evidence: Evidence) -> frozenset[str]:
     found: set[str] = set()
     for category in evidence.categories:
         found.update(_LEAVE_MARKS.get(category, ()))
+    if evidence.categories & {Category.TIMESTAMP, Category.CONTAINER} and _zone_moved(
+        evidence.time_moves, shifts
+    ):
+        found.add("timezone")
     if _metadata_order(evidence):
         found.add("hash-seed")
     found.update(name for name in _MARKED if evidence.mentions(name))
     return frozenset(found)
+
+
+def _zone_moved(moves: Sequence[int | None], shifts: Mapping[str, int] | None) -> bool:
+    """Whether a time may have moved by the time zone: one of ``moves`` is not a sum of the
+    other variations' ``shifts`` (modulo a day, see
+    :data:`reprobuild.vary.variations.TIME_SHIFTS`), or ``moves`` does not say.
+
+    Only local time adds the zone's offset. The clock and the source files' times add their
+    own shifts, or whole days: the control's sources were written a day before its clock, and
+    the clock shim shows a file newer than the build's start (a source file moved ahead) at
+    the clock's instant; so the part of a move below a day tells whether the zone is in it.
+    """
+    if not shifts or "timezone" not in shifts or not moves:
+        return True
+    day = 86400
+    others = [shift for name, shift in shifts.items() if name != "timezone"]
+    without = {0}
+    for shift in others:
+        without |= {(total + shift) % day for total in without}
+    return any(move is None or move % day not in without for move in moves)
 
 
 def random_fix(evidence: Evidence) -> str:
@@ -352,9 +383,15 @@ def evidence_of(
     texts: list[str] = []
     for node in diff.walk():
         texts.extend(t for t in (node.unified_diff, node.comment) if t)
+    moves: list[int | None] = []
+    for leaf in diff.leaves():
+        if leaf.category in (Category.TIMESTAMP, Category.CONTAINER):
+            shown = times_shown(leaf.comment or "")
+            moves.extend([round(b - a) for a, b in shown] or [None])
     return Evidence(
         kind=kind,
         members=differing_members(diff, archive),
         text="\n".join(texts),
         markers=markers,
+        time_moves=tuple(moves),
     )

@@ -45,6 +45,7 @@ from reprobuild.vary.fixes import evidence_of, fixes_for, random_fix, suspects
 from reprobuild.vary.variations import (
     EXPERIMENT_HOST,
     EXPERIMENT_USER,
+    TIME_SHIFTS,
     VARY_ROOT,
     Variation,
     control_roots,
@@ -450,7 +451,7 @@ def vary(
     random: frozenset[str] = frozenset()
     if differing:
         builds.resolved = {**experiment.resolved, **control.resolved, **resolved}
-        suspected = frozenset().union(*(suspects(evidence[k]) for k in differing))
+        suspected = frozenset().union(*(suspects(evidence[k], TIME_SHIFTS) for k in differing))
         ahead = first_sets(everything, suspected) if searching else ()
         if len(ahead) > 1:  # the suspects alone and the others together, at once
             builds.build(builds.place([frozenset(s) for s in ahead]))
@@ -471,7 +472,7 @@ def vary(
             everything,
             to_explain,
             lambda sets: builds.test(sets, to_explain),
-            suspects=frozenset().union(*(suspects(evidence[k]) for k in to_explain)),
+            suspects=frozenset().union(*(suspects(evidence[k], TIME_SHIFTS) for k in to_explain)),
             width=jobs,
         ).culprits
     elif to_explain:

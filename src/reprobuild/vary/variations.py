@@ -23,6 +23,7 @@ from reprobuild.build import BUILD_ROOT, BuildSpec
 __all__ = [
     "EXPERIMENT_HOST",
     "EXPERIMENT_USER",
+    "TIME_SHIFTS",
     "VARY_ROOT",
     "Variation",
     "control_roots",
@@ -43,6 +44,10 @@ SOURCE_TIME_SHIFT = 123 * 86400 + 3600 + 62
 #: The experiment's time zone: 14 hours ahead of UTC, a date ahead for most of the day.
 EXPERIMENT_ZONE = "Pacific/Kiritimati"
 EXPERIMENT_ZONE_POSIX = "<+14>-14"
+ZONE_OFFSET = 14 * 3600
+#: How far each variation moves a time it reaches (a time written in local time, as a zip
+#: records it, moves by the zone's offset). Below a day no two sums of them are the same.
+TIME_SHIFTS = {"clock": CLOCK_SHIFT, "source-times": SOURCE_TIME_SHIFT, "timezone": ZONE_OFFSET}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
