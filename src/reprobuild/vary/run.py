@@ -438,14 +438,10 @@ def vary(
     markers = _markers(
         [spec_for("-", (), f) for f in folders] + [spec_for("-", everything, folders[0])]
     )
+    diffs = {k: _difference(control.artifacts[k], experiment.artifacts.get(k)) for k in differing}
     evidence = {
-        kind: evidence_of(
-            _difference(control.artifacts[kind], experiment.artifacts.get(kind)),
-            kind=kind,
-            archive=control.artifacts[kind].name,
-            markers=markers,
-        )
-        for kind in differing
+        kind: evidence_of(diff, kind=kind, archive=control.artifacts[kind].name, markers=markers)
+        for kind, diff in diffs.items()
     }
     searching = len(everything) > 1 and not experiment.error
     random: frozenset[str] = frozenset()
@@ -519,7 +515,7 @@ def vary(
                 )
             )
             continue
-        diff = _difference(path, experiment.artifacts.get(kind))
+        diff = diffs[kind]
         fixes: list[str] = []
         for culprit in mine:
             # the build with this culprit alone shows what it changes
