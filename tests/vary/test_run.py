@@ -252,3 +252,26 @@ def test_the_parallel_builder_returns_each_build_in_the_order_asked(tmp_path: Pa
         close()
     assert [run.label for run in runs] == [f"build {i}" for i in range(5)]
     assert all("no such file or folder" in run.error for run in runs)
+
+
+def test_the_build_requirements_are_resolved_once_for_every_build(tmp_path: Path) -> None:
+    builder, seen = fake_builder()
+    asked: list[tuple[str, ...]] = []
+    pins = (PinnedRequirement(name="hatchling", version="1.0", hashes=()),)
+
+    def resolver(requirements: Sequence[str]) -> tuple[PinnedRequirement, ...]:
+        asked.append(tuple(requirements))
+        return pins
+
+    vary(
+        _project(tmp_path),
+        cache_dir=tmp_path / "cache",
+        workdir=tmp_path / "work",
+        variations=default_variations(),
+        builder=builder,
+        jobs=2,
+        clock=1_700_000_000,
+        resolver=resolver,
+    )
+    assert asked == [("hatchling",)]
+    assert all(spec.resolved[("hatchling",)] == pins for spec in seen)

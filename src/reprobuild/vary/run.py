@@ -365,16 +365,13 @@ def vary(
     source = source.resolve()
     if not source.exists():
         raise UsageError("no such file or folder", path=str(source))
-    resolved: dict[tuple[str, ...], tuple[PinnedRequirement, ...]] = {}
+    requires: tuple[str, ...] = ()
     if source.is_dir():
         try:
-            system = read_build_system(source)
+            requires = read_build_system(source).requires
         except ReprobuildError as exc:
             raise exc.with_path(str(source)) from None
         kinds: tuple[str, ...] = ("sdist", "wheel")
-        if resolver is not None and system.requires:
-            say(f"resolving the build requirements for every build: {', '.join(system.requires)}")
-            resolved[tuple(system.requires)] = tuple(resolver(system.requires))
     elif source.name.endswith((".tar.gz", ".zip")):
         try:  # an sdist that cannot be read is bad input, not a failed build
             load_archive(source, identical_duplicates=True)
@@ -402,6 +399,10 @@ def vary(
             hint="run 'reprobuild vary --list' to see why",
         )
     instant = int(time.time()) if clock is None else clock
+    resolved: dict[tuple[str, ...], tuple[PinnedRequirement, ...]] = {}
+    if resolver is not None and requires:
+        say(f"resolving the build requirements for every build: {', '.join(requires)}")
+        resolved[requires] = tuple(resolver(requires))
 
     def spec_for(slug: str, names: Sequence[str], folder: Path) -> BuildSpec:
         spec = control_spec(
