@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,30 @@ def test_source_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     (tmp_path / "list.txt").write_text("demo==1.0\n")
     assert main([*base, "-r", str(tmp_path / "list.txt"), "--source", str(tmp_path)]) == 2
     assert "does not go with -r" in capsys.readouterr().err
+
+
+def test_compiled_wheels_are_judged_by_their_tags_without_a_download(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A release of compiled wheels only: nothing is downloaded (the sdist would serve no
+    rebuild), and the text lists the wheels in one line."""
+    index = _index(tmp_path / "idx")
+    for name in ("demo-2.0-cp312-cp312-manylinux_2_17_x86_64.whl",):
+        data = make_wheel(version="2.0", tag="cp312-cp312-manylinux_2_17_x86_64")
+        (tmp_path / "idx" / "files" / name).write_bytes(data)
+        page = tmp_path / "idx" / "simple" / "demo" / "index.html"
+        digest = hashlib.sha256(data).hexdigest()
+        page.write_text(
+            page.read_text() + f'<a href="../../files/{name}#sha256={digest}">{name}</a>'
+        )
+    for path in (tmp_path / "idx" / "files").iterdir():
+        if "2.0" in path.name:  # what the index lists stays, but no byte of it can be read
+            path.write_bytes(b"")
+    argv = ["verify", "demo==2.0", "--index-url", index, "--cache-dir", str(tmp_path / "c")]
+    assert main([*argv, "--db", str(tmp_path / "r.sqlite3")]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "2 compiled wheels (demo-2.0-cp311-cp311-manylinux_2_17_x86_64.whl, …): not-verifiable"
+        in out
+    )
+    assert "rebuilt from" not in out

@@ -193,7 +193,10 @@ class Bar:
         for word in words:
             self.verdicts[word] = self.verdicts.get(word, 0) + 1
         if not self.live:
-            summary = ", ".join(words)
+            tally: dict[str, int] = {}
+            for word in words:
+                tally[word] = tally.get(word, 0) + 1
+            summary = ", ".join(word if n == 1 else f"{n} {word}" for word, n in tally.items())
             print(
                 f"reprobuild: [{self.count}/{self.total}] {outcome.release}: {summary} "
                 f"({outcome.seconds:.1f} s)",
@@ -222,8 +225,8 @@ class Bar:
             self.stream.flush()
 
     def finish(self) -> None:
-        if self.live:
-            self.clear()
+        self.clear()
+        if self.total:
             counts = ", ".join(f"{n} {word}" for word, n in sorted(self.verdicts.items()))
             seconds = time.monotonic() - self.began
             print(

@@ -379,13 +379,25 @@ _COLOURS = {
 
 def _print_text(verification: Verification) -> None:
     out = sys.stdout
-    source = f" (rebuilt from {verification.sdist})" if verification.sdist else ""
+    rebuilt = any(r.verdict.value != "not-verifiable" for r in verification.results)
+    source = f" (rebuilt from {verification.sdist})" if verification.sdist and rebuilt else ""
     print(f"{verification.name} {verification.version}{source}")
+    from reprobuild.rebuild.verify import COMPILED
+
+    # a release of compiled wheels only lists them in one line, not one each
+    compiled = [r for r in verification.results if r.cause == COMPILED]
+    grouped = len(compiled) > 1
     for result in verification.results:
+        if grouped and result.cause == COMPILED:
+            continue
         verdict = colour(result.verdict.value, _COLOURS[result.verdict.value], out)
         checkout = " (rebuilt from the checkout)" if result.filename == verification.sdist else ""
         print(f"  {result.filename}{checkout}: {verdict}  [{result.seconds:.1f} s]")
         _print_details(result)
+    if grouped:
+        verdict = colour(compiled[0].verdict.value, _COLOURS[compiled[0].verdict.value], out)
+        print(f"  {len(compiled)} compiled wheels ({compiled[0].filename}, …): {verdict}")
+        print(f"    cause: {COMPILED} (--format json lists each)")
 
 
 def _print_details(result: ArtifactResult) -> None:

@@ -128,11 +128,22 @@ def verify_release(
     wheels = [f for f in files if f.filename.endswith(".whl")]
     sdist_file: IndexFile | None = sdists[0] if sdists else None
     sdist_path = None
-    if sdist_file is not None:
+    pure = [w for w in wheels if is_pure(w.filename)]
+    if sdist_file is not None and (pure or source is not None):
         say(f"downloading {sdist_file.filename}")
         sdist_path = client.download(sdist_file)
     results = []
     for wheel in wheels:
+        if wheel not in pure:  # its tags say so: nothing to download
+            results.append(
+                ArtifactResult(
+                    filename=wheel.filename,
+                    verdict=Verdict.NOT_VERIFIABLE,
+                    sha256=wheel.sha256 or "",
+                    cause=COMPILED,
+                )
+            )
+            continue
         say(f"downloading {wheel.filename}")
         wheel_path = client.download(wheel)
         results.append(
@@ -188,6 +199,10 @@ def verify_release(
     )
 
 
+#: The cause given for a wheel whose tags name an ABI or a platform.
+COMPILED = "a compiled wheel: its bytes depend on the compiler and the machine"
+
+
 def verify_wheel(
     wheel_path: Path,
     sdist_path: Path | None,
@@ -214,7 +229,7 @@ def verify_wheel(
     if not is_pure(filename):
         return result(
             Verdict.NOT_VERIFIABLE,
-            cause="a compiled wheel: its bytes depend on the compiler and the machine",
+            cause=COMPILED,
         )
     if sdist_path is None:
         return result(Verdict.NOT_VERIFIABLE, cause="the release has no sdist to rebuild from")
