@@ -74,3 +74,23 @@ def test_a_changed_checkout_is_named(
     assert sdist["verdict"] == "different"
     assert "src/hatch_demo/__init__.py" in sdist["cause"]
     assert result["code"] == 1
+
+
+def test_what_reprobuild_build_makes_verifies_byte_for_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``reprobuild build`` normalizes what it builds: the recipe sees the canonical form and
+    normalizes its rebuild too, and a checkout with no date of its own (1980) needs no
+    Python of 1980."""
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    checkout = tmp_path / "checkout"
+    shutil.copytree(PROJECT, checkout)
+    assert main(["build", str(checkout), "-o", str(tmp_path / "dist"), *cache]) == 0
+    dist = tmp_path / "dist"
+    argv = ["verify", "--sdist", str(dist / "hatch_demo-1.0.tar.gz")]
+    argv += ["--wheel", str(dist / "hatch_demo-1.0-py3-none-any.whl"), *cache]
+    capsys.readouterr()
+    code = main([*argv, "--db", str(tmp_path / "r.db"), "--format", "json"])
+    (artifact,) = json.loads(capsys.readouterr().out)["artifacts"]
+    assert (code, artifact["verdict"]) == (0, "reproducible")
+    assert artifact["recipe"]["normalized"] is True

@@ -151,6 +151,23 @@ def test_an_older_setuptools_is_told_by_its_metadata() -> None:
     assert "setuptools<62.2" not in _infer(make_wheel(metadata=metadata)).requirements
 
 
+def test_without_a_cut_off_the_python_is_the_newest_within_requires_python() -> None:
+    """A local file whose members all carry 1980 (a checkout with no date of its own) tells
+    no time: the newest Python known is wanted, not one of 1980."""
+    metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Python: <3.10\n"
+    recipe = _infer(make_wheel(metadata=metadata, mtime=(1980, 1, 1, 0, 0, 0)), upload=None)
+    assert recipe.wanted_python == "3.9"
+    assert "newest CPython known within Requires-Python <3.10" in _evidence(recipe, "wanted_python")
+
+
+def test_a_requires_python_newer_than_the_cut_off_wants_its_oldest_python() -> None:
+    metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Python: >=3.11\n"
+    upload = datetime(2020, 1, 1, tzinfo=UTC)
+    recipe = _infer(make_wheel(metadata=metadata), upload=upload)
+    assert recipe.wanted_python == "3.11"
+    assert "oldest CPython within Requires-Python >=3.11" in _evidence(recipe, "wanted_python")
+
+
 def test_no_interpreter_known() -> None:
     recipe = _infer(make_wheel(), pythons=())
     assert recipe.python is None

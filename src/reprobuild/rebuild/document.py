@@ -26,6 +26,7 @@ def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
         "setup_py": recipe.setup_py,
         "hash_seed": recipe.hash_seed,
         "keep_egg_info": recipe.keep_egg_info,
+        "normalized": recipe.normalized,
         "steps": [step.describe() for step in recipe.steps],
         "override": recipe.override,
         "evidence": [

@@ -248,6 +248,27 @@ def verify_wheel(
         pythons=[p.version for p in pythons],
         sdist=sdist,
     )
+    epoch = recipe.source_date_epoch
+    if (
+        epoch is not None
+        and normalize_bytes(
+            published, filename=filename, policy=Policy(source_date_epoch=epoch)
+        ).canonical
+    ):
+        recipe = replace(
+            recipe,
+            normalized=True,
+            evidence=(
+                *recipe.evidence,
+                Evidence(
+                    field="normalized",
+                    value="yes",
+                    reason="the wheel is in reprobuild's canonical form for its "
+                    "SOURCE_DATE_EPOCH: it was normalized after its build (reprobuild build "
+                    "does that)",
+                ),
+            ),
+        )
     override = find_override(name, version, folders=recipe_folders) if overrides else None
     if override is not None:
         recipe = replace(
@@ -277,6 +298,7 @@ def verify_wheel(
                 distutils_config="[bdist_wheel]\nuniversal = 1\n" if recipe.universal else "",
                 setup_py=recipe.setup_py,
                 keep_egg_info=recipe.keep_egg_info,
+                normalize=recipe.normalized,
                 hash_seed=str(seed),
                 sdist_times="members",
                 steps=recipe.steps,

@@ -270,8 +270,8 @@ def infer_recipe(
                 )
             )
     requires_python = _header(metadata, "Requires-Python")
-    when = cutoff or datetime.fromtimestamp(newest, UTC)
-    wanted, wanted_reason = _wanted_python(when, requires_python)
+    # no cut-off (a local file whose times are SOURCE_DATE_EPOCH): the newest Python
+    wanted, wanted_reason = _wanted_python(cutoff, requires_python)
     python, python_reason = _nearest(wanted, pythons)
     evidence.append(Evidence(field="wanted_python", value=wanted, reason=wanted_reason))
     evidence.append(Evidence(field="python", value=python or "", reason=python_reason))
@@ -552,9 +552,12 @@ def _clock_and_zone(
     return timezone, clock, bool(kept)
 
 
-def _wanted_python(cutoff: datetime, requires_python: str | None) -> tuple[str, str]:
-    released = [minor for minor, day in PYTHON_RELEASES if day <= cutoff]
+def _wanted_python(cutoff: datetime | None, requires_python: str | None) -> tuple[str, str]:
+    """The newest CPython minor released by ``cutoff`` (None: the newest known) that
+    ``requires_python`` allows; when none released by then does, the oldest that it allows."""
+    released = [minor for minor, day in PYTHON_RELEASES if cutoff is None or day <= cutoff]
     candidates = list(reversed(released or [PYTHON_RELEASES[0][0]]))
+    at = f"at {cutoff.date()}" if cutoff is not None else "known"
     if requires_python:
         try:
             spec = SpecifierSet(requires_python)
@@ -563,11 +566,16 @@ def _wanted_python(cutoff: datetime, requires_python: str | None) -> tuple[str, 
         if spec is not None:
             fitting = [m for m in candidates if spec.contains(f"{m}.0", prereleases=True)]
             if fitting:
-                return fitting[0], (
-                    f"the newest CPython at {cutoff.date()} within Requires-Python "
-                    f"{requires_python}"
+                return fitting[
+                    0
+                ], f"the newest CPython {at} within Requires-Python {requires_python}"
+            later = [m for m, _ in PYTHON_RELEASES if spec.contains(f"{m}.0", prereleases=True)]
+            if later:
+                return later[0], (
+                    f"the oldest CPython within Requires-Python {requires_python} (none "
+                    f"released {at} is)"
                 )
-    return candidates[0], f"the newest CPython at {cutoff.date()}"
+    return candidates[0], f"the newest CPython {at}"
 
 
 def _nearest(wanted: str, pythons: Sequence[str]) -> tuple[str | None, str]:

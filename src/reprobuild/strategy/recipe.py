@@ -94,7 +94,10 @@ class Recipe:
     backend) though the project names another backend. ``hash_seed`` is the build's
     ``PYTHONHASHSEED``. With ``keep_egg_info`` the egg-info the wheel build writes, when the same
     as the sdist's, keeps the sdist's times (one ``setup.py sdist bdist_wheel`` run).
-    ``exclude_newer`` is the cut-off for resolving build requirements. ``steps`` come from an
+    With ``normalized`` the rebuild is normalized (reprobuild's canonical form, times clamped
+    to ``source_date_epoch``) before it is compared: the published wheel was, as
+    ``reprobuild build`` normalizes what it builds. ``exclude_newer`` is the cut-off for
+    resolving build requirements. ``steps`` come from an
     override file, named in ``override``.
     """
 
@@ -110,6 +113,7 @@ class Recipe:
     setup_py: bool = False
     hash_seed: int = 0
     keep_egg_info: bool = False
+    normalized: bool = False
     steps: tuple[GzipStep, ...] = ()
     override: str | None = None
     evidence: tuple[Evidence, ...] = ()
