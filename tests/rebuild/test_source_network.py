@@ -87,10 +87,14 @@ def test_what_reprobuild_build_makes_verifies_byte_for_byte(
     shutil.copytree(PROJECT, checkout)
     assert main(["build", str(checkout), "-o", str(tmp_path / "dist"), *cache]) == 0
     dist = tmp_path / "dist"
-    argv = ["verify", "--sdist", str(dist / "hatch_demo-1.0.tar.gz")]
+    argv = ["verify", "--source", str(checkout), "--sdist", str(dist / "hatch_demo-1.0.tar.gz")]
     argv += ["--wheel", str(dist / "hatch_demo-1.0-py3-none-any.whl"), *cache]
     capsys.readouterr()
     code = main([*argv, "--db", str(tmp_path / "r.db"), "--format", "json"])
-    (artifact,) = json.loads(capsys.readouterr().out)["artifacts"]
-    assert (code, artifact["verdict"]) == (0, "reproducible")
-    assert artifact["recipe"]["normalized"] is True
+    artifacts = json.loads(capsys.readouterr().out)["artifacts"]
+    assert [(a["filename"], a["verdict"]) for a in artifacts] == [
+        ("hatch_demo-1.0.tar.gz", "reproducible"),
+        ("hatch_demo-1.0-py3-none-any.whl", "reproducible"),
+    ]
+    assert code == 0
+    assert all(a["recipe"]["normalized"] is True for a in artifacts)

@@ -248,27 +248,7 @@ def verify_wheel(
         pythons=[p.version for p in pythons],
         sdist=sdist,
     )
-    epoch = recipe.source_date_epoch
-    if (
-        epoch is not None
-        and normalize_bytes(
-            published, filename=filename, policy=Policy(source_date_epoch=epoch)
-        ).canonical
-    ):
-        recipe = replace(
-            recipe,
-            normalized=True,
-            evidence=(
-                *recipe.evidence,
-                Evidence(
-                    field="normalized",
-                    value="yes",
-                    reason="the wheel is in reprobuild's canonical form for its "
-                    "SOURCE_DATE_EPOCH: it was normalized after its build (reprobuild build "
-                    "does that)",
-                ),
-            ),
-        )
+    recipe = _canonical(recipe, published, filename)
     override = find_override(name, version, folders=recipe_folders) if overrides else None
     if override is not None:
         recipe = replace(
@@ -375,7 +355,9 @@ def verify_sdist(
         archive = parse_archive(published, identical_duplicates=True)
     except ReprobuildError as exc:
         return result(Verdict.NOT_VERIFIABLE, cause=f"the published sdist does not read: {exc}")
-    recipe = infer_sdist_recipe(archive, upload_time=upload_time, base=base)
+    recipe = _canonical(
+        infer_sdist_recipe(archive, upload_time=upload_time, base=base), published, filename
+    )
     say(f"rebuilding {filename} from {source}")
     made = _rebuild(
         recipe,
@@ -386,11 +368,32 @@ def verify_sdist(
         build_root=build_root,
         result=result,
         say=say,
-        adjust=lambda spec: replace(spec, sdist_clock=recipe.build_clock),
+        adjust=lambda spec: replace(
+            spec, sdist_clock=recipe.build_clock, normalize=recipe.normalized
+        ),
     )
     if isinstance(made, ArtifactResult):
         return made
     return _judge(published, filename, *made, recipe, result)
+
+
+def _canonical(recipe: Recipe, published: bytes, filename: str) -> Recipe:
+    """``recipe``, set to normalize the rebuild when the published file is in reprobuild's
+    canonical form for the recipe's ``SOURCE_DATE_EPOCH``: it was normalized after its build,
+    as ``reprobuild build`` does."""
+    epoch = recipe.source_date_epoch
+    if epoch is None:
+        return recipe
+    policy = Policy(source_date_epoch=epoch)
+    if not normalize_bytes(published, filename=filename, policy=policy).canonical:
+        return recipe
+    said = Evidence(
+        field="normalized",
+        value="yes",
+        reason="the file is in reprobuild's canonical form for its SOURCE_DATE_EPOCH: it was "
+        "normalized after its build (reprobuild build does that)",
+    )
+    return replace(recipe, normalized=True, evidence=(*recipe.evidence, said))
 
 
 def _rebuild(
