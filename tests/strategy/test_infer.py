@@ -260,6 +260,23 @@ def test_a_license_copied_in_the_other_season_names_the_zone() -> None:
     assert recipe.build_clock is None  # the license is no clock reading
 
 
+def test_the_zip_format_s_first_instant_is_no_clock_reading() -> None:
+    """poetry-core gives the files it generates zipfile's default time, 1980-01-01."""
+    sdist = make_sdist(files=FILES, mtime={"demo/__init__.py": WINTER, "demo/core.py": SUMMER})
+    times = {"demo/__init__.py": _zip_time(WINTER, UTC), "demo/core.py": _zip_time(SUMMER, UTC)}
+    times |= {f"demo-1.0.dist-info/{leaf}": (1980, 1, 1, 0, 0, 0) for leaf in DIST_INFO}
+    wheel = make_wheel(files=FILES, generator="poetry-core 1.6.1", mtime=times)
+    recipe = infer_recipe(
+        parse_archive(wheel),
+        filename=wheel_filename(),
+        upload_time=UPLOAD,
+        pythons=PYTHONS,
+        sdist=parse_archive(sdist),
+    )
+    assert recipe.source_date_epoch is None
+    assert recipe.build_clock is None
+
+
 def test_the_zone_s_posix_value_gives_the_same_local_times() -> None:
     recipe, _ = _published(timezone(timedelta(hours=-7)))
     assert recipe.timezone == "<-0700>+7:00"

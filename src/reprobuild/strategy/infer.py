@@ -73,6 +73,9 @@ BACKEND_DEFAULT_TIMES: dict[str, int] = {
     "flit": 1451606400,  # 2016-01-01 00:00:00 UTC, for the files flit writes itself
 }
 
+#: 1980-01-01 00:00:00, the time of a ``zipfile.ZipInfo`` made without one.
+ZIPINFO_DEFAULT_TIME = 315532800
+
 #: build-backend prefixes of backends that never write "Generator: bdist_wheel" themselves
 _NOT_SETUPTOOLS = ("poetry.", "flit_core.", "flit.", "hatchling.", "pdm.", "pdm_")
 
@@ -509,7 +512,9 @@ def _clock_and_zone(
             )
         )
     from_sdist = {m.path for m, when in matched if _fits(m.mtime, when, offset_at(when))}
-    defaults = set(BACKEND_DEFAULT_TIMES.values())
+    # zipfile.ZipInfo's own default (1980-01-01, the zip format's first instant) is what a
+    # backend writes when it gives a generated file no time (poetry-core): no clock reading
+    defaults = {*BACKEND_DEFAULT_TIMES.values(), ZIPINFO_DEFAULT_TIME}
     # the .dist-info files are the ones every build writes: a module the publisher's checkout
     # had and the sdist lacks keeps its own, older time
     generated = [
