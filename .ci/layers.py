@@ -1,4 +1,4 @@
-"""Check that imports inside reprobuild point down the layers of DESIGN.md, and that the pure
+"""Check that imports inside reprobuild point down the layers (README, "Library"), and that the pure
 modules reach for no clock, environment, network or subprocess.
 
 Run: python .ci/layers.py   (exit 1 and one line per violation when the layering is broken)
