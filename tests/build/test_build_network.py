@@ -148,6 +148,8 @@ def test_buildinfo_round_trip(project: str, tmp_path: Path, cache_dir: Path) -> 
     )
     assert again.returncode == 0, again.stderr
     assert _artifacts(tmp_path / "one") == _artifacts(tmp_path / "two")
+    assert "identical to the buildinfo record: 2 files, byte for byte" in again.stdout
+    assert "SOURCE_DATE_EPOCH" in first.stdout and "buildinfo record" in again.stdout
     if project != "hatch-demo":
         return
     # a record that promises other bytes is caught: exit 1, and the difference named
@@ -162,6 +164,18 @@ def test_buildinfo_round_trip(project: str, tmp_path: Path, cache_dir: Path) -> 
     )
     assert mismatch.returncode == 1
     assert doc["outputs"][0]["filename"] in mismatch.stderr
+    assert "hint: reprobuild diff" in mismatch.stderr
+    # changed source files: said, with both digests
+    module = next(p for p in source.rglob("*.py"))
+    module.write_text(module.read_text() + "\nchanged = True\n")
+    changed = _reprobuild(
+        [str(source), "-o", str(tmp_path / "four"), "--buildinfo", str(record)],
+        cwd=tmp_path,
+        cache_dir=cache_dir,
+        variation=CONTROL,
+    )
+    assert changed.returncode == 1
+    assert "the source is not the record's" in changed.stderr
 
 
 def test_source_date_epoch_from_the_last_commit(tmp_path: Path, cache_dir: Path) -> None:

@@ -191,6 +191,27 @@ def _print(result: BuildResult, fmt: str, mismatches: list[str] | None) -> None:
     for path, output in zip(result.paths, result.outputs, strict=True):
         print(f"{path}  sha256:{output.sha256}  {output.size} bytes")
     print(f"{result.buildinfo_path}")
+    epoch = result.buildinfo.get("source_date_epoch")
+    if isinstance(epoch, int):
+        from datetime import UTC, datetime
+
+        origin = _EPOCH_ORIGINS.get(str(result.buildinfo.get("source_date_epoch_from")), "")
+        when = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        print(f"SOURCE_DATE_EPOCH {epoch} ({when}{origin})")
+    if mismatches == []:
+        print(f"identical to the buildinfo record: {len(result.outputs)} files, byte for byte")
+
+
+#: where a build's SOURCE_DATE_EPOCH came from, as said after the time
+_EPOCH_ORIGINS = {
+    "option": ", from --source-date-epoch",
+    "environment": ", from the environment's SOURCE_DATE_EPOCH",
+    "git": ", the last commit's time",
+    "sdist": ", the sdist's newest member time",
+    "default": ": the project is no git checkout and none was given, so 1980-01-01 is used",
+    "buildinfo": ", from the buildinfo record",
+    "recipe": "",
+}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -220,7 +241,30 @@ def run(args: argparse.Namespace) -> int:
     _print(result, args.format, mismatches)
     for line in mismatches or []:
         print(f"differs from {args.buildinfo}: {line}", file=sys.stderr)
+    if mismatches:
+        from reprobuild.buildinfo import load_buildinfo
+
+        recorded = _source_digest(load_buildinfo(args.buildinfo))
+        now = _source_digest(result.buildinfo)
+        if recorded and now and recorded != now:
+            print(
+                f"the source is not the record's: its files hash to {now}, the record's to "
+                f"{recorded}",
+                file=sys.stderr,
+            )
+        print(
+            f"hint: reprobuild diff FILE {spec.outdir}/FILE shows how each differs (FILE: the "
+            "file the record names, if you kept it)",
+            file=sys.stderr,
+        )
     return 1 if mismatches else 0
+
+
+def _source_digest(doc: dict[str, JSONValue]) -> str | None:
+    """The sha256 a buildinfo record gives its source."""
+    source = doc.get("source")
+    digest = source.get("sha256") if isinstance(source, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, ...]]:
