@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from reprobuild.cli._cache import cache_dir_of
+from reprobuild.cli._checks import writable_folder
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
 from reprobuild.errors import UsageError
@@ -155,8 +156,21 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
             hint="choose another folder with -o",
         )
     cache_dir = cache_dir_of(args)
-    if cache_dir.exists() and not cache_dir.is_dir():
-        raise UsageError("the cache folder is a file", path=str(cache_dir))
+    if source.is_file() and source.name.endswith(".whl"):
+        raise UsageError(
+            "a wheel, not an sdist or a project folder: there is nothing to build it from",
+            path=str(source),
+            hint="give the project folder or its sdist (.tar.gz); to check a wheel against "
+            "its sdist: reprobuild verify --wheel FILE.whl --sdist FILE.tar.gz",
+        )
+    if source.exists():  # a missing source is the build's to report, with no folder made
+        # where the results go is checked before the build, not after it
+        writable_folder(outdir, what="the output folder", hint="give a writable folder with -o")
+        writable_folder(
+            cache_dir,
+            what="the cache folder",
+            hint="give a writable folder with --cache-dir (or set REPROBUILD_CACHE_DIR)",
+        )
     epoch, origin = args.source_date_epoch, "option"
     if epoch is None:
         epoch, origin = epoch_from_environment(), "environment"

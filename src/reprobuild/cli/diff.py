@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from reprobuild.cli._checks import writable_file
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
 from reprobuild.errors import UsageError
 
@@ -228,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
             f"{a} is a {kind_a} and {b} is a {kind_b}",
             hint="compare two files (or archives), or two folders",
         )
+    for output in outputs:  # checked before the comparison, which may take a while
+        writable_file(output, hint="write the report into an existing, writable folder")
     options = CompareOptions(max_diff_lines=args.max_diff_lines, exclude=tuple(args.exclude))
     if kind_a == "file":
         found = compare(Item(name=str(a), data=_read(a)), Item(name=str(b), data=_read(b)), options)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from reprobuild.cli._checks import reason_of, writable_folder
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
 from reprobuild.cli._output import HelpFormatter, Subparsers, colour, print_error, print_json
 from reprobuild.errors import ArchiveError, ReprobuildError, UsageError
@@ -209,8 +210,10 @@ def run(args: argparse.Namespace) -> int:
         )
     policy = _policy(args)
     targets = _targets(args)
-    if args.output_dir is not None and args.output_dir.exists() and not args.output_dir.is_dir():
-        raise UsageError(f"{args.output_dir} exists and is not a folder")
+    if args.output_dir is not None:  # checked before any file is read
+        writable_folder(
+            args.output_dir, what="the output folder", hint="give a writable folder with -o"
+        )
     entries: list[JSONValue] = []
     errors = 0
     not_canonical = 0
@@ -228,7 +231,11 @@ def run(args: argparse.Namespace) -> int:
             continue
         except OSError as exc:
             print_error(
-                ArchiveError(f"cannot write: {exc.strerror or exc}", path=str(target or path))
+                ArchiveError(
+                    f"cannot write: {reason_of(exc)}",
+                    path=str(target or path),
+                    hint="check that the file or its folder can be written",
+                )
             )
             errors += 1
             continue
@@ -265,10 +272,20 @@ def _mode_of(path: Path) -> int:
 def _normalize_file(path: Path, policy: Policy, *, verify: bool) -> Normalized:
     from reprobuild.normalize import normalize_bytes
 
+    if path.is_dir():
+        raise UsageError(
+            "a folder, not an archive",
+            path=str(path),
+            hint=f"give the archives in it, for example {path / '*.whl'}",
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ArchiveError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
+        raise ArchiveError(
+            f"cannot read: {reason_of(exc)}",
+            path=str(path),
+            hint="give wheels, sdists, zip or tar archives that exist and can be read",
+        ) from exc
     try:
         return normalize_bytes(data, filename=path.name, policy=policy, verify=verify)
     except ReprobuildError as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reprobuild.cli._cache import results_db_of
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,7 +21,13 @@ List the verification attempts recorded by 'reprobuild verify': one row per arti
 attempt, oldest first, with the verdict and its cause. Failures are kept like successes, so a
 release's history shows when it became reproducible, or stopped being. An attempt that failed
 before any file was judged (the index could not be reached, no such release) is one row with
-the verdict 'error' and no file name.
+the verdict 'error' and no file name. Each attempt says where its files came from: 'index' (a
+release on the package index) or 'local' ('verify --wheel FILE --sdist FILE'; marked '(local)'
+in the list); attempts recorded by a reprobuild older than this column have none.
+
+A database given with --db that does not exist is an error (exit 2): a mistyped path should
+not look like an empty history. The default database not existing yet only means nothing was
+verified yet (exit 0).
 """
 
 _EPILOG = """\
@@ -29,6 +36,9 @@ examples:
   reprobuild results --latest                 # the last attempt of each file
   reprobuild results --name ipython           # one project's history
   reprobuild results --verdict different --verdict build-failed --format csv > misses.csv
+
+exit codes: 0 listed (even none), 2 bad input (a --db that does not exist or is not a
+results database).
 """
 
 _VERDICTS = ("reproducible", "equivalent", "different", "not-verifiable", "build-failed", "error")
@@ -46,6 +56,7 @@ _FIELDS = (
     "started",
     "seconds",
     "tool_version",
+    "origin",
 )
 
 
@@ -76,9 +87,16 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reprobuild.rebuild.history import list_attempts
+    from reprobuild.rebuild.history import LOCAL, count_attempts, list_attempts
 
     db = results_db_of(args)
+    if args.db is not None and not db.is_file():
+        reason = "a folder, not a results database" if db.is_dir() else "no such database"
+        raise UsageError(
+            reason,
+            path=str(db),
+            hint="give the path 'reprobuild verify --db' recorded its attempts in",
+        )
     attempts = list(
         list_attempts(
             db,
@@ -106,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
                 "started": a.started,
                 "seconds": a.seconds,
                 "tool_version": a.tool_version,
+                "origin": a.origin,
             }
             for a in attempts
         ]
@@ -121,9 +140,17 @@ def run(args: argparse.Namespace) -> int:
             )
     else:
         if not attempts:
-            print(f"no attempts recorded in {db}", file=sys.stderr)
+            recorded = count_attempts(db)
+            if recorded:
+                print(
+                    f"no attempt matches the filters ({recorded} recorded in {db})",
+                    file=sys.stderr,
+                )
+            else:
+                print(f"no attempts recorded in {db}", file=sys.stderr)
         for a in attempts:
             cause = f"  {a.cause}" if a.cause else ""
             what = f"  {a.filename}" if a.filename else ""
-            print(f"{a.started[:19]}  {a.name}=={a.version}{what}: {a.verdict}{cause}")
+            where = " (local)" if a.origin == LOCAL else ""
+            print(f"{a.started[:19]}  {a.name}=={a.version}{where}{what}: {a.verdict}{cause}")
     return 0

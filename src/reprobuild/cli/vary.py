@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from reprobuild.cli._cache import cache_dir_of
+from reprobuild.cli._checks import parse_release, writable_folder
 from reprobuild.cli._epoch import epoch_argument
 from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json
 from reprobuild.errors import UsageError
@@ -134,6 +135,21 @@ def _is_release(text: str) -> bool:
     return "==" in text and not Path(text).exists()
 
 
+def _check_outputs(args: argparse.Namespace, cache_dir: Path) -> None:
+    """Refuse a cache folder or --keep folder that cannot be written, before any work."""
+    writable_folder(
+        cache_dir,
+        what="the cache folder",
+        hint="give a writable folder with --cache-dir (or set REPROBUILD_CACHE_DIR)",
+    )
+    if args.keep is not None:
+        writable_folder(
+            args.keep,
+            what="the folder to keep the builds in",
+            hint="give a writable folder with --keep",
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -171,17 +187,13 @@ def run(args: argparse.Namespace) -> int:
     if _is_release(text):
         from reprobuild.index import IndexClient
 
-        name, _, version = text.partition("==")
-        if not name.strip() or not version.strip() or "==" in version:
-            raise UsageError(
-                f"not NAME==VERSION: {text!r}", hint="for example: reprobuild vary demo==1.0"
-            )
+        name, version = parse_release(text, example="reprobuild vary demo==1.0")
+        _check_outputs(args, cache_dir)
         client = IndexClient(cache_dir=cache_dir, index_urls=args.index_url or None)
-        source = release_sdist(name.strip(), version.strip(), client=client, progress=progress)
+        source = release_sdist(name, version, client=client, progress=progress)
     else:
         source = Path(text)
-    if args.keep is not None and args.keep.exists() and not args.keep.is_dir():
-        raise UsageError("the folder to keep the builds in is a file", path=str(args.keep))
+        _check_outputs(args, cache_dir)
     close = None
     if args.jobs > 1:
         builder, close = parallel_builder(args.jobs)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from reprobuild.cli._cache import cache_dir_of, results_db_of
+from reprobuild.cli._checks import parse_release, reason_of, writable_folder
 from reprobuild.cli._output import HelpFormatter, Subparsers, colour, job_count, print_json
 from reprobuild.errors import UsageError
 
@@ -145,25 +146,29 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _release(text: str) -> tuple[str, str]:
-    name, sep, version = text.partition("==")
-    if not sep or not name.strip() or not version.strip():
-        raise UsageError(
-            f"not NAME==VERSION: {text!r}", hint="for example: reprobuild verify ipython==7.16.1"
-        )
-    return name.strip(), version.strip()
+    return parse_release(text, example="reprobuild verify ipython==7.16.1")
 
 
 def _read_releases(path: Path) -> list[str]:
+    hint = "give a text file with one NAME==VERSION per line (# starts a comment)"
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeError) as exc:
-        raise UsageError(f"cannot read: {exc}", path=str(path)) from exc
-    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
-    releases = [line for line in lines if line]
-    for line in releases:
-        _release(line)  # refuse a bad line before anything runs
+    except OSError as exc:
+        raise UsageError(f"cannot read: {reason_of(exc)}", path=str(path), hint=hint) from exc
+    except UnicodeError as exc:
+        raise UsageError("cannot read: not UTF-8 text", path=str(path), hint=hint) from exc
+    releases = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            _release(line)  # refuse a bad line before anything runs
+        except UsageError as exc:
+            raise exc.with_path(f"{path}:{number}") from None
+        releases.append(line)
     if not releases:
-        raise UsageError("no NAME==VERSION line", path=str(path))
+        raise UsageError("no NAME==VERSION line", path=str(path), hint=hint)
     return releases
 
 
@@ -194,7 +199,13 @@ def _checkout_release(source: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     from reprobuild.cli._batch import Bar, run_parallel, run_serial
     from reprobuild.frontend import find_pythons
-    from reprobuild.rebuild.history import record_failure, record_verification
+    from reprobuild.rebuild.history import (
+        INDEX,
+        LOCAL,
+        check_database,
+        record_failure,
+        record_verification,
+    )
 
     cache_dir = cache_dir_of(args)
     db = results_db_of(args)
@@ -218,13 +229,23 @@ def run(args: argparse.Namespace) -> int:
             chosen = 1
     if args.jobs > 1 and args.releases is None:
         raise UsageError("--jobs needs -r FILE", hint="one release is verified by one job")
+    local_release: tuple[str, str] | None = None
     if args.releases is not None:
         releases = _read_releases(args.releases)
     elif local:
+        local_release = _check_local(args)  # files that do not read are refused, unrecorded
         releases = [str(args.sdist)]
     else:
         _release(args.release)  # a bad one is refused before anything runs
         releases = [args.release]
+    # where the results go is checked before the work, not after it
+    writable_folder(
+        cache_dir,
+        what="the cache folder",
+        hint="give a writable folder with --cache-dir (or set REPROBUILD_CACHE_DIR)",
+    )
+    check_database(db)
+    origin = LOCAL if local else INDEX
     pythons = find_pythons()
     batch = len(releases) > 1
     bar = Bar(len(releases), sys.stderr) if batch else None
@@ -242,6 +263,8 @@ def run(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         if outcome.verification is None:
             name, _, version = outcome.release.partition("==")
+            if local_release is not None:
+                name, version = local_release
             record_failure(
                 db,
                 name=name,
@@ -249,6 +272,7 @@ def run(args: argparse.Namespace) -> int:
                 cause=outcome.error,
                 started=outcome.started,
                 seconds=outcome.seconds,
+                origin=origin,
             )
             if bar is not None:
                 bar.clear()
@@ -257,7 +281,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"hint: {outcome.hint}", file=sys.stderr)
             worst = max(worst, outcome.exit_code)
         else:
-            record_verification(db, outcome.verification, started=outcome.started)
+            record_verification(
+                db, outcome.verification, started=outcome.started, origin=origin
+            )
             verifications.append((outcome.index, outcome.verification))
             if args.format == "text":
                 if bar is not None:
@@ -315,33 +341,92 @@ def _verify_index(
     )
 
 
+def _check_local(args: argparse.Namespace, *, read: bool = True) -> tuple[str, str]:
+    """The release of ``--wheel`` and ``--sdist``: the sdist's name and version, once every
+    file is known to read and to belong to that one release (bad input, refused before any
+    build and not recorded as an attempt)."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        canonicalize_name,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    if args.sdist is None or not args.wheel:
+        raise UsageError(
+            "--wheel and --sdist go together",
+            hint="give both: reprobuild verify --wheel FILE.whl --sdist FILE.tar.gz",
+        )
+    for path in [args.sdist, *args.wheel]:
+        if path.is_dir():
+            raise UsageError(
+                "a folder, not a file", path=str(path), hint="give the wheel and sdist files"
+            )
+        if not path.is_file():
+            raise UsageError("no such file", path=str(path), hint="check the path")
+    try:
+        name, version = parse_sdist_filename(args.sdist.name)
+    except InvalidSdistFilename as exc:
+        raise UsageError(
+            "not an sdist file name (NAME-VERSION.tar.gz)",
+            path=str(args.sdist),
+            hint="give the sdist under its published file name",
+        ) from exc
+    for wheel in args.wheel:
+        try:
+            wheel_name, wheel_version, _, _ = parse_wheel_filename(wheel.name)
+        except InvalidWheelFilename as exc:
+            raise UsageError(
+                "not a wheel file name (NAME-VERSION-PYTHON-ABI-PLATFORM.whl)",
+                path=str(wheel),
+                hint="give the wheel under its published file name",
+            ) from exc
+        if canonicalize_name(wheel_name) != canonicalize_name(name) or wheel_version != version:
+            raise UsageError(
+                f"the wheel is {wheel_name} {wheel_version} but the sdist "
+                f"{args.sdist.name} is {name} {version}: not one release",
+                path=str(wheel),
+                hint="give the sdist of the wheel's own release",
+            )
+    if read:
+        for wheel in args.wheel:
+            _check_readable(wheel, wheel=True)
+        _check_readable(args.sdist, wheel=False)
+    return name, str(version)
+
+
+def _check_readable(path: Path, *, wheel: bool) -> None:
+    """Refuse a local archive that does not read (truncated, or not an archive at all)."""
+    from reprobuild.archive import parse_archive
+    from reprobuild.errors import ReprobuildError
+
+    hint = "give the file as it was published: this one is damaged or of another kind"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read: {reason_of(exc)}", path=str(path), hint=hint) from exc
+    try:
+        parse_archive(data, identical_duplicates=not wheel)  # as the verification reads it
+    except ReprobuildError as exc:
+        raise UsageError(exc.reason, path=str(path), member=exc.member, hint=hint) from exc
+
+
 def _verify_local(
     args: argparse.Namespace,
     cache_dir: Path,
     pythons: tuple[Interpreter, ...],
     progress: Callable[[str], None],
 ) -> Verification:
-    from packaging.utils import InvalidSdistFilename, parse_sdist_filename
-
     from reprobuild.rebuild import Verification, verify_sdist, verify_wheel
 
-    if args.sdist is None or not args.wheel:
-        raise UsageError("--wheel and --sdist go together", hint="give both")
-    for path in [args.sdist, *args.wheel]:
-        if not path.is_file():
-            raise UsageError("no such file", path=str(path))
-    try:
-        name, version = parse_sdist_filename(args.sdist.name)
-    except InvalidSdistFilename as exc:
-        raise UsageError(
-            "not an sdist file name (NAME-VERSION.tar.gz)", path=str(args.sdist)
-        ) from exc
+    name, version = _check_local(args, read=False)  # read when the command started
     results = [
         verify_wheel(
             wheel,
             args.sdist,
             name=name,
-            version=str(version),
+            version=version,
             upload_time=None,
             cache_dir=cache_dir,
             pythons=pythons,
@@ -363,9 +448,7 @@ def _verify_local(
             progress=progress,
         )
         results.insert(0, checked)
-    return Verification(
-        name=name, version=str(version), sdist=args.sdist.name, results=tuple(results)
-    )
+    return Verification(name=name, version=version, sdist=args.sdist.name, results=tuple(results))
 
 
 _COLOURS = {

@@ -23,11 +23,27 @@ from reprobuild.errors import UsageError
 from reprobuild.rebuild.document import recipe_document
 from reprobuild.rebuild.verify import Verification
 
-__all__ = ["DB_NAME", "ERROR", "Attempt", "list_attempts", "record_failure", "record_verification"]
+__all__ = [
+    "DB_NAME",
+    "ERROR",
+    "INDEX",
+    "LOCAL",
+    "Attempt",
+    "check_database",
+    "count_attempts",
+    "list_attempts",
+    "record_failure",
+    "record_verification",
+]
 
 #: The verdict of an attempt that failed before any artifact was judged (the index could not be
 #: reached, the release does not exist): one row with no file name.
 ERROR = "error"
+
+#: Where an attempt's files came from: a release on the package index, or local files
+#: (``verify --wheel FILE --sdist FILE``). Rows recorded before the origin was kept have none.
+INDEX = "index"
+LOCAL = "local"
 
 #: The database's file name in the cache folder (``--db`` chooses another path).
 DB_NAME = "results.sqlite3"
@@ -47,7 +63,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     recipe TEXT,
     started TEXT NOT NULL,
     seconds REAL NOT NULL,
-    tool_version TEXT NOT NULL
+    tool_version TEXT NOT NULL,
+    origin TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_release ON attempts (name, version);
 """
@@ -70,6 +87,7 @@ class Attempt:
     started: str
     seconds: float
     tool_version: str
+    origin: str | None = None
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -77,17 +95,47 @@ def _connect(path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path)
         connection.executescript(_SCHEMA)
+        _migrate(connection)
     except (OSError, sqlite3.Error) as exc:
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
         raise UsageError(
-            f"cannot open the results database: {exc}",
+            f"cannot open the results database: {reason.lower()}",
             path=str(path),
             hint="give a writable path with --db",
         ) from exc
     return connection
 
 
-def record_verification(path: Path, verification: Verification, *, started: datetime) -> None:
-    """Add one row per artifact of ``verification`` (one transaction: all rows or none)."""
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Bring a database made by an earlier reprobuild up to this schema: the ``origin``
+    column (NULL in the rows already there: their origin was not kept)."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(attempts)")}
+    if "origin" not in columns:
+        with connection:
+            connection.execute("ALTER TABLE attempts ADD COLUMN origin TEXT")
+
+
+def check_database(path: Path) -> None:
+    """Open (or create) the database at ``path`` now, so that a path it cannot be at is refused
+    before any work (:class:`~reprobuild.errors.UsageError`)."""
+    with closing(_connect(path)):
+        pass
+
+
+def count_attempts(path: Path) -> int:
+    """How many attempts ``path`` holds, whatever they are (0 when there is no database)."""
+    if not path.is_file():
+        return 0
+    with closing(_connect(path)) as connection:
+        (count,) = connection.execute("SELECT COUNT(*) FROM attempts").fetchone()
+    return int(count)
+
+
+def record_verification(
+    path: Path, verification: Verification, *, started: datetime, origin: str = INDEX
+) -> None:
+    """Add one row per artifact of ``verification`` (one transaction: all rows or none);
+    ``origin`` is :data:`INDEX` or :data:`LOCAL`."""
     rows = [
         (
             verification.name,
@@ -103,29 +151,46 @@ def record_verification(path: Path, verification: Verification, *, started: date
             started.isoformat(),
             r.seconds,
             __version__,
+            origin,
         )
         for r in verification.results
     ]
     with closing(_connect(path)) as connection, connection:
         connection.executemany(
             "INSERT INTO attempts (name, version, filename, verdict, cause, categories, sha256, "
-            "rebuilt_sha256, override, recipe, started, seconds, tool_version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rebuilt_sha256, override, recipe, started, seconds, tool_version, origin) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
 
 def record_failure(
-    path: Path, *, name: str, version: str, cause: str, started: datetime, seconds: float
+    path: Path,
+    *,
+    name: str,
+    version: str,
+    cause: str,
+    started: datetime,
+    seconds: float,
+    origin: str = INDEX,
 ) -> None:
     """Add the row of an attempt that failed before any artifact was judged (verdict
     :data:`ERROR`, no file name)."""
     with closing(_connect(path)) as connection, connection:
         connection.execute(
             "INSERT INTO attempts (name, version, filename, verdict, cause, categories, sha256, "
-            "rebuilt_sha256, override, recipe, started, seconds, tool_version) "
-            "VALUES (?, ?, '', ?, ?, '[]', '', NULL, NULL, NULL, ?, ?, ?)",
-            (name, version, ERROR, cause, started.isoformat(), round(seconds, 3), __version__),
+            "rebuilt_sha256, override, recipe, started, seconds, tool_version, origin) "
+            "VALUES (?, ?, '', ?, ?, '[]', '', NULL, NULL, NULL, ?, ?, ?, ?)",
+            (
+                name,
+                version,
+                ERROR,
+                cause,
+                started.isoformat(),
+                round(seconds, 3),
+                __version__,
+                origin,
+            ),
         )
 
 
@@ -156,7 +221,7 @@ def list_attempts(
         where.append("id IN (SELECT MAX(id) FROM attempts GROUP BY name, version, filename)")
     query = (
         "SELECT id, name, version, filename, verdict, cause, categories, sha256, "
-        "rebuilt_sha256, override, started, seconds, tool_version FROM attempts"
+        "rebuilt_sha256, override, started, seconds, tool_version, origin FROM attempts"
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY id"
     )
@@ -178,4 +243,5 @@ def list_attempts(
                 started=row[10],
                 seconds=row[11],
                 tool_version=row[12],
+                origin=row[13],
             )
