@@ -74,3 +74,29 @@ def test_an_invalid_project_is_named_by_the_path_given(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert str(tmp_path.resolve()) in result.stderr
     assert "reprobuild-build" not in result.stderr
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_build(tmp_path: Path) -> None:
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    sdist.write_bytes(make_sdist())
+    (tmp_path / "a-file").write_text("")
+    blocked = tmp_path / "a-file" / "out"
+    result = run(sdist, "-o", blocked, "--cache-dir", tmp_path / "cache")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {blocked}: cannot create the output folder")
+    assert "\nhint: " in result.stderr and "reprobuild: " not in result.stderr  # nothing built
+    result = run(sdist, "-o", tmp_path / "new" / "out", "--cache-dir", blocked)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {blocked}: cannot create the cache folder")
+    assert not (tmp_path / "new").exists()  # the check leaves no folder behind
+
+
+def test_a_wheel_is_not_something_to_build(tmp_path: Path) -> None:
+    from tests.factories import make_wheel
+
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(make_wheel())
+    result = run(wheel)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {wheel}: a wheel, not an sdist or a project folder")
+    assert "\nhint: " in result.stderr

@@ -126,10 +126,16 @@ def test_output_into_a_missing_folder_exits_2(
     files: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     a, _, b = files
-    result = run(a, b, "--output-json", tmp_path / "no" / "such" / "diff.json")
+    target = tmp_path / "no" / "such" / "diff.json"
+    result = run(a, b, "--output-json", target)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.startswith("error: ") and "cannot write" in result.stderr
+    # refused before the comparison, with a hint
+    assert result.stderr.startswith(f"error: {target}: its folder does not exist\nhint: ")
+    (tmp_path / "a-file").write_text("")
+    result = run(a, b, "--output-html", tmp_path / "a-file" / "diff.html")
+    assert result.returncode == 2
+    assert "its folder is a file" in result.stderr
 
 
 def test_format_json_parses_and_loads_back(files: tuple[Path, Path, Path]) -> None:

@@ -137,3 +137,23 @@ def test_option_errors_are_one_error_line_and_a_hint() -> None:
     assert lines[0].startswith("error: reprobuild normalize: argument --format: invalid choice")
     assert lines[1].startswith("hint: run 'reprobuild normalize --help'")
     assert len(lines) == 2
+
+
+def test_a_missing_file_a_folder_and_a_blocked_output_each_get_a_hint(
+    dist: Path, tmp_path: Path
+) -> None:
+    missing = run(tmp_path / "nosuch.whl", "--check")
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines()[0] == f"error: {tmp_path / 'nosuch.whl'}: cannot read: " + (
+        "no such file or folder"
+    )
+    assert missing.stderr.splitlines()[1].startswith("hint: ")
+    folder = run(dist, "--check")
+    assert folder.returncode == 2
+    assert folder.stderr.startswith(f"error: {dist}: a folder, not an archive\nhint: ")
+    (tmp_path / "a-file").write_text("")
+    blocked = tmp_path / "a-file" / "out"
+    refused = run(dist / WHL, "-o", blocked)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith(f"error: {blocked}: cannot create the output folder")
+    assert "\nhint: " in refused.stderr

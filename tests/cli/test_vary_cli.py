@@ -53,6 +53,19 @@ def test_a_bad_release(tmp_path: Path) -> None:
     for text in ("==1.0", "demo==", "demo==1==2"):
         line = _one_error(run(text))
         assert "not NAME==VERSION" in line
+    # refused before the index is asked: an unreachable one would end in exit 3
+    index = (tmp_path / "no-index").as_uri()
+    for text, message in (("a b==1", "not a project name: 'a b'"), ("demo==x y", "not a version")):
+        proc = run(text, "--index-url", index, "--cache-dir", tmp_path)
+        assert message in _one_error(proc) and "\nhint: " in proc.stderr
+
+
+def test_a_keep_folder_that_cannot_be_made(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    blocked = tmp_path / "a-file" / "keep"
+    proc = run(tmp_path, "--keep", blocked, "--cache-dir", tmp_path / "cache")
+    line = _one_error(proc)
+    assert line.startswith(f"error: {blocked}: cannot create the folder to keep the builds in")
 
 
 def test_an_unknown_variation_and_bad_jobs(tmp_path: Path) -> None:

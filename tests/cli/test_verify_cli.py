@@ -105,6 +105,7 @@ def test_a_batch_keeps_going_records_every_attempt_and_keeps_the_order(
         ("2.0", "not-verifiable"),
         ("9.9", "error"),
     ]
+    assert {a["origin"] for a in attempts} == {"index"}
     assert next(a for a in attempts if a["verdict"] == "error")["filename"] == ""
 
 
@@ -167,3 +168,150 @@ def test_compiled_wheels_are_judged_by_their_tags_without_a_download(
         in out
     )
     assert "rebuilt from" not in out
+
+
+def _blocked(tmp_path: Path) -> Path:
+    """A path no one can create: a file stands where its folder should be."""
+    (tmp_path / "a-file").write_text("")
+    return tmp_path / "a-file" / "sub"
+
+
+@pytest.mark.parametrize(
+    ("release", "message"),
+    [
+        ("a b==1", "not a project name: 'a b'"),
+        ("demo_==1", "not a project name"),
+        ("requests==2.31.0==1", "more than one '=='"),
+        ("demo==x y", "not a version: 'x y'"),
+    ],
+)
+def test_a_bad_release_is_refused_before_the_index_is_asked(
+    release: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "r.sqlite3"
+    # an index that cannot be reached: asking it would end in exit 3
+    argv = ["verify", release, "--db", str(db), "--cache-dir", str(tmp_path / "c")]
+    assert main([*argv, "--index-url", (tmp_path / "no-index").as_uri()]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: ") and message in err[0]
+    assert err[1].startswith("hint: ") and len(err) == 2
+    assert not db.exists()
+
+
+def _local(tmp_path: Path, wheel: str, data: bytes, sdist: str = "demo-1.0.tar.gz") -> list[str]:
+    (tmp_path / wheel).write_bytes(data)
+    (tmp_path / sdist).write_bytes(make_sdist())
+    return ["--wheel", str(tmp_path / wheel), "--sdist", str(tmp_path / sdist)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [make_wheel(tag="cp311-cp311-manylinux_2_17_x86_64")[:200], b"a text file\n"],
+    ids=["truncated", "text"],
+)
+def test_a_local_wheel_that_does_not_read_is_bad_input_and_not_recorded(
+    data: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "r.sqlite3"
+    # a compiled wheel's name: the file is read before its name decides anything
+    files = _local(tmp_path, "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", data)
+    assert main(["verify", *files, "--db", str(db), "--cache-dir", str(tmp_path / "c")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.splitlines()
+    assert err[0].startswith(f"error: {files[1]}: ") and "not-verifiable" not in err[0]
+    assert err[1].startswith("hint: ")
+    assert not db.exists()
+
+
+def test_a_local_sdist_that_does_not_read_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _local(tmp_path, "demo-1.0-py3-none-any.whl", make_wheel())
+    Path(files[3]).write_bytes(make_sdist()[:100])
+    assert main(["verify", *files, "--db", str(tmp_path / "r.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {files[3]} › (gzip stream): ") and "\nhint: " in err
+
+
+@pytest.mark.parametrize(
+    ("wheel", "sdist"),
+    [
+        ("attrs-23.2.0-py3-none-any.whl", "attrs-23.1.0.tar.gz"),
+        ("other-1.0-py3-none-any.whl", "demo-1.0.tar.gz"),
+    ],
+)
+def test_a_wheel_and_an_sdist_of_two_releases_are_refused(
+    wheel: str, sdist: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "r.sqlite3"
+    files = _local(tmp_path, wheel, make_wheel(), sdist)
+    assert main(["verify", *files, "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "not one release" in err and "hint: " in err
+    assert not db.exists()
+
+
+def test_local_names_and_versions_are_compared_as_packaging_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    db = tmp_path / "r.sqlite3"
+    tag = "cp311-cp311-manylinux_2_17_x86_64"
+    files = _local(tmp_path, f"Demo-1.0.0-{tag}.whl", make_wheel(tag=tag))
+    assert main(["verify", *files, "--db", str(db), "--cache-dir", str(tmp_path / "c")]) == 1
+    assert "not-verifiable" in capsys.readouterr().out
+    # the attempt says it came from local files, in every form of the results
+    assert main(["results", "--db", str(db), "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["attempts"]
+    assert row["origin"] == "local" and row["name"] == "demo" and row["version"] == "1.0"
+    assert main(["results", "--db", str(db)]) == 0
+    assert "demo==1.0 (local)" in capsys.readouterr().out
+    assert main(["results", "--db", str(db), "--format", "csv"]) == 0
+    header, line = capsys.readouterr().out.splitlines()
+    assert header.endswith(",origin") and line.endswith(",local")
+
+
+def test_usage_errors_are_not_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "r.sqlite3"
+    (tmp_path / "folder").mkdir()
+    for argv in (
+        ["--wheel", "x.whl"],
+        ["--wheel", str(tmp_path / "x.whl"), "--sdist", str(tmp_path / "folder")],
+    ):
+        assert main(["verify", *argv, "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "go together" in err and "folder: a folder, not a file" in err
+    assert not db.exists()
+
+
+def test_where_results_go_is_checked_before_the_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = _blocked(tmp_path)
+    tag = "cp311-cp311-manylinux_2_17_x86_64"
+    files = _local(tmp_path, f"demo-1.0-{tag}.whl", make_wheel(tag=tag))
+    cache = ["--cache-dir", str(tmp_path / "c")]
+    assert main(["verify", *files, *cache, "--db", str(blocked / "r.sqlite3")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no verdict printed, then lost
+    assert captured.err.startswith(f"error: {blocked / 'r.sqlite3'}: cannot open")
+    assert "hint: " in captured.err
+    db = ["--db", str(tmp_path / "r.sqlite3")]
+    assert main(["verify", *files, *db, "--cache-dir", str(blocked)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {blocked}: cannot create the cache folder") and "hint: " in err
+
+
+def test_a_releases_file_that_does_not_read_or_has_a_bad_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listing = tmp_path / "releases.txt"
+    assert main(["verify", "-r", str(listing), "--cache-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"error: {listing}: cannot read: no such file or folder"
+    assert err[1].startswith("hint: ")
+    listing.write_text("demo==1.0\n\n# a comment\nbad line here\n")
+    assert main(["verify", "-r", str(listing), "--cache-dir", str(tmp_path)]) == 2
+    assert f"error: {listing}:4: not NAME==VERSION: 'bad line here'" in capsys.readouterr().err

@@ -80,3 +80,51 @@ def test_a_bad_releases_file_is_refused_before_anything_runs(
     listing.write_text("attrs==23.2.0\nnot a release\n")
     assert main(["verify", "-r", str(listing), "--cache-dir", str(tmp_path)]) == 2
     assert "not NAME==VERSION" in capsys.readouterr().err
+
+
+def test_a_database_without_origins_is_brought_up_to_date(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    db = tmp_path / "old.sqlite3"
+    with closing(sqlite3.connect(db)) as connection, connection:
+        connection.execute(
+            "CREATE TABLE attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "
+            "version TEXT NOT NULL, filename TEXT NOT NULL, verdict TEXT NOT NULL, "
+            "cause TEXT NOT NULL, categories TEXT NOT NULL, sha256 TEXT NOT NULL, "
+            "rebuilt_sha256 TEXT, override TEXT, recipe TEXT, started TEXT NOT NULL, "
+            "seconds REAL NOT NULL, tool_version TEXT NOT NULL)"
+        )
+        connection.execute(
+            "INSERT INTO attempts (name, version, filename, verdict, cause, categories, sha256, "
+            "started, seconds, tool_version) VALUES ('demo', '0.9', '', 'error', 'gone', '[]', "
+            "'', '2025-01-01T00:00:00+00:00', 1.0, '0.1')"
+        )
+    record_verification(db, _verification(Verdict.REPRODUCIBLE), started=datetime.now(UTC))
+    record_verification(
+        db, _verification(Verdict.REPRODUCIBLE), started=datetime.now(UTC), origin="local"
+    )
+    # the old row's origin was not kept: none, rather than a guess
+    assert [(a.version, a.origin) for a in list_attempts(db)] == [
+        ("0.9", None),
+        ("1.0", "index"),
+        ("1.0", "local"),
+    ]
+
+
+def test_results_say_when_no_attempt_matches_and_when_the_database_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "r.sqlite3"
+    assert main(["results", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {db}: no such database") and "\nhint: " in err
+    assert not db.exists()
+    # the default database not there yet: nothing verified yet, not an error
+    assert main(["results", "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert "no attempts recorded" in capsys.readouterr().err
+    record_verification(db, _verification(Verdict.REPRODUCIBLE), started=datetime.now(UTC))
+    assert main(["results", "--db", str(db), "--name", "nosuch"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"no attempt matches the filters (1 recorded in {db})\n"
