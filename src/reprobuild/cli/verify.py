@@ -158,8 +158,8 @@ def _read_releases(path: Path) -> list[str]:
     except UnicodeError as exc:
         raise UsageError("cannot read: not UTF-8 text", path=str(path), hint=hint) from exc
     releases = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.split("#", 1)[0].strip()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         try:
@@ -281,9 +281,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"hint: {outcome.hint}", file=sys.stderr)
             worst = max(worst, outcome.exit_code)
         else:
-            record_verification(
-                db, outcome.verification, started=outcome.started, origin=origin
-            )
+            record_verification(db, outcome.verification, started=outcome.started, origin=origin)
             verifications.append((outcome.index, outcome.verification))
             if args.format == "text":
                 if bar is not None:
