@@ -44,7 +44,8 @@ examples:
   reprobuild build --buildinfo dist/demo-1.0.buildinfo.json .   # rebuild into dist/rebuilt/
 
 exit codes: 0 built (and, with --buildinfo, identical), 1 outputs differ from the buildinfo,
-2 bad input, 3 the build failed.
+2 bad input (a wheel as SOURCE; an output or cache folder that cannot be written: refused
+before the build), 3 the build failed.
 """
 
 

@@ -55,6 +55,10 @@ examples:
 
 exit codes: 0 every wheel reproducible, 1 otherwise (equivalent, different, not verifiable,
 build failed), 2 bad input, 3 the index or the machine failed.
+
+Bad input is refused before the index is asked or anything built, and is not recorded: a name
+or version packaging does not accept, --wheel/--sdist files that are missing, folders, do not
+read, or belong to two releases, and a cache folder or --db that cannot be written.
 """
 
 
