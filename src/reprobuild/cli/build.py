@@ -109,7 +109,7 @@ def register(subparsers: Subparsers) -> None:
         "--format",
         choices=("text", "json"),
         default="text",
-        help="how to print the result on stdout",
+        help="how to print the result on stdout (default: text)",
     )
     parser.set_defaults(run=run)
 

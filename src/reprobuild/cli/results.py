@@ -77,11 +77,18 @@ def register(subparsers: Subparsers) -> None:
         "--version", dest="release_version", metavar="VERSION", help="only this version"
     )
     parser.add_argument(
-        "--verdict", action="append", default=[], choices=_VERDICTS, help="only these verdicts"
+        "--verdict",
+        action="append",
+        default=[],
+        choices=_VERDICTS,
+        help="only these verdicts (repeat it for several)",
     )
     parser.add_argument("--latest", action="store_true", help="only the last attempt of each file")
     parser.add_argument(
-        "--format", choices=("text", "json", "csv"), default="text", help="how to print them"
+        "--format",
+        choices=("text", "json", "csv"),
+        default="text",
+        help="how to print them (default: text)",
     )
     parser.set_defaults(run=run)
 

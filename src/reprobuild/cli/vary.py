@@ -122,7 +122,7 @@ def register(subparsers: Subparsers) -> None:
         "--format",
         choices=("text", "json", "html"),
         default="text",
-        help="how to print the report on stdout",
+        help="how to print the report on stdout (default: text)",
     )
     parser.set_defaults(run=run)
 

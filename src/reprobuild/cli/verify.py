@@ -144,7 +144,8 @@ def register(subparsers: Subparsers) -> None:
         choices=("text", "json", "html"),
         default="text",
         help="how to print the results: text, a JSON document, or one self-contained HTML page "
-        "(a table of verdicts; each artifact's recipe, evidence and difference tree)",
+        "(a table of verdicts; each artifact's recipe, evidence and difference tree); "
+        "default: text",
     )
     parser.set_defaults(run=run)
 
