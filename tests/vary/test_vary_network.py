@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,58 @@ def test_a_released_sdist(cache_dir: Path) -> None:
     findings = _findings(doc)
     assert set(findings) == {"wheel"}  # the sdist is the release's own
     assert _culprits(findings["wheel"]) == {"umask"}
+
+
+def _marked_processes(mark: str) -> list[int]:
+    """The processes whose environment holds ``mark`` (the command's and its workers')."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone, or another user's
+            continue
+        if mark.encode() in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_interruption_leaves_nothing_behind(tmp_path: Path, cache_dir: Path, jobs: str) -> None:
+    """SIGINT once the first build has started: exit 130, 'interrupted', the workers and their
+    builds stopped, no scratch folder left in TMPDIR and no half-written file kept."""
+    project = _copy("umask-wheel", tmp_path)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    keep = tmp_path / "kept"
+    mark = f"REPROBUILD_TEST_MARK={tmp_path.name}"  # its workers inherit it
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    env.update(REPROBUILD_CACHE_DIR=str(cache_dir), TMPDIR=str(scratch))
+    env["REPROBUILD_TEST_MARK"] = tmp_path.name
+    for extra in ((), ("--keep", str(keep))):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reprobuild", "vary", str(project), "--jobs", jobs, *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if line == "reprobuild:   control: started\n":
+                break
+        else:
+            pytest.fail("no build started:\n" + "".join(seen))
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, "".join(seen) + err
+        assert err.splitlines()[-1] == "interrupted", err
+        assert "Traceback" not in err
+        assert out == ""
+        assert _marked_processes(mark) == []
+        assert list(scratch.iterdir()) == []
+    # what was kept is whole builds only: no temporary file of an interrupted write
+    assert not [p for p in keep.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]

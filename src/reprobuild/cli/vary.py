@@ -151,6 +151,7 @@ def _check_outputs(args: argparse.Namespace, cache_dir: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
     import tempfile
 
     from reprobuild.frontend import resolve_requirements
@@ -194,28 +195,26 @@ def run(args: argparse.Namespace) -> int:
     else:
         source = Path(text)
         _check_outputs(args, cache_dir)
-    close = None
-    if args.jobs > 1:
-        builder, close = parallel_builder(args.jobs)
-    else:
-        builder = serial_builder(progress)
-    try:
-        with tempfile.TemporaryDirectory(prefix="reprobuild-vary-") as scratch:
-            workdir = args.keep if args.keep is not None else Path(scratch)
-            report = vary(
-                source,
-                cache_dir=cache_dir,
-                workdir=workdir,
-                variations=variations,
-                builder=builder,
-                jobs=args.jobs,
-                source_date_epoch=args.source_date_epoch,
-                resolver=resolve_requirements,
-                progress=progress,
-            )
-    finally:
-        if close is not None:
-            close()
+    # unwound last in, first out: the workers are stopped (with any build they run) before
+    # the folder they write into is removed, on success, an error or an interruption alike
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="reprobuild-vary-"))
+        if args.jobs > 1:
+            builder, close = parallel_builder(args.jobs, progress)
+            stack.callback(close)
+        else:
+            builder = serial_builder(progress)
+        report = vary(
+            source,
+            cache_dir=cache_dir,
+            workdir=args.keep if args.keep is not None else Path(scratch),
+            variations=variations,
+            builder=builder,
+            jobs=args.jobs,
+            source_date_epoch=args.source_date_epoch,
+            resolver=resolve_requirements,
+            progress=progress,
+        )
     if args.format == "json":
         print_json(render_json(report))
     elif args.format == "html":

@@ -27,6 +27,7 @@ resolved.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -51,6 +52,10 @@ from reprobuild.vary.variations import (
     control_roots,
     control_spec,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
 
 __all__ = [
     "ArtifactFinding",
@@ -160,13 +165,22 @@ def serial_builder(progress: Progress | None = None) -> Builder:
     say = progress or (lambda _message: None)
 
     def run(batch: Sequence[tuple[str, tuple[str, ...], BuildSpec]]) -> Sequence[BuildRun]:
-        return [_run_one(label, names, spec, say) for label, names, spec in batch]
+        done = []
+        for label, names, spec in batch:
+            say(f"  {label}: started")
+            done.append(_run_one(label, names, spec, say))
+        return done
 
     return run
 
 
 def _work(label: str, names: tuple[str, ...], spec: BuildSpec) -> BuildRun:
-    return _run_one(label, names, spec, lambda _message: None)
+    try:
+        return _run_one(label, names, spec, lambda _message: None)
+    except SystemExit as exc:  # stopped (see _start_worker): the build has cleaned up; go now
+        import os
+
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
 
 
 def _ready() -> None:
@@ -174,15 +188,70 @@ def _ready() -> None:
     the caller is still getting the first builds ready."""
 
 
-def parallel_builder(jobs: int) -> tuple[Builder, Callable[[], None]]:
+def _start_worker() -> None:
+    """Run first in each worker: it leads a process group of its own, with the builds it starts,
+    so that an interruption (Ctrl-C reaches the terminal's foreground group) stops it only
+    through :func:`_stop_workers`, after the caller has stopped handing out builds; and
+    SIGTERM ends it through Python, whose ``finally`` clauses leave no half-written file."""
+    import os
+    import signal
+
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _stop_workers(processes: Sequence[BaseProcess]) -> None:
+    """Stop ``processes`` (workers started by :func:`_start_worker`) and the builds they run:
+    SIGTERM to each one's process group, then SIGKILL to a group whose worker is still there
+    after a few seconds."""
+    import os
+    import signal
+
+    def send(process: BaseProcess, signum: int) -> None:
+        if process.pid is None:
+            return
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:  # not a group leader yet (or gone): the worker alone
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signum)
+
+    for process in processes:
+        send(process, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0))
+    for process in processes:
+        if process.is_alive():
+            send(process, signal.SIGKILL)
+            process.join()
+
+
+def parallel_builder(
+    jobs: int, progress: Progress | None = None
+) -> tuple[Builder, Callable[[], None]]:
     """Build ``jobs`` at a time in worker processes; return the builder and what closes it.
+    ``progress`` is told when each build is handed to a worker (not its steps: they would
+    interleave).
 
     A build starts only when no running build uses its build folder (it would wait for the
-    folder's lock, holding a worker that another build could use)."""
+    folder's lock, holding a worker that another build could use). When a batch is left by
+    an exception (an interruption, or a bug), the workers are stopped with the builds they
+    run before it propagates: a caller that then removes the builds' output folder does not
+    race a build still writing into it."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    say = progress or (lambda _message: None)
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+    )
     for _ in range(jobs):  # a worker starts when a task finds none idle
         pool.submit(_ready)
 
@@ -190,20 +259,28 @@ def parallel_builder(jobs: int) -> tuple[Builder, Callable[[], None]]:
         done: dict[int, BuildRun] = {}
         waiting = list(range(len(batch)))
         running: dict[Future[BuildRun], int] = {}
-        while waiting or running:
-            busy = {batch[i][2].build_root for i in running.values()}
-            for i in list(waiting):
-                label, names, spec = batch[i]
-                if len(running) >= jobs:
-                    break
-                if spec.build_root in busy:
-                    continue
-                running[pool.submit(_work, label, names, spec)] = i
-                busy.add(spec.build_root)
-                waiting.remove(i)
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                done[running.pop(future)] = future.result()
+        try:
+            while waiting or running:
+                busy = {batch[i][2].build_root for i in running.values()}
+                for i in list(waiting):
+                    label, names, spec = batch[i]
+                    if len(running) >= jobs:
+                        break
+                    if spec.build_root in busy:
+                        continue
+                    running[pool.submit(_work, label, names, spec)] = i
+                    say(f"  {label}: started")
+                    busy.add(spec.build_root)
+                    waiting.remove(i)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done[running.pop(future)] = future.result()
+        except BaseException:
+            for future in running:
+                future.cancel()
+            # the executor's own table of its workers: it has no public way to stop a task
+            _stop_workers(list((pool._processes or {}).values()))
+            raise
         return [done[i] for i in range(len(batch))]
 
     return run, lambda: pool.shutdown(wait=True, cancel_futures=True)
