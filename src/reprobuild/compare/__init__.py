@@ -49,9 +49,12 @@ class Item:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CompareOptions:
     """How to compare: ``exclude`` globs match member and file paths; ``max_diff_lines`` caps
-    each unified diff (0: no cap); ``max_depth`` bounds recursion into nested containers."""
+    each unified diff (0: no cap); ``max_depth`` bounds recursion into nested containers;
+    ``labels`` name the two sides in each unified diff's ``---``/``+++`` lines, before the
+    path (``published/pkg/mod.py``), when the sides' names alone do not tell them apart."""
 
     max_diff_lines: int = 200
+    labels: tuple[str, str] = ("", "")
     exclude: tuple[str, ...] = ()
     limits: Limits = DEFAULT_LIMITS
     max_depth: int = 8

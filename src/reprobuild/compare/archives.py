@@ -196,7 +196,12 @@ def compare_archives(
     order_b = [entry.key for entry in entries_b if entry.key in keys_a]
     if order_a != order_b:
         diff, cut = unified(
-            order_a, order_b, name_a=a.name, name_b=b.name, max_lines=context.options.max_diff_lines
+            order_a,
+            order_b,
+            name_a=a.name,
+            name_b=b.name,
+            max_lines=context.options.max_diff_lines,
+            labels=context.options.labels,
         )
         children.append(
             leaf(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from reprobuild._types import Buffer
 from reprobuild.compare import Context, Item
 from reprobuild.compare.difference import Category, Difference
-from reprobuild.compare.nodes import join_comments, leaf
+from reprobuild.compare.nodes import join_comments, labelled, leaf
 
 __all__ = ["BYTES", "BytesComparator", "byte_difference", "common_suffix", "first_difference"]
 
@@ -82,7 +82,13 @@ def _hexdump(data: Buffer, start: int, end: int) -> list[str]:
 
 
 def byte_difference(
-    name_a: str, name_b: str, a: Buffer, b: Buffer, *, comment: str | None = None
+    name_a: str,
+    name_b: str,
+    a: Buffer,
+    b: Buffer,
+    *,
+    comment: str | None = None,
+    labels: tuple[str, str] = ("", ""),
 ) -> Difference | None:
     """A ``content`` leaf naming the sizes and the first differing offset, with a hex dump of
     :data:`REGION` bytes from there on each side; None when the bytes are equal."""
@@ -102,8 +108,8 @@ def byte_difference(
     dump = difflib.unified_diff(
         _hexdump(a, start, start + REGION),
         _hexdump(b, start, start + REGION),
-        fromfile=name_a,
-        tofile=name_b,
+        fromfile=labelled(name_a, labels[0]),
+        tofile=labelled(name_b, labels[1]),
         n=2,
         lineterm="",
     )
@@ -126,7 +132,7 @@ class BytesComparator:
         return True
 
     def compare(self, a: Item, b: Item, context: Context) -> Difference | None:
-        return byte_difference(a.name, b.name, a.data, b.data)
+        return byte_difference(a.name, b.name, a.data, b.data, labels=context.options.labels)
 
 
 BYTES = BytesComparator()

@@ -98,7 +98,13 @@ def _pretty(value: JsonValue) -> list[str]:
 
 
 def json_difference(
-    a: Item, b: Item, doc_a: JsonValue, doc_b: JsonValue, *, max_lines: int
+    a: Item,
+    b: Item,
+    doc_a: JsonValue,
+    doc_b: JsonValue,
+    *,
+    max_lines: int,
+    labels: tuple[str, str] = ("", ""),
 ) -> Difference | None:
     """The difference between two parsed documents read from ``a`` and ``b``."""
     walk = _Walk()
@@ -111,6 +117,7 @@ def json_difference(
             name_a=a.name,
             name_b=b.name,
             max_lines=max_lines,
+            labels=labels,
         )
         paths = ", ".join(walk.changed[:_PATHS_SHOWN])
         more = len(walk.changed) - _PATHS_SHOWN
@@ -126,7 +133,9 @@ def json_difference(
             )
         )
     for what, path, shown_a, shown_b in walk.reordered:
-        diff, cut = unified(shown_a, shown_b, name_a=a.name, name_b=b.name, max_lines=max_lines)
+        diff, cut = unified(
+            shown_a, shown_b, name_a=a.name, name_b=b.name, max_lines=max_lines, labels=labels
+        )
         noun = "object keys" if what == "keys" else "list elements"
         children.append(
             leaf(
@@ -147,6 +156,7 @@ def json_difference(
             b.data.decode("utf-8"),
             max_lines=max_lines,
             comment="the same JSON value, formatted differently",
+            labels=labels,
         )
     return group(a.name, b.name, children)
 
@@ -164,7 +174,14 @@ class JsonComparator:
         try:
             doc_a = json.loads(a.data.decode("utf-8"))
             doc_b = json.loads(b.data.decode("utf-8"))
-            return json_difference(a, b, doc_a, doc_b, max_lines=context.options.max_diff_lines)
+            return json_difference(
+                a,
+                b,
+                doc_a,
+                doc_b,
+                max_lines=context.options.max_diff_lines,
+                labels=context.options.labels,
+            )
         except RecursionError:
             raise ValueError("JSON nested too deeply to compare") from None
 

@@ -119,21 +119,29 @@ def unified(
     name_b: str,
     max_lines: int,
     context: int = 3,
+    labels: tuple[str, str] = ("", ""),
 ) -> tuple[str, int]:
     """A unified diff of two lists of lines (without line ends), and how many lines were cut.
 
     ``max_lines`` caps the diff (0: no cap); the lines past the cap are counted, not kept.
+    ``labels`` go before the names in the ``---``/``+++`` lines (see ``CompareOptions``).
     """
     kept: list[str] = []
     cut = 0
+    fromfile, tofile = labelled(name_a, labels[0]), labelled(name_b, labels[1])
     for line in difflib.unified_diff(
-        lines_a, lines_b, fromfile=name_a, tofile=name_b, n=context, lineterm=""
+        lines_a, lines_b, fromfile=fromfile, tofile=tofile, n=context, lineterm=""
     ):
         if max_lines and len(kept) >= max_lines:
             cut += 1
         else:
             kept.append(line)
     return "\n".join(kept), cut
+
+
+def labelled(name: str, label: str) -> str:
+    """``name`` as a unified diff's header line shows it: after ``label/``, when there is one."""
+    return f"{label}/{name}" if label else name
 
 
 def cut_note(cut: int) -> str | None:

@@ -145,6 +145,7 @@ class _CodeWalk:
     name_a: str
     name_b: str
     max_lines: int
+    labels: tuple[str, str]
     filenames: tuple[str, str]  # the top-level pair, reported once
 
     def walk(self, a: CodeType, b: CodeType, found: list[Difference]) -> None:
@@ -184,6 +185,7 @@ class _CodeWalk:
                     name_a=sub(self.name_a, where),
                     name_b=sub(self.name_b, where),
                     max_lines=self.max_lines,
+                    labels=self.labels,
                 )
                 diff = text or None
             found.append(
@@ -210,7 +212,9 @@ class _CodeWalk:
             )
 
 
-def _code_difference(a: Item, b: Item, max_lines: int) -> list[Difference]:
+def _code_difference(
+    a: Item, b: Item, max_lines: int, labels: tuple[str, str] = ("", "")
+) -> list[Difference]:
     code_a = marshal.loads(a.data[_HEADER.size :])
     code_b = marshal.loads(b.data[_HEADER.size :])
     if not isinstance(code_a, CodeType) or not isinstance(code_b, CodeType):
@@ -230,6 +234,7 @@ def _code_difference(a: Item, b: Item, max_lines: int) -> list[Difference]:
         name_a=a.name,
         name_b=b.name,
         max_lines=max_lines,
+        labels=labels,
         filenames=(code_a.co_filename, code_b.co_filename),
     ).walk(code_a, code_b, found)
     if not found:
@@ -264,7 +269,9 @@ class PycComparator:
         if body_a != body_b:
             same_python = head_a[:4] == head_b[:4] == importlib.util.MAGIC_NUMBER
             if same_python:
-                children += _code_difference(a, b, context.options.max_diff_lines)
+                children += _code_difference(
+                    a, b, context.options.max_diff_lines, context.options.labels
+                )
             else:
                 found = byte_difference(
                     sub(a.name, "(body)"),
@@ -272,6 +279,7 @@ class PycComparator:
                     body_a,
                     body_b,
                     comment="compiled by another Python than this one: compared as bytes",
+                    labels=context.options.labels,
                 )
                 if found is not None:
                     children.append(found)

@@ -45,6 +45,7 @@ def text_difference(
     *,
     max_lines: int,
     comment: str | None = None,
+    labels: tuple[str, str] = ("", ""),
 ) -> Difference | None:
     """A ``content`` leaf with the unified diff of two texts, or None when they are equal."""
     if text_a == text_b:
@@ -72,7 +73,12 @@ def text_difference(
     if text_a and text_b and text_a.endswith("\n") != text_b.endswith("\n"):
         last = f"no line end at the end of {'b' if text_a.endswith(chr(10)) else 'a'}"
     diff, cut = unified(
-        _lines(text_a), _lines(text_b), name_a=name_a, name_b=name_b, max_lines=max_lines
+        _lines(text_a),
+        _lines(text_b),
+        name_a=name_a,
+        name_b=name_b,
+        max_lines=max_lines,
+        labels=labels,
     )
     return leaf(
         name_a,
@@ -107,6 +113,7 @@ class TextComparator:
             a.data.decode("utf-8"),
             b.data.decode("utf-8"),
             max_lines=context.options.max_diff_lines,
+            labels=context.options.labels,
         )
 
 

@@ -23,7 +23,16 @@ from dataclasses import dataclass
 
 from reprobuild.compare import Context, Item
 from reprobuild.compare.difference import Category, Difference
-from reprobuild.compare.nodes import cut_note, group, join_comments, leaf, short, sub, unified
+from reprobuild.compare.nodes import (
+    cut_note,
+    group,
+    join_comments,
+    labelled,
+    leaf,
+    short,
+    sub,
+    unified,
+)
 from reprobuild.compare.text import text_difference
 from reprobuild.dist import RecordRow, parse_record
 
@@ -55,6 +64,7 @@ def _formatting_only(a: Item, b: Item, context: Context, what: str) -> Differenc
         _decode(b),
         max_lines=context.options.max_diff_lines,
         comment=f"the same {what}, written differently",
+        labels=context.options.labels,
     )
 
 
@@ -87,13 +97,27 @@ class RecordComparator:
         children: list[Difference] = []
         if count_a != count_b:
             children.append(
-                _record_rows(a, b, keyed_a, keyed_b, count_a, count_b, max_lines=max_lines)
+                _record_rows(
+                    a,
+                    b,
+                    keyed_a,
+                    keyed_b,
+                    count_a,
+                    count_b,
+                    max_lines=max_lines,
+                    labels=context.options.labels,
+                )
             )
         common_a = [line for line in match_a if line in count_b]
         common_b = [line for line in match_b if line in count_a]
         if common_a != common_b:
             diff, cut = unified(
-                common_a, common_b, name_a=a.name, name_b=b.name, max_lines=max_lines
+                common_a,
+                common_b,
+                name_a=a.name,
+                name_b=b.name,
+                max_lines=max_lines,
+                labels=context.options.labels,
             )
             children.append(
                 leaf(
@@ -141,6 +165,7 @@ def _record_rows(
     count_b: Counter[str],
     *,
     max_lines: int,
+    labels: tuple[str, str] = ("", ""),
 ) -> Difference:
     """One ``content`` leaf: the rows that differ, by path, each row of a above b's."""
     only_a, only_b = count_a - count_b, count_b - count_a
@@ -156,7 +181,7 @@ def _record_rows(
             only_b[line] -= 1
             differing_b.setdefault(path, []).append(line)
     changed = differing_a.keys() & differing_b.keys()
-    lines = [f"--- {a.name}", f"+++ {b.name}"]
+    lines = [f"--- {labelled(a.name, labels[0])}", f"+++ {labelled(b.name, labels[1])}"]
     for path in sorted(differing_a.keys() | differing_b.keys()):
         lines += [f"-{line}" for line in differing_a.get(path, ())]
         lines += [f"+{line}" for line in differing_b.get(path, ())]
@@ -226,6 +251,7 @@ class HeadersComparator:
         items_b, body_b = _headers(b)
         fields_a, fields_b = _by_field(items_a), _by_field(items_b)
         max_lines = context.options.max_diff_lines
+        labels = context.options.labels
         children: list[Difference | None] = []
         for key in dict.fromkeys([*fields_a, *fields_b]):
             name, values_a = fields_a.get(key, (fields_b[key][0], []))
@@ -235,7 +261,12 @@ class HeadersComparator:
             source_a, source_b = sub(a.name, name), sub(b.name, name)
             if Counter(values_a) == Counter(values_b):
                 diff, cut = unified(
-                    values_a, values_b, name_a=source_a, name_b=source_b, max_lines=max_lines
+                    values_a,
+                    values_b,
+                    name_a=source_a,
+                    name_b=source_b,
+                    max_lines=max_lines,
+                    labels=labels,
                 )
                 children.append(
                     leaf(
@@ -263,7 +294,12 @@ class HeadersComparator:
             lines_a = [f"{name}: {line}" for value in values_a for line in value.split("\n")]
             lines_b = [f"{name}: {line}" for value in values_b for line in value.split("\n")]
             diff, cut = unified(
-                lines_a, lines_b, name_a=source_a, name_b=source_b, max_lines=max_lines
+                lines_a,
+                lines_b,
+                name_a=source_a,
+                name_b=source_b,
+                max_lines=max_lines,
+                labels=labels,
             )
             children.append(
                 leaf(
@@ -285,6 +321,7 @@ class HeadersComparator:
                     body_b,
                     max_lines=max_lines,
                     comment="the long description differs",
+                    labels=labels,
                 )
             )
         if not children:
@@ -297,6 +334,7 @@ class HeadersComparator:
                     name_a=a.name,
                     name_b=b.name,
                     max_lines=max_lines,
+                    labels=labels,
                 )
                 return leaf(
                     a.name,
@@ -370,6 +408,7 @@ class EntryPointsComparator:
                 name_a=a.name,
                 name_b=b.name,
                 max_lines=context.options.max_diff_lines,
+                labels=context.options.labels,
             )
             return leaf(
                 a.name,

@@ -200,6 +200,7 @@ def _zip_content(a: Member, b: Member, context: Context) -> Difference | None:
             raw_a,
             raw_b,
             comment=f"cannot inflate ({exc}); the stored bytes are compared",
+            labels=context.options.labels,
         )
         return found or leaf(
             a.name,

@@ -502,7 +502,7 @@ def _judge(
     difference = compare(
         Item(name=filename, data=published),
         Item(name=rebuilt_name, data=rebuilt),
-        CompareOptions(max_diff_lines=50),
+        CompareOptions(max_diff_lines=50, labels=("published", "rebuilt")),
     )
     categories = sorted(c.value for c in difference.counts()) if difference else []
     # members deflated again, both sides by this zlib: another zlib's (or level's) bytes for
