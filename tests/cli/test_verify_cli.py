@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reprobuild.cli.main import main
+from reprobuild.rebuild import Verification
 from tests.factories import make_sdist, make_wheel
 
 
@@ -315,3 +316,64 @@ def test_a_releases_file_that_does_not_read_or_has_a_bad_line(
     listing.write_text("demo==1.0\n\n# a comment\nbad line here\n")
     assert main(["verify", "-r", str(listing), "--cache-dir", str(tmp_path)]) == 2
     assert f"error: {listing}:4: not NAME==VERSION: 'bad line here'" in capsys.readouterr().err
+
+
+def _different(files_b: dict[str, bytes]) -> Verification:
+    """A verification whose rebuilt wheel differs from the published one in ``files_b``."""
+    import time
+
+    from reprobuild._fs import sha256_hex
+    from reprobuild.rebuild.verify import _judge, _maker
+    from reprobuild.strategy import Recipe
+
+    name = "demo-1.0-py3-none-any.whl"
+    published = make_wheel(files={"demo/__init__.py": b"x = 1\ny = 2\n"})
+    rebuilt = make_wheel(files=files_b)
+    result = _judge(
+        published,
+        name,
+        rebuilt,
+        name,
+        Recipe(),
+        _maker(name, sha256_hex(published), time.monotonic()),
+    )
+    return Verification(name="demo", version="1.0", sdist="demo-1.0.tar.gz", results=(result,))
+
+
+def test_a_different_wheel_shows_its_diffs_with_the_sides_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reprobuild.cli.verify import _print_text
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    long = b"".join(b"line %d\n" % i for i in range(40))
+    files = {"demo/__init__.py": b"x = 1\n", **{f"demo/m{i}.py": long for i in range(6)}}
+    verification = _different(files)
+    assert verification.results[0].verdict.value == "different"
+    _print_text(verification)
+    lines = capsys.readouterr().out.splitlines()
+    start = lines.index("    demo/__init__.py [content]")
+    assert lines[start + 1 : start + 6] == [
+        "      --- published/demo/__init__.py",
+        "      +++ rebuilt/demo/__init__.py",
+        "      @@ -1,2 +1 @@",
+        "       x = 1",
+        "      -y = 2",
+    ]
+    assert "    demo/m0.py [added]" in lines
+    assert "    … 3 more differences: --format html or --format json for all" in lines
+    assert lines[-1] == (
+        "  the full report: run again with --format html (every difference side by side) "
+        "or --format json"
+    )
+
+
+def test_the_json_and_html_of_a_different_wheel_name_the_sides() -> None:
+    from reprobuild.rebuild.document import verification_document
+    from reprobuild.rebuild.page import verification_page
+
+    verification = _different({"demo/__init__.py": b"x = 1\n"})
+    doc = str(verification_document(verification))
+    assert "--- published/demo/__init__.py" in doc and "+++ rebuilt/demo/__init__.py" in doc
+    page = verification_page([verification])
+    assert "published/demo/__init__.py" in page and "rebuilt/demo/__init__.py" in page

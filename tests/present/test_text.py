@@ -98,3 +98,52 @@ def test_any_tree_renders_without_hidden_characters(tree: Difference) -> None:
     assert all(c in "\t\n" or unicodedata.category(c) not in hidden for c in text)
     coloured = render_text(tree, colour=True, max_diff_lines=3)
     assert ANSI.sub("", coloured) == text
+
+
+def _content(name: str, lines: int) -> Difference:
+    body = "\n".join(f"+line {i}" for i in range(lines))
+    diff = f"--- a/{name}\n+++ b/{name}\n@@ -0,0 +1 @@\n{body}"
+    return leaf(name, Category.CONTENT, unified_diff=diff)
+
+
+def test_an_excerpt_shows_the_first_lines_of_the_first_differences() -> None:
+    from reprobuild.present import render_excerpt
+
+    tree = Difference(
+        source_a="x.whl",
+        source_b="x.whl",
+        children=(
+            leaf("m/order", Category.ORDER, comment="another order"),
+            _content("m/long.py", 30),
+            _content("m/short.py", 1),
+            *(_content(f"m/more{i}.py", 1) for i in range(5)),
+        ),
+    )
+    text = render_excerpt(tree, colour=False, max_differences=5, max_diff_lines=20, depth=1)
+    lines = text.splitlines()
+    assert lines[0] == "  m/long.py [content]"
+    assert lines[1:4] == ["    --- a/m/long.py", "    +++ b/m/long.py", "    @@ -0,0 +1 @@"]
+    # 33 lines, 20 shown
+    assert lines[21] == "    … 13 more lines: --format html or --format json for all"
+    assert "m/order" not in text  # inconsequential: not why the verdict is "different"
+    assert "    +line 0" in lines and "    +line 16" in lines and "    +line 17" not in lines
+    assert [line for line in lines if line.startswith("  m/")] == [
+        "  m/long.py [content]",
+        "  m/short.py [content]",
+        "  m/more0.py [content]",
+        "  m/more1.py [content]",
+        "  m/more2.py [content]",
+    ]
+    assert lines[-1] == "  … 2 more differences: --format html or --format json for all"
+    assert text.endswith("\n")
+
+
+def test_an_excerpt_of_inconsequential_differences_is_empty() -> None:
+    from reprobuild.present import render_excerpt
+
+    tree = Difference(
+        source_a="x.whl",
+        source_b="x.whl",
+        children=(leaf("m/order", Category.ORDER, comment="another order"),),
+    )
+    assert render_excerpt(tree, colour=False) == ""

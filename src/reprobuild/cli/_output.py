@@ -13,7 +13,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO, TypeAlias
 
-__all__ = ["HelpFormatter", "Subparsers", "colour", "job_count", "print_error", "print_json"]
+__all__ = [
+    "HelpFormatter",
+    "Subparsers",
+    "colour",
+    "colour_on",
+    "job_count",
+    "print_error",
+    "print_json",
+]
 
 #: What each subcommand's ``register`` receives.
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -68,9 +76,14 @@ def print_json(doc: dict[str, JSONValue]) -> None:
     sys.stdout.write("\n")
 
 
+def colour_on(stream: TextIO) -> bool:
+    """Whether to colour what goes to ``stream``: a terminal, and NO_COLOR unset."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
 def colour(text: str, code: str, stream: TextIO) -> str:
     """Wrap ``text`` in an ANSI colour when ``stream`` is a terminal and NO_COLOR is unset."""
-    if os.environ.get("NO_COLOR") or not stream.isatty():
+    if not colour_on(stream):
         return text
     return f"\033[{code}m{text}\033[0m"
 

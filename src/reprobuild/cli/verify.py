@@ -484,13 +484,23 @@ def _print_text(verification: Verification) -> None:
         verdict = colour(compiled[0].verdict.value, _COLOURS[compiled[0].verdict.value], out)
         print(f"  {len(compiled)} compiled wheels ({compiled[0].filename}, …): {verdict}")
         print(f"    cause: {COMPILED} (--format json lists each)")
+    if any(r.difference is not None or r.log_tail for r in verification.results):
+        print(f"  the full report: {_FULL_REPORT}")
+
+
+#: Where the differences and build logs that the text shortens are shown whole.
+_FULL_REPORT = "run again with --format html (every difference side by side) or --format json"
 
 
 def _print_details(result: ArtifactResult) -> None:
+    from reprobuild.cli._output import colour_on
+    from reprobuild.present import render_excerpt
+
     if result.cause:
         print(f"    cause: {result.cause}")
     if result.difference is not None:
         print(f"    differences: {result.difference.summary()}")
+        sys.stdout.write(render_excerpt(result.difference, colour=colour_on(sys.stdout), depth=2))
     if result.rebuilt_sha256 and result.rebuilt_sha256 != result.sha256:
         print(f"    published sha256 {result.sha256}")
         print(f"    rebuilt   sha256 {result.rebuilt_sha256}")

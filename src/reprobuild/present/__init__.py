@@ -2,6 +2,8 @@
 
 - :func:`render_text` — the default output of ``reprobuild diff``: an indented tree ending
   with the one-line summary, ANSI colour only when asked.
+- :func:`render_excerpt` — the first consequential differences with the first lines of
+  their diffs, each bounded, for a report that leads with a verdict (``verify``'s text).
 - :func:`render_json` / :func:`load_json` — the document of ``--format json`` and reading it
   back: ``load_json(render_json(d)) == d``.
 - :func:`render_html` — one self-contained page, a collapsible tree with side-by-side diffs.
@@ -17,12 +19,13 @@ from __future__ import annotations
 
 from reprobuild.present.document import DocumentError, load_json, render_json
 from reprobuild.present.htmlpage import CATEGORY_DESCRIPTIONS, render_html
-from reprobuild.present.text import render_text
+from reprobuild.present.text import render_excerpt, render_text
 
 __all__ = [
     "CATEGORY_DESCRIPTIONS",
     "DocumentError",
     "load_json",
+    "render_excerpt",
     "render_html",
     "render_json",
     "render_text",

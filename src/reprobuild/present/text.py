@@ -25,7 +25,7 @@ from __future__ import annotations
 from reprobuild.compare.difference import INCONSEQUENTIAL, Category, Difference
 from reprobuild.present._chars import split_lines, visible
 
-__all__ = ["render_text"]
+__all__ = ["MORE", "render_excerpt", "render_text"]
 
 _INDENT = "  "
 
@@ -71,6 +71,18 @@ def _title(node: Difference, colour: bool) -> str:
     return title
 
 
+def _diff(unified_diff: str, inner: str, out: list[str], *, colour: bool, max_lines: int) -> int:
+    """Append the first ``max_lines`` lines of a unified diff (0: all); return how many were
+    left out."""
+    lines = split_lines(unified_diff)
+    shown = lines if max_lines <= 0 else lines[:max_lines]
+    for line in shown:
+        text = visible(line, keep_tabs=True)
+        code = _diff_line_code(line)
+        out.append(inner + (_paint(text, code, colour) if code else text))
+    return len(lines) - len(shown)
+
+
 def _render(
     node: Difference, depth: int, out: list[str], *, colour: bool, max_diff_lines: int
 ) -> None:
@@ -80,14 +92,8 @@ def _render(
         for line in split_lines(node.comment) or [""]:
             out.append(inner + _paint(f"# {visible(line)}".rstrip(), _DIM, colour))
     if node.unified_diff is not None:
-        lines = split_lines(node.unified_diff)
-        shown = lines if max_diff_lines <= 0 else lines[:max_diff_lines]
-        for line in shown:
-            text = visible(line, keep_tabs=True)
-            code = _diff_line_code(line)
-            out.append(inner + (_paint(text, code, colour) if code else text))
-        if len(shown) < len(lines):
-            hidden = len(lines) - len(shown)
+        hidden = _diff(node.unified_diff, inner, out, colour=colour, max_lines=max_diff_lines)
+        if hidden:
             note = f"[{hidden} more diff line{'s' if hidden != 1 else ''} not shown]"
             out.append(inner + _paint(note, _DIM, colour))
     for child in node.children:
@@ -111,3 +117,42 @@ def render_text(diff: Difference, *, colour: bool, max_diff_lines: int) -> str:
         code = _RED
     out.append(_paint(summary, code, colour))
     return "\n".join(out) + "\n"
+
+
+#: What an excerpt says to get the rest.
+MORE = "--format html or --format json for all"
+
+
+def render_excerpt(
+    diff: Difference,
+    *,
+    colour: bool,
+    max_differences: int = 5,
+    max_diff_lines: int = 20,
+    depth: int = 0,
+) -> str:
+    """The first consequential differences of the tree, each with its comment and the first
+    lines of its unified diff, for a report that shows the verdict first (``verify``'s).
+
+    At most ``max_differences`` leaves, ``max_diff_lines`` lines of each diff; what is left out
+    is counted, with :data:`MORE` to see it. Indented ``depth`` levels; "" when no leaf is
+    consequential.
+    """
+    leaves = [leaf for leaf in diff.leaves() if leaf.category not in INCONSEQUENTIAL]
+    out: list[str] = []
+    pad, inner = _INDENT * depth, _INDENT * (depth + 1)
+    for leaf in leaves[:max_differences]:
+        out.append(pad + _title(leaf, colour))
+        if leaf.comment is not None:
+            for line in split_lines(leaf.comment) or [""]:
+                out.append(inner + _paint(f"# {visible(line)}".rstrip(), _DIM, colour))
+        if leaf.unified_diff is not None:
+            hidden = _diff(leaf.unified_diff, inner, out, colour=colour, max_lines=max_diff_lines)
+            if hidden:
+                more = f"… {hidden} more line{'s' if hidden != 1 else ''}: {MORE}"
+                out.append(inner + _paint(more, _DIM, colour))
+    if len(leaves) > max_differences:
+        hidden = len(leaves) - max_differences
+        more = f"… {hidden} more difference{'s' if hidden != 1 else ''}: {MORE}"
+        out.append(pad + _paint(more, _DIM, colour))
+    return "".join(line + "\n" for line in out)
