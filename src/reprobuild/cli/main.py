@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from reprobuild import __version__
-from reprobuild.cli import build, diff, normalize, results, vary, verify
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_error
 from reprobuild.errors import BuildError, NetworkError, ReprobuildError
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up is part of every command
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import NoReturn
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_DIFFERENT", "EXIT_FAILURE", "EXIT_OK", "main"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_BAD_INPUT",
+    "EXIT_DIFFERENT",
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "build_parser",
+    "main",
+]
+
+#: The subcommands, in the order the help lists them: each is the module ``reprobuild.cli.NAME``
+#: with its ``register(subparsers)``.
+COMMANDS = ("build", "diff", "normalize", "verify", "results", "vary")
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
@@ -46,7 +59,13 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser, with every subcommand; or, given ``command``, with that one.
+
+    A parser for one subcommand parses that subcommand's arguments exactly as the whole parser
+    does; ``main`` builds one when the command comes first, so that a command imports and
+    registers only its own module.
+    """
     parser: argparse.ArgumentParser = _Parser(
         prog="reprobuild",
         description=_DESCRIPTION,
@@ -56,17 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reprobuild {__version__}")
     # subcommand parsers are _Parser too (argparse makes them of the parent's class)
     subparsers: Subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    build.register(subparsers)
-    diff.register(subparsers)
-    normalize.register(subparsers)
-    verify.register(subparsers)
-    results.register(subparsers)
-    vary.register(subparsers)
+    for name in COMMANDS if command is None else (command,):
+        register: Callable[[Subparsers], None] = importlib.import_module(
+            f"reprobuild.cli.{name}"
+        ).register
+        register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    # the command first (no option before it, such as --help, that needs the others): only its
+    # module is imported; anything else gets the parser with every subcommand
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
