@@ -1,10 +1,11 @@
-"""_fs helpers outside the archive code: the default cache folder."""
+"""_fs helpers outside the archive code: the default cache folder, mapped reads, writes of
+pieces."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from reprobuild._fs import default_cache_dir
+from reprobuild._fs import default_cache_dir, read_bytes_mapped, write_chunks_atomic
 
 
 def test_explicit_cache_dir_wins() -> None:
@@ -25,3 +26,34 @@ def test_relative_xdg_is_ignored_as_the_spec_says() -> None:
 
 def test_home_cache() -> None:
     assert default_cache_dir({"HOME": "/home/u"}) == Path("/home/u/.cache/reprobuild")
+
+
+def test_mapped_read_gives_the_file_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "a.whl"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 64)
+    assert bytes(read_bytes_mapped(path)) == path.read_bytes()
+
+
+def test_mapped_read_of_an_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.whl"
+    path.write_bytes(b"")
+    assert bytes(read_bytes_mapped(path)) == b""
+
+
+def test_mapped_bytes_outlive_the_file_being_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "a.whl"
+    path.write_bytes(b"old content")
+    data = read_bytes_mapped(path)
+    write_chunks_atomic(path, [b"new ", memoryview(data)[:3]])  # in place, from a view of it
+    assert path.read_bytes() == b"new old"
+    assert bytes(data) == b"old content"
+
+
+def test_chunks_are_written_one_after_the_other(tmp_path: Path) -> None:
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"before")
+    path.chmod(0o600)
+    write_chunks_atomic(path, [b"ab", memoryview(b"xcdx")[1:3], b"", b"e" * 100_000])
+    assert path.read_bytes() == b"abcd" + b"e" * 100_000
+    assert path.stat().st_mode & 0o777 == 0o600  # an existing file's bits are kept
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]  # no temporary file left

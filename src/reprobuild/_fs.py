@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+
+from reprobuild._types import Buffer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,9 +22,11 @@ __all__ = [
     "atomic_write",
     "default_cache_dir",
     "digest",
+    "read_bytes_mapped",
     "sha256_file",
     "sha256_hex",
     "write_bytes_atomic",
+    "write_chunks_atomic",
 ]
 
 
@@ -31,6 +35,28 @@ def digest(algorithm: str, data: bytes | memoryview) -> bytes:
     import hashlib
 
     return hashlib.new(algorithm, data).digest()
+
+
+def read_bytes_mapped(path: Path) -> Buffer:
+    """The bytes of the file at ``path``, mapped into memory rather than read into it.
+
+    Only the pages looked at are read, and data passed on as a view (a zip member copied raw
+    into a new file) is never copied into the process. The mapping is read-only and outlives the
+    file's name: replacing ``path`` by a rename, as an in-place rewrite does, leaves it intact.
+    As with any program that maps its input, the file must not be truncated while the mapping
+    is in use (reading past its new end would stop the process with SIGBUS). An empty file, and
+    a system that is not POSIX (where a mapped file cannot be replaced), get a plain read.
+    """
+    if os.name != "posix":
+        return path.read_bytes()
+    import mmap
+
+    with path.open("rb") as handle:
+        try:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return b""
+    return memoryview(mapped)
 
 
 def sha256_hex(data: bytes | memoryview) -> str:
@@ -90,6 +116,13 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> N
     """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
     with atomic_write(path, mode=mode) as handle:
         handle.write(data)
+
+
+def write_chunks_atomic(path: Path, chunks: Iterable[Buffer], *, mode: int | None = None) -> None:
+    """Write ``chunks`` one after the other to ``path`` atomically (see :func:`atomic_write`):
+    the file holds their bytes joined, without their being joined in memory first."""
+    with atomic_write(path, mode=mode) as handle:
+        handle.writelines(chunks)
 
 
 def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:

@@ -34,6 +34,7 @@ from reprobuild.archive.zipformat import (
     mtime_from_dos,
     parse_zip,
     write_zip,
+    write_zip_chunks,
 )
 from reprobuild.errors import ArchiveError, UnsafeArchiveError
 from tests.hostile import HOSTILE_CASES, HOSTILE_MEMBERS
@@ -328,6 +329,17 @@ def test_rewrite_is_bit_for_bit() -> None:
     for streaming in (False, True):
         data = zipfile_bytes(sample_entries(), comment=b"c", streaming=streaming)
         assert write_zip(_parse(data), level=9) == data
+
+
+def test_chunks_join_to_the_file_and_raw_data_stays_a_view() -> None:
+    data = zipfile_bytes(sample_entries(), comment=b"c", streaming=False)
+    parsed = _parse(data)
+    chunks = write_zip_chunks(parsed, level=9)
+    assert b"".join(chunks) == write_zip(parsed, level=9) == data
+    raw = [m.payload.raw for m in parsed.members if m.payload.raw]
+    assert raw
+    for payload in raw:  # the member data written is the payload itself, not a copy of it
+        assert any(chunk is payload for chunk in chunks)
 
 
 def test_written_zip_reads_in_zipfile() -> None:

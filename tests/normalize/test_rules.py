@@ -67,6 +67,37 @@ def test_wheel_order_puts_dist_info_last_and_record_at_the_end() -> None:
     assert [row[0] for row in csv.reader(io.StringIO(record))] == names
 
 
+def test_new_record_has_a_digest_only_when_the_wheel_was_read_with_digests() -> None:
+    data = make_wheel(files={"z.py": b"", "demo/a.py": b""}, record_order="reverse")
+    record = "demo-1.0.dist-info/RECORD"
+    fast = normalize_bytes(data, filename=WHL, policy=POLICY)
+    assert fast.reports[-1].rule == "record"
+    assert fast.archive.member(record).sha256 == ""  # as every member read without digests
+    checked = normalize_bytes(data, filename=WHL, policy=POLICY, verify=True)
+    assert checked.data == fast.data
+    content = checked.archive.member(record).data()
+    assert checked.archive.member(record).sha256 == hashlib.sha256(content).hexdigest()
+    assert checked.archive.member(record).size == len(content)
+
+
+def test_chunks_are_the_canonical_bytes() -> None:
+    data = make_wheel(files={"z.py": b"x" * 5000, "demo/a.py": b"y"}, dist_info_first=True)
+    result = normalize_bytes(data, filename=WHL, policy=POLICY)
+    assert b"".join(result.chunks) == result.data
+    assert not result.canonical
+    again = normalize_bytes(memoryview(result.data), filename=WHL, policy=POLICY)
+    assert again.canonical and again.data == result.data
+
+
+def test_same_length_other_bytes_is_not_canonical() -> None:
+    # only a time changes: the rewrite is as long as the input, and still not canonical
+    data = make_wheel(mtime={"demo/__init__.py": (2030, 1, 1, 0, 0, 0)})
+    result = normalize_bytes(data, filename=WHL, policy=POLICY)
+    assert len(result.data) == len(data)
+    assert not result.canonical
+    assert [r.rule for r in result.reports] == ["timestamps"]
+
+
 def test_record_hash_mismatch_is_refused_with_verify() -> None:
     good = parse_archive(make_wheel()).member("demo-1.0.dist-info/RECORD").data().decode()
     first = good.splitlines()[0]

@@ -48,6 +48,7 @@ __all__ = [
     "parse_archive",
     "sniff",
     "write_archive",
+    "write_archive_chunks",
 ]
 
 
@@ -115,10 +116,21 @@ def write_archive(archive: Archive, *, level: int = 9) -> bytes:
     ``level`` is the compression level used for outer compression and for zip members whose
     content must be compressed anew; zip members whose stored bytes can be reused are copied raw.
     """
+    chunks = write_archive_chunks(archive, level=level)
+    return bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)
+
+
+def write_archive_chunks(archive: Archive, *, level: int = 9) -> list[Buffer]:
+    """:func:`write_archive` as the list of the file's pieces, in order, not joined.
+
+    Zip member data copied raw stays a view of the bytes the archive was read from: a caller
+    that writes the pieces to a file one after the other (``writelines``) never copies them in
+    memory. The bytes are those of :func:`write_archive`.
+    """
     if archive.container is Container.ZIP:
-        return zipformat.write_zip(archive, level=level)
+        return zipformat.write_zip_chunks(archive, level=level)
     plain = tarformat.write_tar(archive)
-    return compress.compress(plain, archive.compression, header=archive.gzip, level=level)
+    return [compress.compress(plain, archive.compression, header=archive.gzip, level=level)]
 
 
 def load_archive(

@@ -43,6 +43,7 @@ __all__ = [
     "mtime_from_dos",
     "parse_zip",
     "write_zip",
+    "write_zip_chunks",
 ]
 
 _LOCAL = struct.Struct("<IHHHHHIIIHH")  # local file header, 30 bytes
@@ -648,6 +649,11 @@ def _write_member(member: Member, offset: int, level: int) -> tuple[list[Buffer]
 
 
 def write_zip(archive: Archive, *, level: int) -> bytes:
+    """Write ``archive`` as a zip file: :func:`write_zip_chunks`, joined."""
+    return b"".join(write_zip_chunks(archive, level=level))
+
+
+def write_zip_chunks(archive: Archive, *, level: int) -> list[Buffer]:
     """Write ``archive`` as a zip file, deterministically, from the model alone.
 
     Members are written in order: local header (fields from :class:`ZipDetails`, ``local_extra``
@@ -657,6 +663,10 @@ def write_zip(archive: Archive, *, level: int) -> bytes:
     Zip64 records are written only when a size, offset or count needs them. A member without
     :class:`ZipDetails` gets defaults made from its kind, mode and mtime. Bytes the reader
     counted as ``unaccounted`` are dropped.
+
+    The file comes as the list of its pieces, in order: the data of a member copied raw is the
+    payload's own view of the bytes it was read from, not a copy. Writing the pieces one after
+    the other to a file (or joining them) gives the zip file.
     """
     chunks: list[Buffer] = []
     central: list[bytes] = []
@@ -698,4 +708,4 @@ def write_zip(archive: Archive, *, level: int) -> bytes:
             len(archive.comment),
         )
     )
-    return b"".join([*chunks, *central, archive.comment])
+    return [*chunks, *central, archive.comment]

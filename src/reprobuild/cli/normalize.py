@@ -196,7 +196,7 @@ def _describe(path: Path, result: Normalized, target: Path | None, check: bool) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from reprobuild._fs import write_bytes_atomic
+    from reprobuild._fs import write_chunks_atomic
     from reprobuild.report import envelope, normalize_entry
 
     if args.list_rules:
@@ -223,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
             written = False
             if target is not None and not (result.canonical and target == path):
                 target.parent.mkdir(parents=True, exist_ok=True)
-                write_bytes_atomic(target, result.data, mode=_mode_of(path))
+                write_chunks_atomic(target, result.chunks, mode=_mode_of(path))
                 written = True
         except ReprobuildError as exc:
             print_error(exc.with_path(str(path)))
@@ -270,6 +270,7 @@ def _mode_of(path: Path) -> int:
 
 
 def _normalize_file(path: Path, policy: Policy, *, verify: bool) -> Normalized:
+    from reprobuild._fs import read_bytes_mapped
     from reprobuild.normalize import normalize_bytes
 
     if path.is_dir():
@@ -279,7 +280,7 @@ def _normalize_file(path: Path, policy: Policy, *, verify: bool) -> Normalized:
             hint=f"give the archives in it, for example {path / '*.whl'}",
         )
     try:
-        data = path.read_bytes()
+        data = read_bytes_mapped(path)
     except OSError as exc:
         raise ArchiveError(
             f"cannot read: {reason_of(exc)}",

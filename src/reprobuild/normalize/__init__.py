@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reprobuild._types import Buffer
-from reprobuild.archive import DEFAULT_LIMITS, Archive, Limits, parse_archive, write_archive
+from reprobuild.archive import (
+    DEFAULT_LIMITS,
+    Archive,
+    Limits,
+    parse_archive,
+    write_archive_chunks,
+)
 from reprobuild.dist import ArtifactKind, artifact_kind
 from reprobuild.normalize.policy import DEFAULT_SOURCE_DATE_EPOCH, Policy
 from reprobuild.normalize.rules import RULES, Context, Rule
@@ -47,9 +53,18 @@ class Normalized:
 
     kind: ArtifactKind
     archive: Archive
-    data: bytes
+    #: the canonical bytes as the pieces to write one after the other (zip member data stays a
+    #: view of the input): a file is written from them without joining them in memory
+    chunks: tuple[Buffer, ...]
     canonical: bool  #: the input bytes were already the canonical bytes
     reports: tuple[RuleReport, ...]  #: only the rules that changed something
+
+    @property
+    def data(self) -> bytes:
+        """The canonical bytes, joined."""
+        if len(self.chunks) == 1:
+            return bytes(self.chunks[0])
+        return b"".join(self.chunks)
 
 
 def rules_for(policy: Policy) -> tuple[Rule, ...]:
@@ -79,6 +94,25 @@ def normalize_archive(
     return archive, tuple(reports)
 
 
+def _same_bytes(chunks: tuple[Buffer, ...], data: Buffer) -> bool:
+    """Whether the pieces ``chunks``, one after the other, are the bytes of ``data``.
+
+    Piece by piece, without joining them: the first piece that differs (a rewritten header,
+    usually the first) settles it. Each side is compared as ``bytes``, which compare with
+    ``memcmp`` (memoryviews compare item by item).
+    """
+    view = memoryview(data).cast("B")
+    if sum(memoryview(chunk).nbytes for chunk in chunks) != view.nbytes:
+        return False
+    pos = 0
+    for chunk in chunks:
+        size = memoryview(chunk).nbytes
+        if bytes(view[pos : pos + size]) != bytes(chunk):
+            return False
+        pos += size
+    return True
+
+
 def normalize_bytes(
     data: Buffer,
     *,
@@ -96,8 +130,8 @@ def normalize_bytes(
     archive = parse_archive(data, limits=limits, digests=verify)
     kind = artifact_kind(filename, archive)
     normalized, reports = normalize_archive(archive, kind=kind, policy=policy)
-    out = write_archive(normalized, level=policy.level)
-    canonical = out == data
+    chunks = tuple(write_archive_chunks(normalized, level=policy.level))
+    canonical = _same_bytes(chunks, data)
     if not canonical and not reports:
         reports = (
             RuleReport(
@@ -107,4 +141,6 @@ def normalize_bytes(
                 members=(),
             ),
         )
-    return Normalized(kind=kind, archive=normalized, data=out, canonical=canonical, reports=reports)
+    return Normalized(
+        kind=kind, archive=normalized, chunks=chunks, canonical=canonical, reports=reports
+    )

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from reprobuild._fs import sha256_hex
 from reprobuild.archive import (
     Archive,
     Compression,
@@ -336,11 +337,15 @@ def _record(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...
         compressed_size=len(raw),
     )
     new_member = replace(
-        Member.from_bytes(
-            record_name, content, mode=record_member.mode, mtime=record_member.mtime, zip=details
-        ),
+        record_member,
+        kind=MemberKind.FILE,
+        size=len(content),
+        link_target=None,
+        zip=details,
         payload=Payload(raw=raw, method=ZipMethod.DEFLATED, size=len(content)),
     )
+    if record_member.sha256:  # the new RECORD has a digest when the archive's were read
+        new_member = replace(new_member, sha256=sha256_hex(content))
     members = tuple(new_member if m is record_member else m for m in archive.members)
     return replace(archive, members=members), (record_name,)
 
