@@ -239,7 +239,8 @@ def time_in_process(src: Path, work: Path, runs: int, epoch: int) -> Timing:
         try:
             data = src.read_bytes()
             result = normalize_bytes(data, filename=src.name, policy=policy)
-            out.write_bytes(result.data)
+            with out.open("wb") as handle:  # the pieces, one after the other, as the CLI writes
+                handle.writelines(result.chunks)
         except Exception as exc:  # a crash is a result to report, not to hide
             timing.error = f"{type(exc).__name__}: {exc}"
             timing.best = None
@@ -435,7 +436,7 @@ the epoch and run with `SOURCE_DATE_EPOCH={epoch}`). Each tool runs as a whole p
 fresh copy of the input; the time is the best of {runs} runs. Each tool is installed as its
 users install it: strip-nondeterminism from Debian's package, reprobuild from this checkout into
 a virtual environment of its own (as `pipx install` does). "in-process" is
-`reprobuild.normalize.normalize_bytes` plus reading and writing the file, best of {runs}.
+`reprobuild.normalize.normalize_bytes` plus reading the file and writing its pieces, best of {runs}.
 "Canonical" is the verdict of `reprobuild normalize --check` on the tool's output.
 
 Command: `{command}` — run on {today()} ({machine}; {versions_text}).

@@ -40,8 +40,8 @@ def digest(algorithm: str, data: bytes | memoryview) -> bytes:
 def read_bytes_mapped(path: Path) -> Buffer:
     """The bytes of the file at ``path``, mapped into memory rather than read into it.
 
-    Only the pages looked at are read, and data passed on as a view (a zip member copied raw
-    into a new file) is never copied into the process. The mapping is read-only and outlives the
+    Data passed on as a view (a zip member copied raw into a new file) is never copied into the
+    process: the kernel copies it from the page cache. The mapping is read-only and outlives the
     file's name: replacing ``path`` by a rename, as an in-place rewrite does, leaves it intact.
     As with any program that maps its input, the file must not be truncated while the mapping
     is in use (reading past its new end would stop the process with SIGBUS). An empty file, and
@@ -51,9 +51,12 @@ def read_bytes_mapped(path: Path) -> Buffer:
         return path.read_bytes()
     import mmap
 
+    # the pages are mapped at once (Linux's MAP_POPULATE), not one fault at a time: the whole
+    # file is read anyway, by the copy that writes it out again
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
     with path.open("rb") as handle:
         try:
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            mapped = mmap.mmap(handle.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
         except ValueError:  # an empty file cannot be mapped
             return b""
     return memoryview(mapped)

@@ -331,7 +331,7 @@ def _read_entry(
     if next_pos > cd_end:
         raise ArchiveError("truncated central directory", offset=pos)
     raw_name = bytes(view[pos + _CENTRAL.size : name_end])
-    extra = bytes(view[name_end : name_end + extra_length])
+    extra = bytes(view[name_end : name_end + extra_length]) if extra_length else b""
     try:
         name = raw_name.decode("utf-8" if flags & _UTF8 else "cp437")
     except UnicodeDecodeError:
@@ -394,7 +394,7 @@ def _read_entry(
         raise ArchiveError(
             "member data runs past the end of the file", member=name, offset=data_start
         )
-    local_extra = bytes(view[data_start - l_extra_length : data_start])
+    local_extra = bytes(view[data_start - l_extra_length : data_start]) if l_extra_length else b""
     confusion = []
     if bytes(view[start + _LOCAL.size : start + _LOCAL.size + l_name_length]) != raw_name:
         confusion.append("name")
@@ -433,7 +433,7 @@ def _read_entry(
         external_attr=external_attr,
         extra=extra,
         local_extra=local_extra,
-        comment=bytes(view[name_end + extra_length : next_pos]),
+        comment=bytes(view[name_end + extra_length : next_pos]) if comment_length else b"",
         data_descriptor=descriptor > 0,
         local_mismatch=()
         if local_values == central_values

@@ -83,7 +83,7 @@ def _map_members(
     changed = []
     for member in archive.members:
         new = change(member)
-        if new != member:
+        if new is not member and new != member:
             changed.append(member.name)
         members.append(new)
     return replace(archive, members=tuple(members)), tuple(changed)
