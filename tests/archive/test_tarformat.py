@@ -133,6 +133,19 @@ def test_corrupt_checksum_is_refused() -> None:
         parse_tar(bytes(raw), limits=DEFAULT_LIMITS)
 
 
+def test_signed_checksum_is_accepted() -> None:
+    # an old tar summed the header's bytes as signed chars: a name byte above 127 counts 256 less
+    raw = bytearray(_stdlib_tar(tarfile.USTAR_FORMAT, long=False))
+    raw[0:1] = b"\xe9"
+    header = raw[:148] + b" " * 8 + raw[156:512]
+    signed = sum(b - 256 if b > 127 else b for b in header)
+    raw[148:156] = b"%06o\x00 " % signed
+    assert parse_tar(bytes(raw), limits=DEFAULT_LIMITS).members[0].name.startswith("\udce9")
+    raw[148:156] = b"%06o\x00 " % (signed - 2)  # neither sum
+    with pytest.raises(ArchiveError, match="checksum"):
+        parse_tar(bytes(raw), limits=DEFAULT_LIMITS)
+
+
 def test_truncated_data_is_refused() -> None:
     raw = _stdlib_tar(tarfile.USTAR_FORMAT, long=False)
     with pytest.raises(ArchiveError, match="truncated"):

@@ -8,6 +8,7 @@ import lzma
 
 import pytest
 
+from reprobuild.archive import Member
 from reprobuild.compare import Category
 from reprobuild.compare.compressed import inner_name
 from tests.compare.helpers import categories, check_golden, diff
@@ -120,3 +121,52 @@ def test_tar_gz_is_compared_streaming_with_the_same_result(
         streamed = compare(a, b)
     assert whole is not None
     assert streamed == whole
+
+
+def _pair() -> tuple[bytes, bytes]:
+    shared = {f"m{i}.txt": f"same {i}\n".encode() for i in range(6)}
+    a = _sdist({**shared, "changed.txt": b"old\n", "gone.txt": b"only in a\n"})
+    b = _sdist({**shared, "changed.txt": b"new\n", "moved.txt": b"same 3\n"})
+    return a, b
+
+
+def test_one_pass_keeps_only_content_the_other_side_has_nowhere() -> None:
+    from reprobuild.archive import DEFAULT_LIMITS, Compression
+    from reprobuild.compare.tararchive import scan_tars
+
+    a, b = _pair()
+    scanned = scan_tars(a, b, Compression.GZIP, DEFAULT_LIMITS)
+    kept = [
+        sorted(archive.members[number].path for number in contents)
+        for archive, contents in zip(scanned.archives, scanned.contents, strict=True)
+    ]
+    # moved.txt holds what m3.txt holds on the other side: nothing of it is kept
+    assert kept == [["demo-1.0/changed.txt", "demo-1.0/gone.txt"], ["demo-1.0/changed.txt"]]
+    assert scanned.contents[0] == {
+        n: m.data() for n, m in enumerate(_members(a)) if m.path in kept[0]
+    }
+
+
+@pytest.mark.parametrize("budget", [0, 5])
+def test_content_past_the_budget_is_read_again_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
+    from reprobuild.archive import DEFAULT_LIMITS, Compression
+    from reprobuild.compare import Item, compare, tararchive
+
+    a, b = _pair()
+    expected = compare(Item(name="demo.tar.gz", data=a), Item(name="demo.tar.gz", data=b))
+    scanned = tararchive.scan_tars(a, b, Compression.GZIP, DEFAULT_LIMITS, budget=budget)
+    assert sum(len(c) for side in scanned.contents for c in side.values()) <= budget
+    original = tararchive.scan_tars
+    monkeypatch.setattr(tararchive, "scan_tars", lambda *args: original(*args, budget=budget))
+    from reprobuild.compare import compressed
+
+    monkeypatch.setattr(compressed, "scan_tars", tararchive.scan_tars)
+    assert compare(Item(name="demo.tar.gz", data=a), Item(name="demo.tar.gz", data=b)) == expected
+
+
+def _members(data: bytes) -> tuple[Member, ...]:
+    from reprobuild.archive import parse_archive
+
+    return parse_archive(data).members

@@ -3,8 +3,15 @@ entry_points.txt entry by entry."""
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reprobuild.compare import Category, Item
-from reprobuild.compare.wheelmeta import ENTRY_POINTS, METADATA, RECORD, WHEEL
+from reprobuild.compare.wheelmeta import ENTRY_POINTS, METADATA, RECORD, WHEEL, _headers
 from tests.compare.helpers import categories, check_golden, diff
 
 DIST = "demo-1.0.dist-info"
@@ -206,3 +213,61 @@ def test_golden_wheel_file() -> None:
     b = head.replace(b"0.42.0", b"0.43.0")
     b += b"Tag: cp311-cp311-manylinux2014_x86_64\nTag: cp311-cp311-manylinux_2_17_x86_64\n"
     check_golden("wheel_file", diff(a, b, f"{DIST}/WHEEL"))
+
+
+# --------------------------------------------------------------------------- the header reader
+
+
+def _email_headers(text: str) -> tuple[list[tuple[str, str]], str]:
+    """What the standard library's email parser reads (the reader it stands in for)."""
+    message = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(text)
+    payload = message.get_payload()
+    return [(k, str(v)) for k, v in message.items()], payload if isinstance(payload, str) else ""
+
+
+_PIECES = [
+    "Name",
+    "Requires-Dist",
+    "x",
+    "é",
+    "Foo Bar",
+    ":",
+    ": ",
+    " ",
+    "\t",
+    "From ",
+    "From:",
+    "\n",
+    "\r\n",
+    "\r",
+    "\n\n",
+    "value",
+    "\x0c",
+    "\u2028",
+    "[x]",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_headers_are_read_as_the_email_parser_reads_them(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert _headers(Item(name="PKG-INFO", data=text.encode())) == _email_headers(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Metadata-Version: 2.1\nName: demo\nSummary: one\n  two\n\nbody\n",
+        "From someone\nName: demo\n\nbody",
+        "Name: demo\nFrom the body\n",
+        "Name: demo\nFrom x\nVersion: 1\n\n",
+        "  continued first\nName: demo\r\n\r\nbody\r\n",
+        ": no name\nName: demo\nbody without a blank line\n",
+        "Name:demo\rVersion:\t1\r\rbody",
+        "Description: " + "x" * 8190 + "\r\n more\r\n\r\n" + "y\r\n" * 5000,
+    ],
+)
+def test_headers_examples(text: str) -> None:
+    assert _headers(Item(name="PKG-INFO", data=text.encode())) == _email_headers(text)

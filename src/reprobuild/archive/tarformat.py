@@ -85,11 +85,20 @@ def looks_like_tar(data: Buffer) -> bool:
         return False
 
 
+_HIGH_BYTES = bytes(range(128, 256))
+
+
 def _checksum_ok(block: bytes) -> bool:
+    """The header's checksum: the sum of its bytes (the checksum field counted as spaces), or,
+    as some old tars wrote it, of the bytes read as signed chars (each byte above 127 then
+    counts 256 less)."""
     stored = _number(block[148:156], "checksum")
     unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:])
-    signed = unsigned - sum(b for b in block[:148] + block[156:] if b > 127) * 2
-    return stored in (unsigned, signed)
+    if stored == unsigned:
+        return True
+    rest = block[:148] + block[156:]
+    high = len(rest) - len(rest.translate(None, _HIGH_BYTES))
+    return stored == unsigned - 256 * high
 
 
 def _number(field: bytes, what: str) -> int:

@@ -11,9 +11,7 @@ memory stays at about one chunk plus the members kept.
 
 from __future__ import annotations
 
-import bz2
 import dataclasses
-import lzma
 import struct
 import zlib
 from collections.abc import Collection, Iterable, Iterator
@@ -43,9 +41,11 @@ from reprobuild.errors import ArchiveError, UnsafeArchiveError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import bz2
     import hashlib
+    import lzma
 
-__all__ = ["PlainStream", "scan_tar"]
+__all__ = ["PlainStream", "TarScanner", "scan_tar"]
 
 #: Decompressed bytes per chunk, and compressed bytes fed to the decompressor at a time.
 CHUNK = 1 << 16
@@ -147,6 +147,9 @@ class PlainStream:
         self.gzip = dataclasses.replace(first, streams=streams) if streams > 1 else first
 
     def _bounded(self) -> Iterator[bytes]:
+        import bz2  # here, not at the top: only bzip2 and xz streams need them
+        import lzma
+
         what = self._compression.value
         decompressor: bz2.BZ2Decompressor | lzma.LZMADecompressor = (
             bz2.BZ2Decompressor()
@@ -197,6 +200,113 @@ class _Reader:
         return b"".join(self.pieces(count))
 
 
+class TarScanner:
+    """Reads the members of an uncompressed tar from ``chunks``, one at a time.
+
+    :meth:`next_member` reads the next member's header (with the extension headers before it)
+    and its content, whose sha256 it computes; :meth:`archive` describes the archive once the
+    end is reached. Two scanners can so be advanced side by side (see
+    :func:`~reprobuild.compare.tararchive.scan_tars`). ``consumed`` counts the tar bytes read.
+    """
+
+    def __init__(self, chunks: Iterable[bytes | memoryview], *, limits: Limits) -> None:
+        self._reader = _Reader(chunks)
+        self._limits = limits
+        self._global_pax: list[tuple[str, str]] = []
+        self._pos = 0
+        self._count = 0
+        self._trailer = 0
+        self._unaccounted = False
+        self._done = False
+
+    @property
+    def consumed(self) -> int:
+        return self._reader.consumed
+
+    def next_member(self, *, collect: int = -1) -> tuple[Member, bytes | None] | None:
+        """The next member (its ``sha256`` set, its payload empty) and its content when it is a
+        file of at most ``collect`` bytes (None otherwise); None at the end of the archive."""
+        if self._done:
+            return None
+        from hashlib import sha256
+
+        reader, limits = self._reader, self._limits
+        pending = _Pending()
+        pos = self._pos
+        while True:
+            block = reader.read(BLOCK)
+            if len(block) < BLOCK:
+                at_end = not block and reader.consumed == pos
+                if at_end and not (pending.pax or pending.long_name or pending.long_link):
+                    self._done = True  # no end-of-archive blocks: tolerated, as tar does
+                    return None
+                raise ArchiveError("tar archive is truncated inside a header", offset=pos)
+            if not any(block):
+                self._trailer = BLOCK
+                for piece in reader.pieces(limits.max_total_size):
+                    self._trailer += len(piece)
+                    self._unaccounted = self._unaccounted or any(piece)
+                self._done = True
+                return None
+            if not _checksum_ok(block):
+                raise ArchiveError("tar header checksum does not match", offset=pos)
+            typeflag = block[156:157]
+            size = _number(block[124:136], "size")
+            data_start = pos + BLOCK
+            if typeflag not in (b"x", b"g", b"L", b"K"):
+                break
+            raw_name = _text(block[0:100])
+            body = reader.read(size) if size <= limits.max_total_size else b""
+            if len(body) != size:
+                raise ArchiveError("tar extension header is truncated", member=raw_name, offset=pos)
+            if typeflag == b"x":
+                pending.pax = _parse_pax(body, raw_name)
+            elif typeflag == b"g":
+                self._global_pax.extend(_parse_pax(body, raw_name))
+            elif typeflag == b"L":
+                pending.long_name = body.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
+            else:
+                pending.long_link = body.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
+            pos = data_start + _padded(size)
+            _skip(reader, pos - reader.consumed)
+        member = member_header(block, pending, pos)
+        stored = member.size
+        digest = sha256()
+        kept: list[bytes] | None = [] if stored <= collect else None
+        for piece in reader.pieces(stored):
+            digest.update(piece)
+            if kept is not None:
+                kept.append(bytes(piece))
+        if reader.consumed != data_start + stored:
+            raise ArchiveError(
+                "tar member data is truncated", member=member.name, offset=data_start
+            )
+        if stored > limits.max_total_size:
+            raise UnsafeArchiveError(f"member claims {stored} bytes", member=member.name)
+        self._count += 1
+        if self._count > limits.max_members:
+            raise UnsafeArchiveError(
+                f"more than {limits.max_members} members", hint="this looks like a tar bomb"
+            )
+        self._pos = data_start + _padded(stored)
+        _skip(reader, self._pos - reader.consumed)
+        content = b"".join(kept) if kept is not None else None
+        return dataclasses.replace(member, sha256=digest.hexdigest(), payload=_EMPTY), content
+
+    def archive(self, members: Iterable[Member]) -> Archive:
+        """The archive of ``members`` (those read, or some of them) once the end is reached."""
+        return Archive(
+            container=Container.TAR,
+            members=tuple(members),
+            tar_global_pax=tuple(self._global_pax),
+            trailer_size=self._trailer,
+            unaccounted=self._trailer if self._unaccounted else 0,
+        )
+
+
+_EMPTY = Payload(b"")
+
+
 def scan_tar(
     chunks: Iterable[bytes | memoryview],
     *,
@@ -208,86 +318,17 @@ def scan_tar(
     members' payloads are empty except for those whose index (in file order) is in ``keep``.
     With ``kept_only``, the archive holds those members only (every header is still read and
     checked): a second pass that pulls out a few members holds no more than those."""
-    from hashlib import sha256
-
-    reader = _Reader(chunks)
+    scanner = TarScanner(chunks, limits=limits)
     members: list[Member] = []
-    count = 0
-    global_pax: list[tuple[str, str]] = []
-    pending = _Pending()
-    pos = 0
-    trailer = 0
-    unaccounted = False
-    while True:
-        block = reader.read(BLOCK)
-        if len(block) < BLOCK:
-            at_end = not block and reader.consumed == pos
-            if at_end and not (pending.pax or pending.long_name or pending.long_link):
-                break  # no end-of-archive blocks: tolerated, as tar and tarfile do
-            raise ArchiveError("tar archive is truncated inside a header", offset=pos)
-        if not any(block):
-            trailer = BLOCK
-            for piece in reader.pieces(limits.max_total_size):
-                trailer += len(piece)
-                unaccounted = unaccounted or any(piece)
-            break
-        if not _checksum_ok(block):
-            raise ArchiveError("tar header checksum does not match", offset=pos)
-        typeflag = block[156:157]
-        size = _number(block[124:136], "size")
-        data_start = pos + BLOCK
-        if typeflag in (b"x", b"g", b"L", b"K"):
-            raw_name = _text(block[0:100])
-            body = reader.read(size) if size <= limits.max_total_size else b""
-            if len(body) != size:
-                raise ArchiveError("tar extension header is truncated", member=raw_name, offset=pos)
-            if typeflag == b"x":
-                pending.pax = _parse_pax(body, raw_name)
-            elif typeflag == b"g":
-                global_pax.extend(_parse_pax(body, raw_name))
-            elif typeflag == b"L":
-                pending.long_name = body.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
-            else:
-                pending.long_link = body.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
-            pos = data_start + _padded(size)
-            _skip(reader, pos - reader.consumed)
-            continue
-        member = member_header(block, pending, pos)
-        stored = member.size
-        digest = sha256()
-        kept: list[bytes] | None = [] if count in keep else None
-        for piece in reader.pieces(stored):
-            digest.update(piece)
-            if kept is not None:
-                kept.append(bytes(piece))
-        if reader.consumed != data_start + stored:
-            raise ArchiveError(
-                "tar member data is truncated", member=member.name, offset=data_start
-            )
-        if stored > limits.max_total_size:
-            raise UnsafeArchiveError(f"member claims {stored} bytes", member=member.name)
-        member = dataclasses.replace(
-            member,
-            sha256=digest.hexdigest(),
-            payload=Payload.plain(b"".join(kept)) if kept is not None else Payload(b""),
-        )
-        count += 1
-        if kept is not None or not kept_only:
+    index = 0
+    while found := scanner.next_member(collect=limits.max_total_size if index in keep else -1):
+        member, content = found
+        if content is not None:
+            member = dataclasses.replace(member, payload=Payload.plain(content))
+        if content is not None or not kept_only:
             members.append(member)
-        if count > limits.max_members:
-            raise UnsafeArchiveError(
-                f"more than {limits.max_members} members", hint="this looks like a tar bomb"
-            )
-        pending = _Pending()
-        pos = data_start + _padded(stored)
-        _skip(reader, pos - reader.consumed)
-    return Archive(
-        container=Container.TAR,
-        members=tuple(members),
-        tar_global_pax=tuple(global_pax),
-        trailer_size=trailer,
-        unaccounted=trailer if unaccounted else 0,
-    )
+        index += 1
+    return scanner.archive(members)
 
 
 def _skip(reader: _Reader, count: int) -> None:

@@ -207,7 +207,7 @@ def _json_text(doc: Mapping[str, object]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from reprobuild.compare import CompareOptions, Difference, Item, compare
-    from reprobuild.present import render_html, render_json, render_text
+    from reprobuild.present import render_json, render_text
 
     a: Path = args.a
     b: Path = args.b
@@ -238,7 +238,11 @@ def run(args: argparse.Namespace) -> int:
         found = _compare_folders(a, b, options)
     diff = found if found is not None else Difference(source_a=str(a), source_b=str(b))
 
-    page = render_html(diff) if args.format == "html" or args.output_html else ""
+    page = ""
+    if args.format == "html" or args.output_html:
+        from reprobuild.present import render_html
+
+        page = render_html(diff)
     doc = render_json(diff) if args.format == "json" or args.output_json else {}
     # the files first: a reader of stdout may stop early (| head) and end the process
     if args.output_html is not None:

@@ -27,13 +27,14 @@ from reprobuild.archive import (
     GzipHeader,
     Limits,
     Member,
+    Payload,
     TarDetails,
     TarFormat,
     parse_archive,
 )
 from reprobuild.archive.safety import check_archive
 from reprobuild.archive.tarformat import BLOCK, RECORD, looks_like_tar
-from reprobuild.archive.tarstream import PlainStream, scan_tar
+from reprobuild.archive.tarstream import PlainStream, TarScanner, scan_tar
 from reprobuild.compare import Context, Item
 from reprobuild.compare.archives import MemberContent, compare_archives, mode_changes
 from reprobuild.compare.difference import Category, Difference
@@ -43,7 +44,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import decimal
 
-__all__ = ["TAR", "TarComparator", "TarStreams", "compare_tar_streams", "scan_tars"]
+__all__ = [
+    "KEEP_BUDGET",
+    "TAR",
+    "TarComparator",
+    "TarStreams",
+    "compare_tar_streams",
+    "scan_tars",
+]
 
 _TIME_RECORDS = ("mtime", "atime", "ctime", "LIBARCHIVE.creationtime")
 #: PAX records whose value the model holds in a field of its own (compared there).
@@ -246,6 +254,11 @@ def _tar_difference(
     )
 
 
+#: Content kept from the one pass over both tars, at most (both sides together): members whose
+#: content the other side has nowhere, which a difference will show.
+KEEP_BUDGET = 8 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TarStreams:
     """Two tars read in one pass from their compressed bytes (see :func:`scan_tars`)."""
@@ -256,21 +269,61 @@ class TarStreams:
     gzip: tuple[GzipHeader | None, GzipHeader | None]
     sources: tuple[Buffer, Buffer]  #: the compressed bytes, for a second pass
     compression: Compression
+    #: content of members (by index) whose digest no member of the other side has
+    contents: tuple[dict[int, bytes], dict[int, bytes]]
 
 
 def scan_tars(
-    data_a: Buffer, data_b: Buffer, compression: Compression, limits: Limits
+    data_a: Buffer,
+    data_b: Buffer,
+    compression: Compression,
+    limits: Limits,
+    *,
+    budget: int = KEEP_BUDGET,
 ) -> TarStreams:
-    """Decompress and read both tars, keeping headers and digests only; raises as
-    :func:`parse_archive` does on input it refuses."""
+    """Decompress and read both tars, keeping headers and digests; raises as
+    :func:`parse_archive` does on input it refuses.
+
+    The two are read side by side, the one behind first, so that a member and its counterpart
+    are read at about the same time. A file's content is kept while no member of the other side
+    read so far has the same digest, and dropped when one turns up: at the end, what is kept is
+    the content of the members whose content the other side has nowhere, which is what a
+    comparison shows. Kept content is bounded by ``budget`` bytes; a member that does not fit is
+    read again by :func:`compare_tar_streams` if it is needed."""
+    streams = (
+        PlainStream(data_a, compression, limits=limits),
+        PlainStream(data_b, compression, limits=limits),
+    )
+    scanners = (TarScanner(streams[0], limits=limits), TarScanner(streams[1], limits=limits))
+    members: tuple[list[Member], list[Member]] = ([], [])
+    seen: tuple[set[str], set[str]] = (set(), set())
+    contents: tuple[dict[int, bytes], dict[int, bytes]] = ({}, {})
+    unmatched: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+    kept = 0
+    active = [0, 1]
+    while active:
+        side = min(active, key=lambda s: scanners[s].consumed)
+        found = scanners[side].next_member(collect=budget - kept)
+        if found is None:
+            active.remove(side)
+            continue
+        member, content = found
+        index = len(members[side])
+        members[side].append(member)
+        other = 1 - side
+        seen[side].add(member.sha256)
+        if member.sha256 in seen[other]:  # the other side has this content: drop its copies
+            for number in unmatched[other].pop(member.sha256, ()):
+                kept -= len(contents[other].pop(number))
+        elif content is not None:
+            contents[side][index] = content
+            unmatched[side].setdefault(member.sha256, []).append(index)
+            kept += len(content)
     archives = []
-    streams = []
-    for data in (data_a, data_b):
-        stream = PlainStream(data, compression, limits=limits)
-        archive = _as_parsed(scan_tar(stream, limits=limits))
+    for scanner, found_members in zip(scanners, members, strict=True):
+        archive = _as_parsed(scanner.archive(found_members))
         check_archive(archive, limits, allow_duplicates=True)
         archives.append(archive)
-        streams.append(stream)
     return TarStreams(
         archives=(archives[0], archives[1]),
         lengths=(streams[0].length, streams[1].length),
@@ -278,14 +331,15 @@ def scan_tars(
         gzip=(streams[0].gzip, streams[1].gzip),
         sources=(data_a, data_b),
         compression=compression,
+        contents=contents,
     )
 
 
 def compare_tar_streams(a: Item, b: Item, scanned: TarStreams, context: Context) -> Difference:
     """The difference between the tars ``scanned`` (named ``a`` and ``b``; their data is not
     used), as the tar comparator finds it on the decompressed bytes, holding only the content
-    of the members whose digests differ: those are decompressed again, in a second pass, and
-    compared."""
+    of the members whose digests differ: the content kept by :func:`scan_tars`, and what it
+    could not keep decompressed again, in a second pass, for those members only."""
     wanted: list[tuple[Member, Member]] = []
 
     def note(member_a: Member, member_b: Member, _context: Context) -> None:
@@ -299,10 +353,14 @@ def compare_tar_streams(a: Item, b: Item, scanned: TarStreams, context: Context)
     kept = []
     for side, (data, archive) in enumerate(zip(scanned.sources, scanned.archives, strict=True)):
         index = {id(member): number for number, member in enumerate(archive.members)}
-        keep = sorted({index[id(pair[side])] for pair in wanted})
-        stream = PlainStream(data, scanned.compression, limits=limits)
-        found = scan_tar(stream, limits=limits, keep=frozenset(keep), kept_only=True).members
-        payloads = dict(zip(keep, (member.payload for member in found), strict=True))
+        needed = {index[id(pair[side])] for pair in wanted}
+        contents = scanned.contents[side]
+        payloads = {n: Payload.plain(contents[n]) for n in needed if n in contents}
+        missing = sorted(needed - payloads.keys())
+        if missing:
+            stream = PlainStream(data, scanned.compression, limits=limits)
+            found = scan_tar(stream, limits=limits, keep=frozenset(missing), kept_only=True)
+            payloads.update(zip(missing, (m.payload for m in found.members), strict=True))
         members = tuple(
             dataclasses.replace(member, payload=payloads[number]) if number in payloads else member
             for number, member in enumerate(archive.members)

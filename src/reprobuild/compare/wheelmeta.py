@@ -18,6 +18,8 @@ installed file differs.
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -206,16 +208,52 @@ def _record_rows(
 # --------------------------------------------------------------------------- RFC 822 headers
 
 
-def _headers(item: Item) -> tuple[list[tuple[str, str]], str]:
-    """The header fields in order (names as written) and the body."""
-    import email.parser  # here, not at the top: the email package costs 2.5 MiB to import
-    import email.policy
+#: A line of the header block, as the standard library's email parser tells one: an envelope
+#: ``From`` line, a field name and its colon (``ftext``: printable ASCII but the colon), or a
+#: continuation. The first line that is none of these ends the headers.
+_HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
 
-    parser = email.parser.HeaderParser(policy=email.policy.compat32)
-    message = parser.parsestr(_decode(item))
-    items = [(key, str(value)) for key, value in message.items()]
-    payload = message.get_payload()
-    return items, payload if isinstance(payload, str) else ""
+
+def _headers(item: Item) -> tuple[list[tuple[str, str]], str]:
+    """The header fields in order (names as written) and the body.
+
+    What ``email.parser.HeaderParser(policy=email.policy.compat32).parsestr`` gives, line for
+    line (its ``items()`` and ``get_payload()``), without the email package, whose import costs
+    more than the comparison: lines end at CR, LF or CRLF; a leading envelope ``From`` line, a
+    continuation before any field and a line that starts with a colon are skipped; a ``From``
+    line that ends the header block starts the body; the blank line after the headers belongs
+    to neither. A field's value is the rest of its line without the blanks after the colon,
+    then its continuation lines as they are, without the final line end.
+    """
+    lines = io.StringIO(_decode(item), newline="").readlines()
+    count = 0
+    while count < len(lines) and _HEADER_LINE.match(lines[count]):
+        count += 1
+    body = lines[count + 1 :] if count < len(lines) and lines[count][0] in "\r\n" else lines[count:]
+    items: list[tuple[str, str]] = []
+    field: list[str] = []
+    for number, line in enumerate(lines[:count]):
+        if line[0] in " \t":
+            if field:
+                field.append(line)
+            continue
+        if field:
+            items.append(_field(field))
+            field = []
+        if line.startswith("From "):
+            if number == count - 1 and number:
+                body = [line, *body]  # the body's first line, not an envelope line
+            continue
+        if not line.startswith(":"):
+            field = [line]
+    if field:
+        items.append(_field(field))
+    return items, "".join(body)
+
+
+def _field(lines: list[str]) -> tuple[str, str]:
+    name, value = lines[0].split(":", 1)
+    return name, (value.lstrip(" \t") + "".join(lines[1:])).rstrip("\r\n")
 
 
 def _by_field(items: list[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:

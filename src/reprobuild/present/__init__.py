@@ -18,8 +18,11 @@ the caller's decision.
 from __future__ import annotations
 
 from reprobuild.present.document import DocumentError, load_json, render_json
-from reprobuild.present.htmlpage import CATEGORY_DESCRIPTIONS, render_html
 from reprobuild.present.text import render_excerpt, render_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild.present.htmlpage import CATEGORY_DESCRIPTIONS, render_html
 
 __all__ = [
     "CATEGORY_DESCRIPTIONS",
@@ -30,3 +33,13 @@ __all__ = [
     "render_json",
     "render_text",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # the HTML page (and the side-by-side view it needs) is imported when it is asked for:
+    # a command that prints text or JSON never loads it
+    if name in ("CATEGORY_DESCRIPTIONS", "render_html"):
+        from reprobuild.present import htmlpage
+
+        return getattr(htmlpage, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
