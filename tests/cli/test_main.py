@@ -53,3 +53,24 @@ def test_an_unknown_command_names_the_known_ones(capsys: pytest.CaptureFixture[s
         main(["bogus"])
     assert exc.value.code == 2
     assert "'normalize'" in capsys.readouterr().err
+
+
+def test_the_program_leaves_its_objects_out_of_the_last_collections() -> None:
+    code = (
+        "import gc, sys; from reprobuild.cli.main import main; "
+        "sys.argv = ['reprobuild', 'normalize', '--list-rules']; "
+        "before = gc.get_freeze_count(); main(); print(before, gc.get_freeze_count() > 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "0 True"
+
+
+def test_a_call_with_arguments_changes_nothing_in_the_collector(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import gc
+
+    before = gc.get_freeze_count()
+    assert main(["normalize", "--list-rules"]) == 0
+    assert gc.get_freeze_count() == before
+    assert "timestamps" in capsys.readouterr().out

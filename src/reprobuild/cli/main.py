@@ -84,8 +84,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if argv is None:
-        argv = sys.argv[1:]
+    """Run the command line on ``argv``; None means the program's own arguments (``sys.argv``).
+
+    Called as the program, the process exits right after: the objects still alive are then
+    left out of the garbage collector's last passes (``gc.freeze``), which at interpreter
+    shutdown would walk every one of them to free memory that the exit returns at once.
+    """
+    if argv is not None:
+        return _run(argv)
+    code = _run(sys.argv[1:])
+    import gc
+
+    gc.freeze()
+    return code
+
+
+def _run(argv: Sequence[str]) -> int:
     # the command first (no option before it, such as --help, that needs the others): only its
     # module is imported; anything else gets the parser with every subcommand
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
