@@ -10,7 +10,7 @@ from pathlib import Path
 
 from reprobuild._fs import write_bytes_atomic
 from reprobuild._types import Buffer
-from reprobuild.archive import compress, tarformat, zipformat
+from reprobuild.archive import compress, zipformat
 from reprobuild.archive.model import (
     DEFAULT_LIMITS,
     Archive,
@@ -60,6 +60,8 @@ def sniff(data: Buffer) -> tuple[Container, Compression]:
     outer = compress.sniff_compression(head)
     if outer is not Compression.NONE:
         return Container.TAR, outer
+    from reprobuild.archive import tarformat  # here: reading and writing zips never need it
+
     if tarformat.looks_like_tar(data):
         return Container.TAR, Compression.NONE
     if zipformat.find_end_of_central_directory(data) is not None:
@@ -91,6 +93,8 @@ def parse_archive(
     if container is Container.ZIP:
         archive = zipformat.parse_zip(data, limits=limits, digests=digests)
     else:
+        from reprobuild.archive import tarformat
+
         plain, header = compress.decompress(data, compression, limits=limits)
         archive = tarformat.parse_tar(plain, limits=limits)
         archive = Archive(
@@ -129,6 +133,8 @@ def write_archive_chunks(archive: Archive, *, level: int = 9) -> list[Buffer]:
     """
     if archive.container is Container.ZIP:
         return zipformat.write_zip_chunks(archive, level=level)
+    from reprobuild.archive import tarformat
+
     plain = tarformat.write_tar(archive)
     return [compress.compress(plain, archive.compression, header=archive.gzip, level=level)]
 

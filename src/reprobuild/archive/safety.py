@@ -16,6 +16,7 @@ from reprobuild.errors import UnsafeArchiveError
 __all__ = ["check_archive", "check_name"]
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_SEPARATORS = re.compile(r"[/\\]")
 
 
 def check_name(name: str) -> None:
@@ -24,14 +25,13 @@ def check_name(name: str) -> None:
         raise UnsafeArchiveError("empty member name", member=repr(name))
     if "\x00" in name:
         raise UnsafeArchiveError("member name contains a NUL byte", member=repr(name))
-    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+    if name.startswith(("/", "\\")) or (name[1:2] == ":" and _DRIVE.match(name)):
         raise UnsafeArchiveError(
             "absolute member name",
             member=name,
             hint="an archive member must not name a path outside the folder it is extracted to",
         )
-    parts = re.split(r"[/\\]", name)
-    if ".." in parts:
+    if ".." in name and ".." in _SEPARATORS.split(name):
         raise UnsafeArchiveError(
             "member name climbs out of the archive with '..'",
             member=name,

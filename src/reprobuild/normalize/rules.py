@@ -26,7 +26,6 @@ from reprobuild.archive import (
     ZipDetails,
     ZipMethod,
 )
-from reprobuild.archive.tarformat import encoded_length, record_padding, required_pax
 from reprobuild.archive.zipformat import dos_datetime, mtime_from_dos
 from reprobuild.dist import (
     ArtifactKind,
@@ -176,6 +175,9 @@ def _ownership(archive: Archive, context: Context) -> tuple[Archive, tuple[str, 
 
 
 def _tar_format(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...]]:
+    # here, not at the top: normalizing a zip never needs the tar writer
+    from reprobuild.archive.tarformat import encoded_length, record_padding, required_pax
+
     def change(member: Member) -> Member:
         name = member.path + "/" if member.kind is MemberKind.DIR else member.name
         new = replace(member, name=name)
