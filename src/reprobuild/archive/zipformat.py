@@ -567,8 +567,9 @@ def _encode_name(member: Member, flags: int) -> bytes:
         ) from None
 
 
-def _write_member(member: Member, offset: int, level: int) -> tuple[list[Buffer], list[bytes]]:
-    """The chunks of ``member``'s local header, data and descriptor, and of its central entry."""
+def _write_member(member: Member, offset: int, level: int) -> tuple[list[Buffer], list[bytes], int]:
+    """The chunks of ``member``'s local header, data and descriptor, and of its central entry,
+    and the length of the first."""
     if member.kind is MemberKind.HARDLINK:
         raise ArchiveError(
             "a zip file cannot hold a hard link",
@@ -618,9 +619,11 @@ def _write_member(member: Member, offset: int, level: int) -> tuple[list[Buffer]
         local_extra,
         data,
     ]
+    length = _LOCAL.size + len(name) + len(local_extra) + csize
     if details.data_descriptor:
         fmt = "<IIQQ" if big_sizes else "<IIII"
         chunks.append(struct.pack(fmt, _DESCRIPTOR_SIG, crc, csize, usize))
+        length += len(chunks[-1])
     central = [
         _CENTRAL.pack(
             _CENTRAL_SIG,
@@ -645,7 +648,7 @@ def _write_member(member: Member, offset: int, level: int) -> tuple[list[Buffer]
         extra,
         details.comment,
     ]
-    return chunks, central
+    return chunks, central, length
 
 
 def write_zip(archive: Archive, *, level: int) -> bytes:
@@ -672,10 +675,10 @@ def write_zip_chunks(archive: Archive, *, level: int) -> list[Buffer]:
     central: list[bytes] = []
     offset = 0
     for member in archive.members:
-        local, entry = _write_member(member, offset, level)
+        local, entry, length = _write_member(member, offset, level)
         chunks += local
         central += entry
-        offset += sum(memoryview(chunk).nbytes for chunk in local)
+        offset += length
     cd_size = sum(len(chunk) for chunk in central)
     count = len(archive.members)
     _check_length("archive comment", archive.comment)

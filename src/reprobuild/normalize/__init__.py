@@ -102,11 +102,11 @@ def _same_bytes(chunks: tuple[Buffer, ...], data: Buffer) -> bool:
     ``memcmp`` (memoryviews compare item by item).
     """
     view = memoryview(data).cast("B")
-    if sum(memoryview(chunk).nbytes for chunk in chunks) != view.nbytes:
+    sizes = [len(chunk) if isinstance(chunk, bytes) else chunk.nbytes for chunk in chunks]
+    if sum(sizes) != view.nbytes:
         return False
     pos = 0
-    for chunk in chunks:
-        size = memoryview(chunk).nbytes
+    for chunk, size in zip(chunks, sizes, strict=True):
         if bytes(view[pos : pos + size]) != bytes(chunk):
             return False
         pos += size

@@ -299,9 +299,8 @@ def _record(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...
     dist_info = dist_info_dir(archive)
     record_name = f"{dist_info}/RECORD"
     record_member = archive.member(record_name)
-    rows = {
-        row.path: row for row in reversed(parse_record(record_member.data(), member=record_name))
-    }
+    record_data = record_member.data()
+    rows = {row.path: row for row in reversed(parse_record(record_data, member=record_name))}
     unlisted = {record_name, *(f"{dist_info}/{name}" for name in _SIGNATURES)}
     for name in unlisted:
         rows.pop(name, None)
@@ -329,7 +328,7 @@ def _record(archive: Archive, context: Context) -> tuple[Archive, tuple[str, ...
         )
     listed.append(RecordRow(path=record_name))
     content = render_record(listed)
-    if content == record_member.data():
+    if content == record_data:
         return archive, ()
     raw = _deflate(content, context.policy.level)
     details = replace(
