@@ -37,7 +37,6 @@ from _common import (
     REPO,
     apt_install,
     cache_root,
-    compile_bytecode,
     describe_machine,
     human_size,
     installed_reprobuild,
@@ -223,31 +222,41 @@ def time_startups(cmds: dict[str, list[str]], runs: int) -> dict[str, float | No
     return best
 
 
-def time_in_process(src: Path, work: Path, runs: int, epoch: int) -> Timing:
-    """Best time of ``reprobuild.normalize.normalize_bytes`` with the file read and write."""
+#: Run by the virtual environment's Python: the library as installed from this checkout,
+#: whatever ``reprobuild`` the benchmark's own interpreter would import.
+_IN_PROCESS = """
+import json, sys, time
+from pathlib import Path
+from reprobuild.normalize import Policy, normalize_bytes
+src, out, runs, epoch = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+policy = Policy(source_date_epoch=epoch)
+best = None
+for _ in range(runs):
+    start = time.perf_counter()
+    data = src.read_bytes()
+    result = normalize_bytes(data, filename=src.name, policy=policy)
+    with out.open("wb") as handle:  # the pieces, one after the other, as the CLI writes
+        handle.writelines(result.chunks)
+    elapsed = time.perf_counter() - start
+    best = elapsed if best is None else min(best, elapsed)
+print(json.dumps(best))
+"""
+
+
+def time_in_process(python: str, src: Path, work: Path, runs: int, epoch: int) -> Timing:
+    """Best time of ``reprobuild.normalize.normalize_bytes`` with the file read and written,
+    in one process of ``python`` (the virtual environment reprobuild is installed in)."""
     timing = Timing()
-    try:
-        from reprobuild.normalize import Policy, normalize_bytes
-    except ImportError as exc:
-        timing.error = f"not importable: {exc}"
-        return timing
-    policy = Policy(source_date_epoch=epoch)
     out = work / "inproc" / src.name
     out.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(runs):
-        start = time.perf_counter()
-        try:
-            data = src.read_bytes()
-            result = normalize_bytes(data, filename=src.name, policy=policy)
-            with out.open("wb") as handle:  # the pieces, one after the other, as the CLI writes
-                handle.writelines(result.chunks)
-        except Exception as exc:  # a crash is a result to report, not to hide
-            timing.error = f"{type(exc).__name__}: {exc}"
-            timing.best = None
-            return timing
-        elapsed = time.perf_counter() - start
-        timing.best = elapsed if timing.best is None else min(timing.best, elapsed)
-        timing.output = out
+    cmd = [python, "-c", _IN_PROCESS, str(src), str(out), str(runs), str(epoch)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:  # a crash is a result to report, not to hide
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        timing.error = lines[-1] if lines else f"exit {proc.returncode}"
+        return timing
+    timing.best = float(json.loads(proc.stdout))
+    timing.output = out
     return timing
 
 
@@ -436,7 +445,8 @@ the epoch and run with `SOURCE_DATE_EPOCH={epoch}`). Each tool runs as a whole p
 fresh copy of the input; the time is the best of {runs} runs. Each tool is installed as its
 users install it: strip-nondeterminism from Debian's package, reprobuild from this checkout into
 a virtual environment of its own (as `pipx install` does). "in-process" is
-`reprobuild.normalize.normalize_bytes` plus reading the file and writing its pieces, best of {runs}.
+`reprobuild.normalize.normalize_bytes` plus reading the file and writing its pieces, best of
+{runs} in one process of that environment.
 "Canonical" is the verdict of `reprobuild normalize --check` on the tool's output.
 
 Command: `{command}` — run on {today()} ({machine}; {versions_text}).
@@ -507,7 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     epoch: int = args.epoch
     strip_exe = ensure_strip_nondeterminism()
     reprobuild = installed_reprobuild(cache_root(args.cache_dir))
-    compile_bytecode()
+    python = str(Path(reprobuild[0]).with_name("python"))
     inputs = fetch_inputs(cache_root(args.cache_dir))
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
 
@@ -534,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {"strip": strip_cmd, "repro": reprobuild_cmd}, item.path, work / stem, runs, env
             )
             strip, repro = timings["strip"], timings["repro"]
-            inproc = time_in_process(item.path, work / "lib" / stem, runs, epoch)
+            inproc = time_in_process(python, item.path, work / "lib" / stem, runs, epoch)
             strip_check = (
                 check_canonical(reprobuild, strip.output, epoch) if strip.output else Check()
             )
