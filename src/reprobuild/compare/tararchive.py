@@ -338,8 +338,34 @@ def scan_tars(
 def compare_tar_streams(a: Item, b: Item, scanned: TarStreams, context: Context) -> Difference:
     """The difference between the tars ``scanned`` (named ``a`` and ``b``; their data is not
     used), as the tar comparator finds it on the decompressed bytes, holding only the content
-    of the members whose digests differ: the content kept by :func:`scan_tars`, and what it
-    could not keep decompressed again, in a second pass, for those members only."""
+    of the members whose digests differ: the content :func:`scan_tars` kept, and, when it could
+    not keep some of it, those members decompressed again, in a second pass, and compared."""
+    numbers = [
+        {id(member): number for number, member in enumerate(archive.members)}
+        for archive in scanned.archives
+    ]
+    missing: tuple[set[int], set[int]] = (set(), set())
+
+    def kept(member_a: Member, member_b: Member, inner: Context) -> Difference | None:
+        if member_a.sha256 == member_b.sha256 and member_a.size == member_b.size:
+            return None
+        found = []
+        for side, member in enumerate((member_a, member_b)):
+            number = numbers[side][id(member)]
+            if number not in scanned.contents[side]:
+                missing[side].add(number)
+                continue
+            content = scanned.contents[side][number]
+            found.append(dataclasses.replace(member, payload=Payload.plain(content)))
+        if len(found) < 2:
+            return None  # this tree is dropped: the second pass compares the pair
+        return _tar_content(found[0], found[1], inner)
+
+    first = _tar_difference(a, b, scanned.archives, scanned.lengths, context, kept)
+    if not (missing[0] or missing[1]):
+        return first
+    # every member whose digest differs from its counterpart's, with its content: what was kept,
+    # and what was not, read again
     wanted: list[tuple[Member, Member]] = []
 
     def note(member_a: Member, member_b: Member, _context: Context) -> None:
@@ -347,26 +373,23 @@ def compare_tar_streams(a: Item, b: Item, scanned: TarStreams, context: Context)
             wanted.append((member_a, member_b))
 
     _tar_difference(a, b, scanned.archives, scanned.lengths, context, note)
-    if not wanted:
-        return _tar_difference(a, b, scanned.archives, scanned.lengths, context)
     limits = context.options.limits
-    kept = []
+    archives = []
     for side, (data, archive) in enumerate(zip(scanned.sources, scanned.archives, strict=True)):
-        index = {id(member): number for number, member in enumerate(archive.members)}
-        needed = {index[id(pair[side])] for pair in wanted}
+        needed = {numbers[side][id(pair[side])] for pair in wanted}
         contents = scanned.contents[side]
         payloads = {n: Payload.plain(contents[n]) for n in needed if n in contents}
-        missing = sorted(needed - payloads.keys())
-        if missing:
+        again = sorted(needed - payloads.keys())
+        if again:
             stream = PlainStream(data, scanned.compression, limits=limits)
-            found = scan_tar(stream, limits=limits, keep=frozenset(missing), kept_only=True)
-            payloads.update(zip(missing, (m.payload for m in found.members), strict=True))
+            found = scan_tar(stream, limits=limits, keep=frozenset(again), kept_only=True)
+            payloads.update(zip(again, (m.payload for m in found.members), strict=True))
         members = tuple(
             dataclasses.replace(member, payload=payloads[number]) if number in payloads else member
             for number, member in enumerate(archive.members)
         )
-        kept.append(dataclasses.replace(archive, members=members))
-    return _tar_difference(a, b, (kept[0], kept[1]), scanned.lengths, context)
+        archives.append(dataclasses.replace(archive, members=members))
+    return _tar_difference(a, b, (archives[0], archives[1]), scanned.lengths, context)
 
 
 @dataclass(frozen=True, slots=True)
