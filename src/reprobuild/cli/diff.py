@@ -6,11 +6,10 @@ import argparse
 import os
 import stat
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 from reprobuild.cli._checks import writable_file
-from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, json_text, print_json
 from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
@@ -199,12 +198,6 @@ def _write(path: Path, text: str) -> None:
         ) from exc
 
 
-def _json_text(doc: Mapping[str, object]) -> str:
-    import json
-
-    return json.dumps(doc, indent=2) + "\n"
-
-
 def run(args: argparse.Namespace) -> int:
     from reprobuild.compare import CompareOptions, Difference, Item, compare
     from reprobuild.present import render_json, render_text
@@ -248,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output_html is not None:
         _write(args.output_html, page)
     if args.output_json is not None:
-        _write(args.output_json, _json_text(doc))
+        _write(args.output_json, json_text(doc) + "\n")
     if args.format == "json":
         print_json(doc)
     elif args.format == "html":
