@@ -14,11 +14,14 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from reprobuild.archive import DEFAULT_LIMITS, Limits, Member
 from reprobuild.compare.difference import INCONSEQUENTIAL, Category, Difference
 from reprobuild.errors import ReprobuildError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild.compare.comparator import Comparator
 
 __all__ = [
     "INCONSEQUENTIAL",
@@ -71,17 +74,6 @@ class CompareOptions:
             for pattern in self.exclude
             for candidate in candidates
         )
-
-
-class Comparator(Protocol):
-    """Compares one format. ``accepts`` must be cheap (names, magic bytes)."""
-
-    @property
-    def name(self) -> str: ...
-
-    def accepts(self, a: Item, b: Item) -> bool: ...
-
-    def compare(self, a: Item, b: Item, context: Context) -> Difference | None: ...
 
 
 #: What a comparator may raise on input it cannot parse; anything else is a bug and propagates.
@@ -166,3 +158,14 @@ def compare(
         registry=tuple(registry) if registry is not None else default_registry(),
     )
     return context.recurse(a, b)
+
+
+def __getattr__(name: str) -> object:
+    # the Comparator protocol lives in a module of its own, imported when it is asked for:
+    # it needs ``typing``, which no comparison needs at run time (start-up is part of every
+    # command)
+    if name == "Comparator":
+        from reprobuild.compare.comparator import Comparator
+
+        return Comparator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,6 @@ byte comparison, which accepts everything, last.
 
 from __future__ import annotations
 
-from reprobuild.compare import Comparator
 from reprobuild.compare.binary import BYTES
 from reprobuild.compare.compressed import BZIP2, GZIP, XZ
 from reprobuild.compare.jsonfile import JSON
@@ -16,6 +15,10 @@ from reprobuild.compare.tararchive import TAR
 from reprobuild.compare.text import TEXT
 from reprobuild.compare.wheelmeta import ENTRY_POINTS, METADATA, RECORD, WHEEL
 from reprobuild.compare.ziparchive import ZIP
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild.compare.comparator import Comparator
 
 __all__ = ["REGISTRY"]
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from reprobuild.compare import Comparator, CompareOptions, Context, Item, default_registry
+from reprobuild.compare import CompareOptions, Context, Item, default_registry
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.compare.nodes import group, leaf
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild.compare.comparator import Comparator
 
 __all__ = ["compare_trees"]
 
