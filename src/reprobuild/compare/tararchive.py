@@ -255,8 +255,10 @@ def _tar_difference(
 
 
 #: Content kept from the one pass over both tars, at most (both sides together): members whose
-#: content the other side has nowhere, which a difference will show.
-KEEP_BUDGET = 8 * 1024 * 1024
+#: content the other side has nowhere, which a difference will show. A member is held whole
+#: while its digest is computed, so this also bounds what one member adds to memory for a while;
+#: larger ones are read again, in a second pass, when a difference needs them.
+KEEP_BUDGET = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
