@@ -16,6 +16,7 @@ so that ``write_zip`` copies them raw unless the model asks for another compress
 
 from __future__ import annotations
 
+import functools
 import itertools
 import stat
 import struct
@@ -92,6 +93,7 @@ def dos_datetime(mtime: int) -> tuple[int, int]:
     return dos_time, dos_date
 
 
+@functools.lru_cache(maxsize=4096)  # the members of an archive share few times
 def mtime_from_dos(dos_time: int, dos_date: int) -> int:
     """Seconds since the epoch of an MS-DOS time and date read as UTC.
 
@@ -333,7 +335,10 @@ def _read_entry(
     raw_name = bytes(view[pos + _CENTRAL.size : name_end])
     extra = bytes(view[name_end : name_end + extra_length]) if extra_length else b""
     try:
-        name = raw_name.decode("utf-8" if flags & _UTF8 else "cp437")
+        # ASCII reads the same in UTF-8 and cp437 (whose codec is written in Python)
+        name = raw_name.decode(
+            "ascii" if raw_name.isascii() else "utf-8" if flags & _UTF8 else "cp437"
+        )
     except UnicodeDecodeError:
         raise ArchiveError(
             "member name is not valid UTF-8", member=repr(raw_name), offset=pos
@@ -557,6 +562,8 @@ def _field(value: int, limit: int, marker: int) -> int:
 
 
 def _encode_name(member: Member, flags: int) -> bytes:
+    if member.name.isascii():  # the same bytes in UTF-8 and cp437, without the cp437 codec
+        return member.name.encode("ascii")
     try:
         return member.name.encode("utf-8" if flags & _UTF8 else "cp437")
     except UnicodeEncodeError:
@@ -592,17 +599,18 @@ def _write_member(member: Member, offset: int, level: int) -> tuple[list[Buffer]
     if big_sizes:
         local_extra = struct.pack("<HHQQ", 1, 16, local[2], local[1]) + _without_zip64(local_extra)
         local = (local[0], 0xFFFFFFFF, 0xFFFFFFFF)
-    wide = [v for v in (usize, csize, offset) if v >= _LIMIT32]
     extra = details.extra
-    if wide:
+    if usize >= _LIMIT32 or csize >= _LIMIT32 or offset >= _LIMIT32:
+        wide = [v for v in (usize, csize, offset) if v >= _LIMIT32]
         extra = struct.pack(f"<HH{len(wide)}Q", 1, 8 * len(wide), *wide) + _without_zip64(extra)
-    for what, value in (
-        ("name", name),
-        ("local extra field", local_extra),
-        ("extra field", extra),
-        ("comment", details.comment),
-    ):
-        _check_length(what, value, member.name)
+    if max(len(name), len(local_extra), len(extra), len(details.comment)) > 0xFFFF:
+        for what, value in (
+            ("name", name),
+            ("local extra field", local_extra),
+            ("extra field", extra),
+            ("comment", details.comment),
+        ):
+            _check_length(what, value, member.name)
     chunks: list[Buffer] = [
         _LOCAL.pack(
             _LOCAL_SIG,
