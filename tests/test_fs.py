@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reprobuild._fs import default_cache_dir, read_bytes_mapped, write_chunks_atomic
 
 
@@ -57,3 +59,28 @@ def test_chunks_are_written_one_after_the_other(tmp_path: Path) -> None:
     assert path.read_bytes() == b"abcd" + b"e" * 100_000
     assert path.stat().st_mode & 0o777 == 0o600  # an existing file's bits are kept
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]  # no temporary file left
+
+
+def test_short_writes_go_on_from_where_they_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from reprobuild import _fs
+
+    real = os.writev
+    calls: list[int] = []
+
+    def short(fd: int, buffers: list[bytes | memoryview]) -> int:
+        calls.append(len(buffers))
+        joined = b"".join(bytes(b) for b in buffers)
+        return real(fd, [joined[:7]])  # at most 7 bytes a call
+
+    monkeypatch.setattr(os, "writev", short)
+    monkeypatch.setattr(_fs, "_iov_max", lambda: 3)
+    chunks: list[bytes | memoryview] = [b"", b"abc", memoryview(b"-defghij-")[1:-1], b""]
+    chunks += [b"", b"klmnopqrstu", b"v" * 20]
+    path = tmp_path / "out.bin"
+    write_chunks_atomic(path, chunks)
+    assert path.read_bytes() == b"".join(bytes(c) for c in chunks)
+    assert max(calls) <= 3
