@@ -42,6 +42,19 @@ def test_mapped_read_of_an_empty_file(tmp_path: Path) -> None:
     assert bytes(read_bytes_mapped(path)) == b""
 
 
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="no /dev/fd to name a pipe by")
+def test_a_pipe_is_read_not_mapped() -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"PK\x05\x06" + bytes(18))
+        os.close(write_end)
+        assert bytes(read_bytes_mapped(Path(f"/dev/fd/{read_end}"))) == b"PK\x05\x06" + bytes(18)
+    finally:
+        os.close(read_end)
+
+
 def test_mapped_bytes_outlive_the_file_being_replaced(tmp_path: Path) -> None:
     path = tmp_path / "a.whl"
     path.write_bytes(b"old content")

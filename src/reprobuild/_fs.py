@@ -44,21 +44,23 @@ def read_bytes_mapped(path: Path) -> Buffer:
     process: the kernel copies it from the page cache. The mapping is read-only and outlives the
     file's name: replacing ``path`` by a rename, as an in-place rewrite does, leaves it intact.
     As with any program that maps its input, the file must not be truncated while the mapping
-    is in use (reading past its new end would stop the process with SIGBUS). An empty file, and
-    a system that is not POSIX (where a mapped file cannot be replaced), get a plain read.
+    is in use (reading past its new end would stop the process with SIGBUS). What is not a
+    regular file (a pipe, a device), an empty file, and a system that is not POSIX (where a
+    mapped file cannot be replaced) get a plain read.
     """
     if os.name != "posix":
         return path.read_bytes()
     import mmap
+    import stat
 
     # the pages are mapped at once (Linux's MAP_POPULATE), not one fault at a time: the whole
     # file is read anyway, by the copy that writes it out again
     flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
     with path.open("rb") as handle:
-        try:
-            mapped = mmap.mmap(handle.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
-        except ValueError:  # an empty file cannot be mapped
-            return b""
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode) or not status.st_size:
+            return handle.read()
+        mapped = mmap.mmap(handle.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
     return memoryview(mapped)
 
 
