@@ -183,7 +183,9 @@ def time_processes(
     """Best wall time of ``runs`` whole-process runs per tool, each on a fresh copy of ``src``.
 
     The tools take turns run by run, so that a burst of load elsewhere on the machine falls on
-    both alike rather than on one tool's whole series.
+    both alike rather than on one tool's whole series. Before each run the previous run's copy
+    is removed and the file system synced (untimed): no run pays for writing back the pages an
+    earlier run left dirty.
     """
     timings = {tool: Timing() for tool in make_cmds}
     for i in range(runs):
@@ -191,10 +193,13 @@ def time_processes(
             timing = timings[tool]
             if timing.error:
                 continue
+            if timing.output is not None:  # the outputs of all runs are the same bytes
+                shutil.rmtree(timing.output.parent)
             slot = work / tool / str(i)
             slot.mkdir(parents=True, exist_ok=True)
             copy = slot / src.name  # the same name: both tools tell a format by it
             shutil.copyfile(src, copy)
+            os.sync()
             elapsed, error = time_once(make_cmd(copy), env)
             if error:
                 timing.error, timing.best, timing.output = error, None, None
@@ -442,11 +447,12 @@ def render_section(
 `reprobuild normalize FILE --in-place --source-date-epoch {epoch}` against Debian's
 `strip-nondeterminism --timestamp {epoch} --clamp-timestamp FILE` (both clamp later times to
 the epoch and run with `SOURCE_DATE_EPOCH={epoch}`). Each tool runs as a whole process on a
-fresh copy of the input; the time is the best of {runs} runs. Each tool is installed as its
-users install it: strip-nondeterminism from Debian's package, reprobuild from this checkout into
-a virtual environment of its own (as `pipx install` does). "in-process" is
-`reprobuild.normalize.normalize_bytes` plus reading the file and writing its pieces, best of
-{runs} in one process of that environment.
+fresh copy of the input (the previous run's copy removed and the file system synced first,
+untimed, so that no run pays for another's writes); the time is the best of {runs} runs.
+Each tool is installed as its users install it: strip-nondeterminism from Debian's package,
+reprobuild from this checkout into a virtual environment of its own (as `pipx install` does).
+"in-process" is `reprobuild.normalize.normalize_bytes` plus reading the file and writing its
+pieces, best of {runs} in one process of that environment.
 "Canonical" is the verdict of `reprobuild normalize --check` on the tool's output.
 
 Command: `{command}` — run on {today()} ({machine}; {versions_text}).
