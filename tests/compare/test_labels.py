@@ -66,3 +66,24 @@ def test_without_labels_the_names_alone() -> None:
     headers = _headers(diff(a, b, "demo-1.0-py3-none-any.whl"))
     assert ("--- demo/__init__.py", "+++ demo/__init__.py") in headers
     assert not [h for h in headers if "published" in h[0] or "rebuilt" in h[1]]
+
+
+def test_comments_call_the_sides_by_their_labels() -> None:
+    """'only in a' means nothing to the reader of a verification: it says 'only in published'."""
+    a = make_wheel(
+        files={"demo/__init__.py": b"x = 1\r\n", "demo/old.py": b"", "demo/t.txt": b"a\r\n"},
+        metadata=_METADATA,
+    )
+    b = make_wheel(
+        files={"demo/__init__.py": b"x = 1\r\n", "demo/new.py": b"", "demo/t.txt": b"a\n"},
+        metadata=_METADATA,
+    )
+    name = "demo-1.0-py3-none-any.whl"
+    labelled = [n.comment or "" for n in diff(a, b, name, options=LABELS).walk()]
+    plain = [n.comment or "" for n in diff(a, b, name).walk()]
+    assert any(c.startswith("only in published") for c in labelled), labelled
+    assert any(c.startswith("only in rebuilt") for c in labelled), labelled
+    assert any("1 only in published, 1 only in rebuilt" in c for c in labelled), labelled
+    assert any("CRLF line ends in published, 0 in rebuilt" in c for c in labelled), labelled
+    assert not any(" in a " in c or "only in a (" in c for c in labelled)
+    assert any(c.startswith("only in a (") for c in plain), plain

@@ -30,6 +30,7 @@ from reprobuild.compare.nodes import (
     group,
     join_comments,
     leaf,
+    sides,
     sub,
     unified,
 )
@@ -223,7 +224,7 @@ def compare_archives(
                     member_a.name,
                     entry.key,
                     Category.MISSING,
-                    comment=f"only in a ({_describe(member_a)})",
+                    comment=f"only in {sides(context.options.labels)[0]} ({_describe(member_a)})",
                 )
             )
             continue
@@ -249,7 +250,7 @@ def compare_archives(
                     member.name,
                     member.name,
                     Category.ADDED,
-                    comment=f"only in b ({_describe(member)})",
+                    comment=f"only in {sides(context.options.labels)[1]} ({_describe(member)})",
                 )
             )
     found_tree = group(a.name, b.name, children)

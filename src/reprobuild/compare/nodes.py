@@ -144,6 +144,12 @@ def labelled(name: str, label: str) -> str:
     return f"{label}/{name}" if label else name
 
 
+def sides(labels: tuple[str, str]) -> tuple[str, str]:
+    """What a comment calls the two sides: their labels (``published``, ``rebuilt``), or
+    ``a`` and ``b``."""
+    return labels[0] or "a", labels[1] or "b"
+
+
 def cut_note(cut: int) -> str | None:
     """The comment that says how many diff lines were left out, if any."""
     if not cut:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from reprobuild.compare import Context, Item
 from reprobuild.compare.difference import Category, Difference
-from reprobuild.compare.nodes import cut_note, join_comments, leaf, unified
+from reprobuild.compare.nodes import cut_note, join_comments, leaf, sides, unified
 
 __all__ = ["TEXT", "TextComparator", "looks_like_text", "text_difference"]
 
@@ -51,6 +51,7 @@ def text_difference(
     if text_a == text_b:
         return None
     crlf_a, crlf_b = _crlf_lines(text_a), _crlf_lines(text_b)
+    side_a, side_b = sides(labels)
     endings = None
     if crlf_a != crlf_b:
         plain_a, plain_b = text_a.replace("\r\n", "\n"), text_b.replace("\r\n", "\n")
@@ -61,11 +62,13 @@ def text_difference(
                 Category.CONTENT,
                 comment=join_comments(
                     comment,
-                    f"only the line ends differ: {crlf_a} CRLF line ends in a, {crlf_b} in b",
+                    f"only the line ends differ: {crlf_a} CRLF line ends in {side_a}, "
+                    f"{crlf_b} in {side_b}",
                 ),
             )
         endings = (
-            f"the line ends differ too ({crlf_a} CRLF line ends in a, {crlf_b} in b); "
+            f"the line ends differ too ({crlf_a} CRLF line ends in {side_a}, {crlf_b} in "
+            f"{side_b}); "
             "the diff reads CRLF as LF"
         )
         text_a, text_b = plain_a, plain_b

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from reprobuild.compare import CompareOptions, Context, Item, default_registry
 from reprobuild.compare.difference import Category, Difference
-from reprobuild.compare.nodes import group, leaf
+from reprobuild.compare.nodes import group, leaf, sides
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,14 +39,17 @@ def compare_trees(
     paths_a = {path for path in a if not excluded(path)}
     paths_b = {path for path in b if not excluded(path)}
     children: list[Difference | None] = []
+    side_a, side_b = sides(context.options.labels)
     for path in sorted(paths_a | paths_b):
         if path not in paths_b:
             children.append(
-                leaf(path, path, Category.MISSING, comment=f"only in a ({len(a[path])} bytes)")
+                leaf(
+                    path, path, Category.MISSING, comment=f"only in {side_a} ({len(a[path])} bytes)"
+                )
             )
         elif path not in paths_a:
             children.append(
-                leaf(path, path, Category.ADDED, comment=f"only in b ({len(b[path])} bytes)")
+                leaf(path, path, Category.ADDED, comment=f"only in {side_b} ({len(b[path])} bytes)")
             )
         else:
             children.append(

@@ -32,6 +32,7 @@ from reprobuild.compare.nodes import (
     labelled,
     leaf,
     short,
+    sides,
     sub,
     unified,
 )
@@ -190,8 +191,8 @@ def _record_rows(
     shown = lines[: max_lines + 2] if max_lines else lines
     rows = len(differing_a.keys() | differing_b.keys())  # one per file, whichever side has it
     counts = (
-        f"{len(changed)} changed, {len(differing_a.keys() - changed)} only in a, "
-        f"{len(differing_b.keys() - changed)} only in b"
+        f"{len(changed)} changed, {len(differing_a.keys() - changed)} only in "
+        f"{sides(labels)[0]}, {len(differing_b.keys() - changed)} only in {sides(labels)[1]}"
     )
     return leaf(
         a.name,
@@ -415,10 +416,12 @@ class EntryPointsComparator:
         for section in dict.fromkeys([*sections_a, *sections_b]):
             where_a, where_b = sub(a.name, f"[{section}]"), sub(b.name, f"[{section}]")
             if section not in sections_b:
-                children.append(leaf(where_a, where_b, Category.CONTENT, comment="only in a"))
+                side = sides(context.options.labels)[0]
+                children.append(leaf(where_a, where_b, Category.CONTENT, comment=f"only in {side}"))
                 continue
             if section not in sections_a:
-                children.append(leaf(where_a, where_b, Category.CONTENT, comment="only in b"))
+                side = sides(context.options.labels)[1]
+                children.append(leaf(where_a, where_b, Category.CONTENT, comment=f"only in {side}"))
                 continue
             entries_a, entries_b = sections_a[section], sections_b[section]
             for key in dict.fromkeys([*entries_a, *entries_b]):
