@@ -79,19 +79,25 @@ def load_buildinfo(path: Path) -> dict[str, JSONValue]:
     return doc
 
 
+_DAMAGED = "the record was changed or damaged: build again to write a new one"
+
+
 def outputs_of(doc: dict[str, JSONValue], *, path: str) -> tuple[BuildOutput, ...]:
     """The recorded outputs of a buildinfo record."""
     found = []
     outputs = doc.get("outputs")
     if not isinstance(outputs, list):
         raise UsageError("buildinfo 'outputs' is not a list", path=path)
-    for entry in outputs:
+    for index, entry in enumerate(outputs):
+        where = f"buildinfo outputs[{index}]"
         if not isinstance(entry, dict):
-            raise UsageError("buildinfo output is not an object", path=path)
+            raise UsageError(f"{where} is not an object", path=path, hint=_DAMAGED)
         filename, sha256, size = entry.get("filename"), entry.get("sha256"), entry.get("size")
         if not (isinstance(filename, str) and isinstance(sha256, str) and isinstance(size, int)):
             raise UsageError(
-                f"buildinfo output {entry!r} lacks filename, sha256 or size", path=path
+                f'{where} needs "filename" and "sha256" (strings) and "size" (a number)',
+                path=path,
+                hint=_DAMAGED,
             )
         found.append(BuildOutput(filename=filename, sha256=sha256, size=size))
     return tuple(found)
@@ -108,9 +114,10 @@ def pins_of(doc: dict[str, JSONValue], *, path: str) -> dict[str, tuple[PinnedRe
         if not isinstance(requirements, list):
             raise UsageError(f"buildinfo environment {kind!r} has no requirements", path=path)
         found = []
-        for entry in requirements:
+        for index, entry in enumerate(requirements):
+            where = f"buildinfo environments.{kind}.requirements[{index}]"
             if not isinstance(entry, dict):
-                raise UsageError(f"buildinfo requirement {entry!r} is not an object", path=path)
+                raise UsageError(f"{where} is not an object", path=path, hint=_DAMAGED)
             name, version, hashes = entry.get("name"), entry.get("version"), entry.get("hashes")
             if not (
                 isinstance(name, str)
@@ -119,7 +126,10 @@ def pins_of(doc: dict[str, JSONValue], *, path: str) -> dict[str, tuple[PinnedRe
                 and all(isinstance(h, str) for h in hashes)
             ):
                 raise UsageError(
-                    f"buildinfo requirement {entry!r} lacks name, version or hashes", path=path
+                    f'{where} needs "name" and "version" (strings) and "hashes" (a list of '
+                    "strings)",
+                    path=path,
+                    hint=_DAMAGED,
                 )
             found.append(
                 PinnedRequirement(name=name, version=version, hashes=tuple(str(h) for h in hashes))

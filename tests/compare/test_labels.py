@@ -79,8 +79,10 @@ def test_comments_call_the_sides_by_their_labels() -> None:
         metadata=_METADATA,
     )
     name = "demo-1.0-py3-none-any.whl"
-    labelled = [n.comment or "" for n in diff(a, b, name, options=LABELS).walk()]
-    plain = [n.comment or "" for n in diff(a, b, name).walk()]
+    with_labels, without = diff(a, b, name, options=LABELS), diff(a, b, name)
+    assert with_labels is not None and without is not None
+    labelled = [n.comment or "" for n in with_labels.walk()]
+    plain = [n.comment or "" for n in without.walk()]
     assert any(c.startswith("only in published") for c in labelled), labelled
     assert any(c.startswith("only in rebuilt") for c in labelled), labelled
     assert any("1 only in published, 1 only in rebuilt" in c for c in labelled), labelled
