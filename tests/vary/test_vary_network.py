@@ -113,6 +113,10 @@ def test_the_cause_is_named_with_its_fix(
         assert found == culprits
     assert fix in _fixes(finding)
     assert "build 3:" in stderr
+    if project == "build-path":  # the diffs name the sides
+        text = json.dumps(finding["difference"])
+        assert "--- control/build_path/_built.py" in text
+        assert "+++ experiment/build_path/_built.py" in text
     builds = doc["builds"]
     assert isinstance(builds, list)
     labels = [str(b["label"]) for b in builds if isinstance(b, dict)]
@@ -129,6 +133,7 @@ def test_a_build_random_on_its_own(tmp_path: Path, cache_dir: Path) -> None:
     assert wheel["verdict"] == "random"
     assert wheel["culprits"] == []
     assert "random_build/_built.py" in _fixes(wheel)
+    assert "+++ control-again/random_build/_built.py" in json.dumps(wheel["difference"])
     builds = doc["builds"]
     assert isinstance(builds, list) and len(builds) == 3  # no attribution for randomness
 

@@ -555,7 +555,9 @@ def vary(
     for kind in kinds:
         path = control.artifacts[kind]
         if kind in random and builds.again is not None:
-            diff = _difference(path, builds.again.artifacts.get(kind))
+            diff = _difference(
+                path, builds.again.artifacts.get(kind), labels=("control", "control-again")
+            )
             found = evidence_of(diff, kind=kind, archive=path.name, markers=markers)
             findings.append(
                 ArtifactFinding(
@@ -634,14 +636,17 @@ def vary(
     )
 
 
-def _difference(a: Path, b: Path | None) -> Difference | None:
-    """What ``diff`` says between two artifacts (None when the second was not made)."""
+def _difference(
+    a: Path, b: Path | None, labels: tuple[str, str] = ("control", "experiment")
+) -> Difference | None:
+    """What ``diff`` says between two artifacts (None when the second was not made), the
+    sides named by ``labels`` in its unified diffs and comments."""
     if b is None:
         return None
     return compare(
         Item(name=a.name, data=a.read_bytes()),
         Item(name=b.name, data=b.read_bytes()),
-        CompareOptions(),
+        CompareOptions(labels=labels),
     )
 
 
