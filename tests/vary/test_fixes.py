@@ -16,9 +16,9 @@ from reprobuild.vary.fixes import (
 from tests.factories import make_sdist, make_wheel
 
 MARKERS = {
-    "build-path": ("/tmp/somewhere-else",),
-    "working-folder": ("/tmp/somewhere-else/work/home/tmp",),
-    "user-home": ("/tmp/somewhere-else/work/home", "someone"),
+    "build-path": ("/elsewhere",),
+    "working-folder": ("/elsewhere/work/home/tmp",),
+    "user-home": ("/elsewhere/work/home", "someone"),
     "user": ("someone",),
     "hostname": ("box",),
 }
@@ -61,8 +61,8 @@ def test_a_generated_module_holding_the_build_path() -> None:
     ev = _evidence(
         "wheel",
         "demo-1.0-py3-none-any.whl",
-        make_wheel(files={"demo/_built.py": b"HERE = '/tmp/here'\n"}),
-        make_wheel(files={"demo/_built.py": b"HERE = '/tmp/somewhere-else'\n"}),
+        make_wheel(files={"demo/_built.py": b"HERE = '/here'\n"}),
+        make_wheel(files={"demo/_built.py": b"HERE = '/elsewhere'\n"}),
     )
     [fix] = fixes_for(("build-path",), ev)
     assert "embeds the build path in demo/_built.py" in fix
@@ -126,8 +126,8 @@ def test_the_experiments_own_strings_name_theirs() -> None:
         wheel = "demo-1.0-py3-none-any.whl"
         return suspects(_evidence("wheel", wheel, built("X = 1\n"), built(text)))
 
-    assert named("HERE = '/tmp/somewhere-else/work/sdist'\n") == {"build-path"}
-    assert named("T = '/tmp/somewhere-else/work/home/tmp/x'\n") == {
+    assert named("HERE = '/elsewhere/work/sdist'\n") == {"build-path"}
+    assert named("T = '/elsewhere/work/home/tmp/x'\n") == {
         "build-path",
         "working-folder",
         "user-home",
