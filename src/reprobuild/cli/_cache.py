@@ -5,7 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["cache_dir_of", "results_db_of"]
+__all__ = ["add_cache_dir_argument", "cache_dir_of", "results_db_of"]
+
+
+def add_cache_dir_argument(parser: argparse.ArgumentParser, *, holds: str) -> None:
+    """The ``--cache-dir DIR`` option, its help saying what the cache ``holds`` and where it
+    is by default (as :func:`reprobuild._fs.default_cache_dir` finds it)."""
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"{holds} cached here (default: $REPROBUILD_CACHE_DIR, else "
+        "$XDG_CACHE_HOME/reprobuild, else ~/.cache/reprobuild)",
+    )
 
 
 def cache_dir_of(args: argparse.Namespace) -> Path:

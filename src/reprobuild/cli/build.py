@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reprobuild.cli._cache import cache_dir_of
+from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
 from reprobuild.cli._checks import writable_folder
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
@@ -97,14 +97,7 @@ def register(subparsers: Subparsers) -> None:
         metavar="FILE",
         help="rebuild with the inputs recorded in FILE and check the outputs",
     )
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        metavar="DIR",
-        help="build environments are cached here (default: "
-        "$REPROBUILD_CACHE_DIR, else $XDG_CACHE_HOME/reprobuild, else "
-        "~/.cache/reprobuild)",
-    )
+    add_cache_dir_argument(parser, holds="build environments are")
     parser.add_argument(
         "--format",
         choices=("text", "json"),

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reprobuild.cli._cache import cache_dir_of
+from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
 from reprobuild.cli._checks import parse_release, writable_folder
 from reprobuild.cli._epoch import epoch_argument
 from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json
@@ -106,13 +106,7 @@ def register(subparsers: Subparsers) -> None:
         metavar="URL",
         help="a simple-API index to download NAME==VERSION from, instead of pip's (repeatable)",
     )
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        metavar="DIR",
-        help="downloads and build environments are cached here (default: "
-        "$REPROBUILD_CACHE_DIR, else $XDG_CACHE_HOME/reprobuild, else ~/.cache/reprobuild)",
-    )
+    add_cache_dir_argument(parser, holds="downloads and build environments are")
     parser.add_argument(
         "--list",
         action="store_true",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reprobuild.cli._cache import cache_dir_of, results_db_of
+from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of, results_db_of
 from reprobuild.cli._checks import parse_release, reason_of, writable_folder
 from reprobuild.cli._output import HelpFormatter, Subparsers, colour, job_count, print_json
 from reprobuild.errors import UsageError
@@ -117,13 +117,7 @@ def register(subparsers: Subparsers) -> None:
         help="ignore every recipe override file, reprobuild's own too: the recipe is inferred "
         "from the published files alone",
     )
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        metavar="DIR",
-        help="downloads and build environments are cached here (default: "
-        "$REPROBUILD_CACHE_DIR, else $XDG_CACHE_HOME/reprobuild, else ~/.cache/reprobuild)",
-    )
+    add_cache_dir_argument(parser, holds="downloads and build environments are")
     parser.add_argument(
         "--db",
         type=Path,
