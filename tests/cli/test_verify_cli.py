@@ -323,7 +323,7 @@ def _different(files_b: dict[str, bytes]) -> Verification:
     import time
 
     from reprobuild._fs import sha256_hex
-    from reprobuild.rebuild.verify import _judge, _maker
+    from reprobuild.rebuild.verify import _judge, _Result
     from reprobuild.strategy import Recipe
 
     name = "demo-1.0-py3-none-any.whl"
@@ -335,7 +335,7 @@ def _different(files_b: dict[str, bytes]) -> Verification:
         rebuilt,
         name,
         Recipe(),
-        _maker(name, sha256_hex(published), time.monotonic()),
+        _Result(filename=name, digest=sha256_hex(published), started=time.monotonic()),
     )
     return Verification(name="demo", version="1.0", sdist="demo-1.0.tar.gz", results=(result,))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from reprobuild.rebuild import Verdict
-from reprobuild.rebuild.verify import _judge, _maker
+from reprobuild.rebuild.verify import _judge, _Result
 from reprobuild.strategy import Recipe
 from tests.factories import make_wheel
 
@@ -13,7 +13,14 @@ NAME = "demo-1.0-py3-none-any.whl"
 
 
 def _verdict(published: bytes, rebuilt: bytes) -> tuple[Verdict, str]:
-    result = _judge(published, NAME, rebuilt, NAME, Recipe(), _maker(NAME, "", time.monotonic()))
+    result = _judge(
+        published,
+        NAME,
+        rebuilt,
+        NAME,
+        Recipe(),
+        _Result(filename=NAME, digest="", started=time.monotonic()),
+    )
     return result.verdict, result.cause
 
 

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 from reprobuild._fs import sha256_hex
 from reprobuild.archive import parse_archive
@@ -224,7 +223,7 @@ def verify_wheel(
     digest = sha256_hex(published)
     filename = wheel_path.name
 
-    result = _maker(filename, digest, started)
+    result = _Result(filename=filename, digest=digest, started=started)
 
     if not is_pure(filename):
         return result(
@@ -350,7 +349,7 @@ def verify_sdist(
     started = time.monotonic()
     published = sdist_path.read_bytes()
     filename = sdist_path.name
-    result = _maker(filename, sha256_hex(published), started)
+    result = _Result(filename=filename, digest=sha256_hex(published), started=started)
     try:
         archive = parse_archive(published, identical_duplicates=True)
     except ReprobuildError as exc:
@@ -443,7 +442,15 @@ def _rebuild(
         return made[0].read_bytes(), made[0].name
 
 
-class _Result(Protocol):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Result:
+    """Makes the results for the published ``filename`` (sha256 ``digest``), timed from
+    ``started``."""
+
+    filename: str
+    digest: str
+    started: float
+
     def __call__(
         self,
         verdict: Verdict,
@@ -453,25 +460,11 @@ class _Result(Protocol):
         rebuilt: tuple[str, str] | None = None,
         difference: Difference | None = None,
         log_tail: str = "",
-    ) -> ArtifactResult: ...
-
-
-def _maker(filename: str, digest: str, started: float) -> _Result:
-    """The function that makes the result for the published ``filename``."""
-
-    def result(
-        verdict: Verdict,
-        *,
-        cause: str,
-        recipe: Recipe | None = None,
-        rebuilt: tuple[str, str] | None = None,
-        difference: Difference | None = None,
-        log_tail: str = "",
     ) -> ArtifactResult:
         return ArtifactResult(
-            filename=filename,
+            filename=self.filename,
             verdict=verdict,
-            sha256=digest,
+            sha256=self.digest,
             rebuilt_filename=rebuilt[0] if rebuilt else None,
             rebuilt_sha256=rebuilt[1] if rebuilt else None,
             recipe=recipe,
@@ -479,10 +472,8 @@ def _maker(filename: str, digest: str, started: float) -> _Result:
             cause=cause,
             difference=difference,
             log_tail=log_tail,
-            seconds=round(time.monotonic() - started, 3),
+            seconds=round(time.monotonic() - self.started, 3),
         )
-
-    return result
 
 
 def _judge(
