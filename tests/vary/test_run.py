@@ -15,6 +15,9 @@ from reprobuild.frontend import PinnedRequirement
 from reprobuild.vary import (
     Builder,
     BuildRun,
+    Resolver,
+    Variation,
+    VaryReport,
     default_variations,
     render_html,
     render_json,
@@ -80,18 +83,31 @@ def fake_builder(
     return run, seen
 
 
-@pytest.mark.parametrize("jobs", [1, 2, 3])
-def test_culprits_are_named_per_artifact(tmp_path: Path, jobs: int) -> None:
-    builder, seen = fake_builder()
-    report = vary(
+def _vary(
+    tmp_path: Path,
+    builder: Builder,
+    *,
+    variations: Sequence[Variation] | None = None,
+    jobs: int = 1,
+    resolver: Resolver | None = None,
+) -> VaryReport:
+    """:func:`vary` of the test project, the clock fixed; every variation unless told."""
+    return vary(
         _project(tmp_path),
         cache_dir=tmp_path / "cache",
         workdir=tmp_path / "work",
-        variations=default_variations(),
+        variations=default_variations() if variations is None else variations,
         builder=builder,
         jobs=jobs,
         clock=1_700_000_000,
+        resolver=resolver,
     )
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_culprits_are_named_per_artifact(tmp_path: Path, jobs: int) -> None:
+    builder, seen = fake_builder()
+    report = _vary(tmp_path, builder=builder, jobs=jobs)
     assert not report.reproducible
     findings = {f.kind: f for f in report.artifacts}
     assert findings["sdist"].culprits == (("clock",),)
@@ -114,13 +130,10 @@ def test_culprits_are_named_per_artifact(tmp_path: Path, jobs: int) -> None:
 
 def test_reproducible_in_two_builds(tmp_path: Path) -> None:
     builder, seen = fake_builder()
-    report = vary(
-        _project(tmp_path),
-        cache_dir=tmp_path / "cache",
-        workdir=tmp_path / "work",
+    report = _vary(
+        tmp_path,
         variations=[v for v in default_variations() if v.name not in ("clock", "umask")],
         builder=builder,
-        clock=1_700_000_000,
     )
     assert report.reproducible
     assert len(seen) == 2
@@ -129,13 +142,8 @@ def test_reproducible_in_two_builds(tmp_path: Path) -> None:
 
 def test_random_on_its_own_is_not_blamed_on_a_variation(tmp_path: Path) -> None:
     builder, _ = fake_builder(random=True)
-    report = vary(
-        _project(tmp_path),
-        cache_dir=tmp_path / "cache",
-        workdir=tmp_path / "work",
-        variations=[v for v in default_variations() if v.name != "clock"],
-        builder=builder,
-        clock=1_700_000_000,
+    report = _vary(
+        tmp_path, variations=[v for v in default_variations() if v.name != "clock"], builder=builder
     )
     wheel = {f.kind: f for f in report.artifacts}["wheel"]
     assert wheel.verdict == "random"
@@ -164,15 +172,7 @@ def test_builds_in_a_second_folder_are_compared_with_its_control(tmp_path: Path)
     # the wheel holds the folder it was built in: compared with the first folder's control,
     # every build of the second would seem changed by whatever variations it had
     builder, seen = fake_builder(path=True)
-    report = vary(
-        _project(tmp_path),
-        cache_dir=tmp_path / "cache",
-        workdir=tmp_path / "work",
-        variations=default_variations(),
-        builder=builder,
-        jobs=2,
-        clock=1_700_000_000,
-    )
+    report = _vary(tmp_path, builder=builder, jobs=2)
     findings = {f.kind: f for f in report.artifacts}
     assert findings["wheel"].culprits == (("build-path",), ("umask",))
     assert findings["sdist"].culprits == (("clock",),)
@@ -189,15 +189,7 @@ def test_builds_in_a_second_folder_are_compared_with_its_control(tmp_path: Path)
 def test_a_second_folder_whose_control_fails_is_left(tmp_path: Path) -> None:
     # with 3 jobs, the second folder's control is built beside the control and the experiment
     builder, seen = fake_builder(fails_in="reprobuild-vary-2")
-    report = vary(
-        _project(tmp_path),
-        cache_dir=tmp_path / "cache",
-        workdir=tmp_path / "work",
-        variations=default_variations(),
-        builder=builder,
-        jobs=3,
-        clock=1_700_000_000,
-    )
+    report = _vary(tmp_path, builder=builder, jobs=3)
     findings = {f.kind: f for f in report.artifacts}
     assert findings["sdist"].culprits == (("clock",),)
     assert findings["wheel"].culprits == (("umask",),)
@@ -210,15 +202,7 @@ def test_builds_meant_for_a_folder_whose_control_failed_are_made_in_another(
     tmp_path: Path,
 ) -> None:
     builder, _ = fake_builder(path=True, fails_in="reprobuild-vary-2")
-    report = vary(
-        _project(tmp_path),
-        cache_dir=tmp_path / "cache",
-        workdir=tmp_path / "work",
-        variations=default_variations(),
-        builder=builder,
-        jobs=2,
-        clock=1_700_000_000,
-    )
+    report = _vary(tmp_path, builder=builder, jobs=2)
     findings = {f.kind: f for f in report.artifacts}
     assert findings["wheel"].culprits == (("build-path",), ("umask",))
     assert findings["sdist"].culprits == (("clock",),)
@@ -263,15 +247,6 @@ def test_the_build_requirements_are_resolved_once_for_every_build(tmp_path: Path
         asked.append(tuple(requirements))
         return pins
 
-    vary(
-        _project(tmp_path),
-        cache_dir=tmp_path / "cache",
-        workdir=tmp_path / "work",
-        variations=default_variations(),
-        builder=builder,
-        jobs=2,
-        clock=1_700_000_000,
-        resolver=resolver,
-    )
+    _vary(tmp_path, builder=builder, jobs=2, resolver=resolver)
     assert asked == [("hatchling",)]
     assert all(spec.resolved[("hatchling",)] == pins for spec in seen)
