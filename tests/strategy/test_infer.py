@@ -19,10 +19,18 @@ PYTHONS = ("3.8.18", "3.11.7", "3.12.1")
 
 
 def _infer(
-    data: bytes, *, upload: datetime | None = UPLOAD, pythons: tuple[str, ...] = PYTHONS
+    data: bytes,
+    *,
+    upload: datetime | None = UPLOAD,
+    pythons: tuple[str, ...] = PYTHONS,
+    sdist: bytes | None = None,
 ) -> Recipe:
     return infer_recipe(
-        parse_archive(data), filename=wheel_filename(), upload_time=upload, pythons=pythons
+        parse_archive(data),
+        filename=wheel_filename(),
+        upload_time=upload,
+        pythons=pythons,
+        sdist=parse_archive(sdist) if sdist is not None else None,
     )
 
 
@@ -96,13 +104,7 @@ def test_files_copied_with_the_sdist_s_mode_do_not_show_the_umask() -> None:
     modes = {"demo-1.0.dist-info/LICENSE": 0o644}
     wheel = make_wheel(files=FILES | license_, mode=0o664, modes=modes)
     sdist = make_sdist(files=FILES | {"LICENSE": b"MIT\n"}, mode=0o644)
-    recipe = infer_recipe(
-        parse_archive(wheel),
-        filename=wheel_filename(),
-        upload_time=UPLOAD,
-        pythons=PYTHONS,
-        sdist=parse_archive(sdist),
-    )
+    recipe = _infer(wheel, sdist=sdist)
     assert recipe.umask == 0o002
     assert "not copied with the sdist's mode: 664" in _evidence(recipe, "umask")
     # without the sdist, the license's 644 says 022
@@ -203,13 +205,7 @@ def _published(zone: timezone | ZoneInfo) -> tuple[Recipe, bytes]:
     times = {"demo/__init__.py": _zip_time(WINTER, zone), "demo/core.py": _zip_time(SUMMER, zone)}
     times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT, zone) for leaf in DIST_INFO}
     wheel = make_wheel(files=FILES, generator="bdist_wheel (0.36.2)", mtime=times)
-    recipe = infer_recipe(
-        parse_archive(wheel),
-        filename=wheel_filename(),
-        upload_time=UPLOAD,
-        pythons=PYTHONS,
-        sdist=parse_archive(sdist),
-    )
+    recipe = _infer(wheel, sdist=sdist)
     return recipe, wheel
 
 
@@ -248,13 +244,7 @@ def test_a_license_copied_in_the_other_season_names_the_zone() -> None:
     times["demo-1.0.dist-info/LICENSE"] = _zip_time(SUMMER, zone)
     files = FILES | {"demo-1.0.dist-info/LICENSE": b"MIT\n"}
     wheel = make_wheel(files=files, generator="flit 3.5.1", mtime=times)
-    recipe = infer_recipe(
-        parse_archive(wheel),
-        filename=wheel_filename(),
-        upload_time=UPLOAD,
-        pythons=PYTHONS,
-        sdist=parse_archive(sdist),
-    )
+    recipe = _infer(wheel, sdist=sdist)
     assert recipe.timezone == "America/Los_Angeles"
     assert "3 of 3 files" in _evidence(recipe, "timezone")
     assert recipe.build_clock is None  # the license is no clock reading
@@ -266,13 +256,7 @@ def test_the_zip_format_s_first_instant_is_no_clock_reading() -> None:
     times = {"demo/__init__.py": _zip_time(WINTER, UTC), "demo/core.py": _zip_time(SUMMER, UTC)}
     times |= {f"demo-1.0.dist-info/{leaf}": (1980, 1, 1, 0, 0, 0) for leaf in DIST_INFO}
     wheel = make_wheel(files=FILES, generator="poetry-core 1.6.1", mtime=times)
-    recipe = infer_recipe(
-        parse_archive(wheel),
-        filename=wheel_filename(),
-        upload_time=UPLOAD,
-        pythons=PYTHONS,
-        sdist=parse_archive(sdist),
-    )
+    recipe = _infer(wheel, sdist=sdist)
     assert recipe.source_date_epoch is None
     assert recipe.build_clock is None
 
@@ -292,16 +276,11 @@ def test_the_zone_s_posix_value_gives_the_same_local_times() -> None:
 
 def test_no_clock_without_an_sdist_or_with_source_date_epoch() -> None:
     _, wheel = _published(UTC)
-    alone = infer_recipe(
-        parse_archive(wheel), filename=wheel_filename(), upload_time=UPLOAD, pythons=PYTHONS
-    )
+    alone = _infer(wheel)
     assert alone.build_clock is None
-    fixed = infer_recipe(
-        parse_archive(make_wheel(files=FILES, mtime=(2023, 1, 1, 0, 0, 0))),
-        filename=wheel_filename(),
-        upload_time=UPLOAD,
-        pythons=PYTHONS,
-        sdist=parse_archive(make_sdist(files=FILES, mtime=WINTER)),
+    fixed = _infer(
+        make_wheel(files=FILES, mtime=(2023, 1, 1, 0, 0, 0)),
+        sdist=make_sdist(files=FILES, mtime=WINTER),
     )
     assert fixed.source_date_epoch is not None
     assert fixed.build_clock is None
@@ -315,12 +294,8 @@ def test_a_file_the_sdist_lacks_is_not_the_clock() -> None:
     times = {name: _zip_time(WINTER, UTC) for name in FILES}
     times["stray.py"] = _zip_time(WINTER - 86400, UTC)
     times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT, UTC) for leaf in DIST_INFO}
-    recipe = infer_recipe(
-        parse_archive(make_wheel(files=extra, generator="bdist_wheel (0.31.1)", mtime=times)),
-        filename=wheel_filename(),
-        upload_time=UPLOAD,
-        pythons=PYTHONS,
-        sdist=parse_archive(sdist),
+    recipe = _infer(
+        make_wheel(files=extra, generator="bdist_wheel (0.31.1)", mtime=times), sdist=sdist
     )
     assert recipe.build_clock == BUILT - 1
 
@@ -329,13 +304,7 @@ def test_a_backend_default_time_is_not_a_clock() -> None:
     sdist = make_sdist(files=FILES, mtime=WINTER)
     times = {name: _zip_time(WINTER, UTC) for name in FILES}
     times |= {f"demo-1.0.dist-info/{leaf}": (2016, 1, 1, 0, 0, 0) for leaf in DIST_INFO}
-    recipe = infer_recipe(
-        parse_archive(make_wheel(files=FILES, generator="flit 3.9.0", mtime=times)),
-        filename=wheel_filename(),
-        upload_time=UPLOAD,
-        pythons=PYTHONS,
-        sdist=parse_archive(sdist),
-    )
+    recipe = _infer(make_wheel(files=FILES, generator="flit 3.9.0", mtime=times), sdist=sdist)
     assert recipe.build_clock is None
     assert recipe.timezone == "UTC"
 
@@ -360,13 +329,7 @@ def test_an_egg_info_file_with_the_sdist_s_time_means_one_setup_py_run() -> None
     times["demo-1.0.dist-info/top_level.txt"] = _zip_time(egg_time, UTC)
     wheel_files = {**FILES, "demo-1.0.dist-info/top_level.txt": b"demo\n"}
     wheel = make_wheel(files=wheel_files, generator="bdist_wheel (0.36.2)", mtime=times)
-    recipe = infer_recipe(
-        parse_archive(wheel),
-        filename=wheel_filename(),
-        upload_time=UPLOAD,
-        pythons=PYTHONS,
-        sdist=parse_archive(sdist),
-    )
+    recipe = _infer(wheel, sdist=sdist)
     assert recipe.keep_egg_info
     assert "top_level.txt" in _evidence(recipe, "keep_egg_info")
     assert recipe.build_clock == BUILT - 1
@@ -384,13 +347,7 @@ def test_a_bdist_wheel_wheel_of_a_poetry_project_was_built_by_setup_py(
     files = {**FILES, "setup.py": b"from setuptools import setup\nsetup()\n"}
     sdist = make_sdist(files={**files, "pyproject.toml": pyproject.encode()})
     wheel = make_wheel(files=FILES, generator="bdist_wheel (0.37.1)")
-    recipe = infer_recipe(
-        parse_archive(wheel),
-        filename=wheel_filename(),
-        upload_time=UPLOAD,
-        pythons=PYTHONS,
-        sdist=parse_archive(sdist),
-    )
+    recipe = _infer(wheel, sdist=sdist)
     assert recipe.setup_py is setup_py
     if setup_py:
         assert backend in _evidence(recipe, "setup_py")
