@@ -420,6 +420,13 @@ def _fits(zip_time: int, when: int, offset: int) -> bool:
     return -2 <= zip_time - offset - when <= 1
 
 
+def _quarter_hours(zip_time: int, when: int) -> int | None:
+    """The offset in seconds, a whole number of quarter hours, at which ``zip_time`` is
+    ``when`` written as a zip time (see :func:`_fits`); None when there is none."""
+    quarter = round((zip_time - when) / 900) * 900
+    return quarter if _fits(zip_time, when, quarter) else None
+
+
 def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[ZoneInfo, int] | None:
     """The time zone with daylight saving time (an IANA name) that explains the most of the
     ``copied`` files' zip times, and how many it explains; None when tzdata is missing."""
@@ -470,8 +477,8 @@ def _clock_and_zone(
     copied = [(m, when) for m, when in matched if ".dist-info/" not in m.path]
     offsets: Counter[int] = Counter()
     for member, when in copied:
-        quarter = round((member.mtime - when) / 900) * 900
-        if _fits(member.mtime, when, quarter):
+        quarter = _quarter_hours(member.mtime, when)
+        if quarter is not None:
             offsets[quarter] += 1
     fixed, count = offsets.most_common(1)[0] if offsets else (0, 0)
     if count * 2 <= sum(offsets.values()):
@@ -488,7 +495,7 @@ def _clock_and_zone(
         for m, when in matched
         if ".dist-info/" in m.path
         and not _fits(m.mtime, when, fixed)
-        and _fits(m.mtime, when, round((m.mtime - when) / 900) * 900)
+        and _quarter_hours(m.mtime, when) is not None
     ]
     seasons = copied + licenses
     if (len(offsets) > 1 and count < len(copied)) or licenses:
