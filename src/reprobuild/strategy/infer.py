@@ -196,11 +196,13 @@ def infer_recipe(
     if said is not None:
         evidence.append(said)
 
+    # each tail of each sdist file's path: what a wheel member was copied from
+    sources = _sdist_tails(sdist) if sdist is not None else None
     timezone = "UTC"
     clock: int | None = None
     keep_egg_info = False
-    if epoch is None and sdist is not None and files:
-        timezone, clock, keep_egg_info = _clock_and_zone(files, sdist, evidence)
+    if epoch is None and sdist is not None and sources is not None and files:
+        timezone, clock, keep_egg_info = _clock_and_zone(files, sdist, sources, evidence)
 
     cutoff: datetime | None
     if upload_time is not None:
@@ -255,7 +257,7 @@ def infer_recipe(
                 )
             )
 
-    umask, said = umask_of(files, sdist)
+    umask, said = umask_of(files, sources)
     evidence.append(said)
 
     metadata = dist_info_text(wheel, "METADATA") or ""
@@ -318,27 +320,33 @@ def shared_epoch(
     return only, Evidence(field="source_date_epoch", value=str(only), reason=reason)
 
 
-def umask_of(files: Sequence[Member], sdist: Archive | None = None) -> tuple[int, Evidence]:
+def umask_of(
+    files: Sequence[Member], sources: Mapping[str, Member | None] | None = None
+) -> tuple[int, Evidence]:
     """The umask the modes of ``files`` show (002 when every one is group-writable, else 022),
     with the evidence.
 
-    With the ``sdist`` the wheel was built from, a file whose mode is its sdist file's tells
-    nothing (a copy that kept its mode, as a license or an egg-info file is): the files the
-    build wrote itself show the umask.
+    With ``sources``, the files of the sdist the wheel was built from by path tail (see
+    :func:`_sdist_tails`), a file whose mode is its sdist file's tells nothing (a copy that
+    kept its mode, as a license or an egg-info file is): the files the build wrote itself
+    show the umask.
     """
-    modes = Counter((m.mode or 0) & 0o777 for m in files)
+
+    def permissions(member: Member) -> int:
+        return (member.mode or 0) & 0o777
+
+    modes = Counter(permissions(m) for m in files)
     reason = "file modes " + ", ".join(f"{mode:o}" for mode in sorted(modes))
     written = modes
-    if sdist is not None:
-        sources = _sdist_tails(sdist)
+    if sources is not None:
         kept = [
             m
             for m in files
             if (source := sources.get(_source_of(m.path))) is not None
-            and (source.mode or 0) & 0o777 == (m.mode or 0) & 0o777
+            and permissions(source) == permissions(m)
         ]
         if kept and len(kept) < len(files):
-            written = modes - Counter((m.mode or 0) & 0o777 for m in kept)
+            written = modes - Counter(permissions(m) for m in kept)
             reason += f"; {len(files) - len(kept)} not copied with the sdist's mode: " + ", ".join(
                 f"{mode:o}" for mode in sorted(written)
             )
@@ -457,6 +465,7 @@ def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[ZoneInfo, int] | 
 def _clock_and_zone(
     files: Sequence[Member],
     sdist: Archive,
+    sources: Mapping[str, Member | None],
     evidence: list[Evidence],
 ) -> tuple[str, int | None, bool]:
     """The time zone and build clock of a wheel built without ``SOURCE_DATE_EPOCH``, and
@@ -466,9 +475,8 @@ def _clock_and_zone(
     steps. Their offset from the sdist's times, when it is a whole number of quarter hours,
     is the publisher's time zone (an IANA zone when the offset follows summer time). The files
     the build wrote (the metadata, RECORD) carry its clock: the earliest of them, one instant,
-    is replayed.
+    is replayed. ``sources`` are the sdist's files by path tail (:func:`_sdist_tails`).
     """
-    sources = _sdist_tails(sdist)
     matched: list[tuple[Member, int]] = []
     for member in files:
         source = sources.get(_source_of(member.path))
