@@ -127,13 +127,12 @@ def verify_release(
     wheels = [f for f in files if f.filename.endswith(".whl")]
     sdist_file: IndexFile | None = sdists[0] if sdists else None
     sdist_path = None
-    pure = [w for w in wheels if is_pure(w.filename)]
-    if sdist_file is not None and (pure or source is not None):
+    if sdist_file is not None and (source is not None or any(is_pure(w.filename) for w in wheels)):
         say(f"downloading {sdist_file.filename}")
         sdist_path = client.download(sdist_file)
     results = []
     for wheel in wheels:
-        if wheel not in pure:  # its tags say so: nothing to download
+        if not is_pure(wheel.filename):  # its tags say so: nothing to download
             results.append(
                 ArtifactResult(
                     filename=wheel.filename,
