@@ -227,8 +227,9 @@ def run(args: argparse.Namespace) -> int:
 
     spec = _spec(args)
     expected = None
+    recorded_source = None
     if args.buildinfo is not None:
-        spec, expected = _replay(spec, args.buildinfo)
+        spec, expected, recorded_source = _replay(spec, args.buildinfo)
 
     def progress(message: str) -> None:
         print(f"reprobuild: {message}", file=sys.stderr)
@@ -250,14 +251,11 @@ def run(args: argparse.Namespace) -> int:
     for line in mismatches or []:
         print(f"differs from {args.buildinfo}: {line}", file=sys.stderr)
     if mismatches:
-        from reprobuild.buildinfo import load_buildinfo
-
-        recorded = _source_digest(load_buildinfo(args.buildinfo))
         now = _source_digest(result.buildinfo)
-        if recorded and now and recorded != now:
+        if recorded_source and now and recorded_source != now:
             print(
                 f"the source is not the record's: its files hash to {now}, the record's to "
-                f"{recorded}",
+                f"{recorded_source}",
                 file=sys.stderr,
             )
         print(
@@ -275,8 +273,9 @@ def _source_digest(doc: dict[str, JSONValue]) -> str | None:
     return digest if isinstance(digest, str) else None
 
 
-def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, ...]]:
-    """The spec a buildinfo record describes, and the outputs it promises."""
+def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, ...], str | None]:
+    """The spec a buildinfo record describes, the outputs it promises, and its source's
+    sha256."""
     from dataclasses import replace
 
     from reprobuild.buildinfo import load_buildinfo, outputs_of, pins_of
@@ -300,7 +299,7 @@ def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, 
         normalize=bool(doc.get("normalized", True)),
         pins=pins,
     )
-    return spec, outputs_of(doc, path=str(path))
+    return spec, outputs_of(doc, path=str(path)), _source_digest(doc)
 
 
 def _check_backend(doc: dict[str, JSONValue], source: Path, path: Path) -> None:
