@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -174,7 +175,7 @@ class Bar:
         self.stream = stream
         self.live = stream.isatty() and os.environ.get("TERM") != "dumb"
         self.count = 0
-        self.verdicts: dict[str, int] = {}
+        self.verdicts: Counter[str] = Counter()
         self.current: list[str] = []
         self.began = time.monotonic()
 
@@ -190,12 +191,9 @@ class Bar:
             words = ["error"]
         else:
             words = [r.verdict.value for r in outcome.verification.results]
-        for word in words:
-            self.verdicts[word] = self.verdicts.get(word, 0) + 1
+        tally = Counter(words)
+        self.verdicts.update(tally)
         if not self.live:
-            tally: dict[str, int] = {}
-            for word in words:
-                tally[word] = tally.get(word, 0) + 1
             summary = ", ".join(word if n == 1 else f"{n} {word}" for word, n in tally.items())
             print(
                 f"reprobuild: [{self.count}/{self.total}] {outcome.release}: {summary} "
