@@ -36,9 +36,11 @@ from reprobuild.frontend import (
     BuildSystem,
     Environment,
     PinnedRequirement,
+    Sandbox,
     build_sdist,
     build_wheel,
     clock_variables,
+    default_sandbox,
     get_requires,
     git_commit_info,
     prepare_environment,
@@ -144,6 +146,9 @@ class BuildSpec:
     #: requirement sets an earlier build of the same project resolved (for the same interpreter
     #: and cut-off), each with its pins: installed as pinned instead of being resolved again
     resolved: Mapping[tuple[str, ...], tuple[PinnedRequirement, ...]] = field(default_factory=dict)
+    #: the sandbox every backend subprocess runs in (None: the best this machine has, and an
+    #: error when it has none; ``Sandbox(mode=SandboxMode.NONE)`` builds unsandboxed)
+    sandbox: Sandbox | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -302,6 +307,7 @@ def _environment_for(
     env_vars: Mapping[str, str],
     progress: Progress,
     resolved: dict[tuple[str, ...], Environment],
+    sandbox: Sandbox,
 ) -> Environment:
     """The pinned environment to run ``kind``'s hook in (static plus dynamic requirements) for
     the project in ``source``, whose build system is ``system``.
@@ -344,7 +350,15 @@ def _environment_for(
 
     base = prepare(system.requires)
     extra = get_requires(
-        base, source, kind, env_vars, system=system, umask=spec.umask, wrapper=spec.wrapper
+        base,
+        source,
+        kind,
+        env_vars,
+        system=system,
+        umask=spec.umask,
+        wrapper=spec.wrapper,
+        sandbox=sandbox,
+        writable=(spec.build_root / _WORK,),
     )
     return prepare([*system.requires, *extra]) if extra else base
 
@@ -455,6 +469,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 hint="choose another folder with -o",
             )
         sdist_in = load_archive(source, identical_duplicates=True)
+    sandbox = spec.sandbox if spec.sandbox is not None else default_sandbox()
     epoch, epoch_from = _epoch_for(spec, sdist_in, source)
     commit = git_commit_info(source) if sdist_in is None else None
     old_umask = os.umask(spec.umask)
@@ -481,7 +496,9 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 sdist_vars = _clocked(
                     env_vars, spec.sdist_clock, work / "sdist-clock", say, what="the sdist's clock"
                 )
-                env_sdist = _environment_for(spec, tree, system, "sdist", sdist_vars, say, resolved)
+                env_sdist = _environment_for(
+                    spec, tree, system, "sdist", sdist_vars, say, resolved, sandbox
+                )
                 say("building the sdist")
                 sdist_path = build_sdist(
                     env_sdist,
@@ -493,6 +510,8 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     log_path=work / "sdist.log",
                     progress=say,
                     wrapper=spec.wrapper,
+                    sandbox=sandbox,
+                    writable=(work,),
                 )
                 sdist_data = sdist_path.read_bytes()
                 sdist_archive = load_archive(sdist_path, identical_duplicates=True)
@@ -528,7 +547,9 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 what="the build clock",
                 kept=_egg_info_files(unpacked) if keep else None,
             )
-            env_wheel = _environment_for(spec, unpacked, system, "wheel", wheel_vars, say, resolved)
+            env_wheel = _environment_for(
+                spec, unpacked, system, "wheel", wheel_vars, say, resolved, sandbox
+            )
             say("building the wheel from the sdist")
             wheel_path = build_wheel(
                 env_wheel,
@@ -540,6 +561,8 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 log_path=work / "wheel.log",
                 progress=say,
                 wrapper=spec.wrapper,
+                sandbox=sandbox,
+                writable=(work,),
             )
             artifacts: dict[str, bytes] = {}
             for path in (sdist_path, wheel_path):
@@ -589,6 +612,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         "distutils_config": spec.distutils_config or None,
         "environment_variables": {k: v for k, v in env_vars.items() if k not in ("HOME", "TMPDIR")},
         "normalized": spec.normalize,
+        "sandbox": sandbox.to_json(),
         "outputs": [{"filename": o.filename, "sha256": o.sha256, "size": o.size} for o in outputs],
     }
     spec.outdir.mkdir(parents=True, exist_ok=True)

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from reprobuild import __version__
+from reprobuild._types import JSONValue
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import TypeAlias
-
     from reprobuild.normalize import Normalized
 
 __all__ = ["SCHEMA_VERSION", "JSONValue", "envelope", "normalize_entry"]
 
 SCHEMA_VERSION = 1
-
-JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
 
 def envelope(command: str, body: dict[str, JSONValue]) -> dict[str, JSONValue]:

@@ -52,9 +52,11 @@ def test_wheel_sees_exactly_the_environment_given(
     environ = doc["environ"]
     assert isinstance(environ, dict)
     # pyproject_hooks names the backend to its in-process helper; python adds LC_CTYPE on some
-    # platforms when no locale is set (PEP 538): nothing else of this process leaks in
+    # platforms when no locale is set (PEP 538); the sandbox names the working folder (PWD):
+    # nothing else of this process leaks in
     extra = set(environ) - set(env_vars)
-    assert all(name.startswith("_PYPROJECT_HOOKS") or name == "LC_CTYPE" for name in extra)
+    assert all(name.startswith("_PYPROJECT_HOOKS") or name in {"LC_CTYPE", "PWD"} for name in extra)
+    assert environ.get("PWD", str(project)) == str(project)
     assert environ["SOURCE_DATE_EPOCH"] == "315532800"
     assert environ["PATH"] == f"{empty_env.scripts}:/usr/bin:/bin"
     assert doc["umask"] == 0o022

@@ -34,9 +34,21 @@ from reprobuild.frontend.indexes import IndexConfig, load_index_config, parse_pi
 from reprobuild.frontend.installers import InstallerName, find_uv
 from reprobuild.frontend.interpreter import Interpreter, find_interpreter, find_pythons
 from reprobuild.frontend.pins import PinnedRequirement, environment_key, parse_pins, render_pins
+from reprobuild.frontend.sandbox import (
+    DEFAULT_LIMITS,
+    Limits,
+    Sandbox,
+    SandboxError,
+    SandboxLimitError,
+    SandboxMode,
+    choose_sandbox,
+    default_sandbox,
+    parse_size,
+)
 from reprobuild.frontend.vcs import GitCommit, git_commit_info
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "HOOKS",
     "LEGACY_BACKEND",
     "LEGACY_BACKEND_SINCE",
@@ -47,11 +59,18 @@ __all__ = [
     "IndexConfig",
     "InstallerName",
     "Interpreter",
+    "Limits",
     "PinnedRequirement",
+    "Sandbox",
+    "SandboxError",
+    "SandboxLimitError",
+    "SandboxMode",
     "build_sdist",
     "build_wheel",
     "call_hook",
+    "choose_sandbox",
     "clock_variables",
+    "default_sandbox",
     "environment_key",
     "find_interpreter",
     "find_pythons",
@@ -62,6 +81,7 @@ __all__ = [
     "parse_build_system",
     "parse_pins",
     "parse_pip_config",
+    "parse_size",
     "prepare_environment",
     "read_build_system",
     "render_pins",

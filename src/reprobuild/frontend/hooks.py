@@ -9,9 +9,9 @@ appears in the output folder only once it is complete.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
-import subprocess
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,6 +29,13 @@ from reprobuild.errors import BuildError
 from reprobuild.frontend._run import read_tail, tail
 from reprobuild.frontend.buildsystem import BuildSystem, read_build_system
 from reprobuild.frontend.environment import Environment
+from reprobuild.frontend.sandbox import (
+    Sandbox,
+    SandboxLimitError,
+    SandboxRun,
+    default_sandbox,
+    run_sandboxed,
+)
 
 __all__ = ["HOOKS", "build_sdist", "build_wheel", "call_hook", "get_requires"]
 
@@ -53,6 +60,12 @@ class _HookFailed(Exception):
         self.returncode = returncode
 
 
+class _Stopped(Exception):
+    def __init__(self, run: SandboxRun) -> None:
+        super().__init__(run.stopped)
+        self.run = run
+
+
 class _CannotStart(Exception):
     def __init__(self, error: OSError) -> None:
         super().__init__(str(error))
@@ -71,6 +84,8 @@ def call_hook(
     system: BuildSystem | None = None,
     progress: Callable[[str], None] | None = None,
     wrapper: Sequence[str] = (),
+    sandbox: Sandbox | None = None,
+    writable: Sequence[Path] = (),
 ) -> object:
     """Run the PEP 517 ``hook`` of the project in ``source_dir`` with ``env``'s Python.
 
@@ -82,6 +97,16 @@ def call_hook(
     temporary file when ``None``). Warnings the backend emits are written to the log and
     passed to ``progress``. ``system`` defaults to :func:`read_build_system`. ``wrapper`` is
     a command the subprocess is run under (``taskset -c 0``, say): its words come first.
+
+    The subprocess runs in ``sandbox`` (default: the best this machine has, see
+    :func:`~reprobuild.frontend.sandbox.choose_sandbox`; a machine with none refuses to run the
+    hook unless ``Sandbox(mode=SandboxMode.NONE)`` is given). It may write only to
+    ``writable`` folders (default: ``source_dir`` and the folder the hook writes into), and it
+    sees the system, ``env`` and its interpreter read-only. A hook stopped at one of the
+    sandbox's limits raises :class:`SandboxLimitError`, which names the limit.
+
+    Files the hook wrote outside its writable folders (into the sandbox's throw-away home or
+    ``/tmp``) are named in the log and passed to ``progress``.
 
     Returns what the hook returned. Raises :class:`BuildError`, with the last lines of the log,
     when the hook fails, and with the import error when the backend cannot be imported.
@@ -102,27 +127,44 @@ def call_hook(
             [str(env.scripts), *([child_env["PATH"]] if child_env.get("PATH") else [])]
         )
 
+        box = sandbox if sandbox is not None else default_sandbox()
+        folders = [Path(p).absolute() for p in writable] or _default_writable(source_dir, kwargs)
+        runs: list[SandboxRun] = []
+
         def runner(
             cmd: Sequence[str],
             cwd: str | None = None,
             extra_environ: Mapping[str, str] | None = None,
         ) -> None:
+            words = [str(part) for part in cmd]
+            if not os.access(words[0], os.X_OK):  # bwrap would only say so in the log
+                error = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), words[0])
+                raise _CannotStart(error)
+            # pyproject_hooks runs [python, its _in_process.py, hook, control folder]
+            script_dir = Path(words[1]).parent
+            control = Path(words[-1])
+            scratch = Path(tempfile.mkdtemp(prefix="reprobuild-sandbox-"))
             with log.open("ab") as out:
                 try:
-                    proc = subprocess.run(
-                        [*wrapper, *(str(part) for part in cmd)],
-                        cwd=cwd,
+                    run = run_sandboxed(
+                        box,
+                        [*wrapper, *words],
+                        cwd=Path(cwd or source_dir),
                         env={**child_env, **(extra_environ or {})},
-                        stdin=subprocess.DEVNULL,
                         stdout=out,
-                        stderr=subprocess.STDOUT,
-                        umask=-1 if umask is None else umask,
-                        check=False,
+                        writable=[*folders, control],
+                        readable=[script_dir, env.path],
+                        python=env.python,
+                        scratch=scratch,
+                        umask=umask,
                     )
                 except OSError as exc:
                     raise _CannotStart(exc) from exc
-            if proc.returncode != 0:
-                raise _HookFailed(proc.returncode)
+            runs.append(run)
+            if run.stopped is not None:
+                raise _Stopped(run)
+            if run.returncode != 0:
+                raise _HookFailed(run.returncode)
 
         try:
             caller = BuildBackendHookCaller(
@@ -140,6 +182,18 @@ def call_hook(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = method(**kwargs)
+        except _Stopped as exc:
+            log_tail = read_tail(log, start=start)
+            raise SandboxLimitError(
+                f"the sandbox stopped {hook} of {system.build_backend} at its "
+                f"{exc.run.stopped} limit: {exc.run.detail}",
+                limit=exc.run.stopped or "",
+                path=str(source_dir),
+                hint="raise the limit (see reprobuild build --help) if the build really needs "
+                "more; " + _log_hint(log_tail, log_path),
+                log_tail=log_tail,
+                log_path=None if log_path is None else str(log_path),
+            ) from None
         except _HookFailed as exc:
             log_tail = read_tail(log, start=start)
             raise BuildError(
@@ -191,6 +245,17 @@ def call_hook(
                 log_tail=log_tail,
                 log_path=None if log_path is None else str(log_path),
             ) from exc
+        outside = sorted({path for run in runs for path in run.outside})
+        if outside:
+            shown = ", ".join(outside[:5]) + (
+                f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+            )
+            with log.open("a", encoding="utf-8") as out:
+                out.write(
+                    f"reprobuild: the sandbox discarded what {hook} wrote outside its build "
+                    f"folder: {shown}\n"
+                )
+            say(f"sandbox: {hook} wrote outside its build folder (discarded): {shown}")
         if caught:
             with log.open("a", encoding="utf-8") as out:
                 for warning in caught:
@@ -212,6 +277,8 @@ def get_requires(
     system: BuildSystem | None = None,
     progress: Callable[[str], None] | None = None,
     wrapper: Sequence[str] = (),
+    sandbox: Sandbox | None = None,
+    writable: Sequence[Path] = (),
 ) -> list[str]:
     """What the backend needs, besides ``requires``, to build a ``kind`` (PEP 517's
     ``get_requires_for_build_*``; an empty list when the backend lacks the hook)."""
@@ -226,6 +293,8 @@ def get_requires(
         system=system,
         progress=progress,
         wrapper=wrapper,
+        sandbox=sandbox,
+        writable=writable,
     )
     if not isinstance(result, list) or not all(isinstance(item, str) for item in result):
         raise BuildError(
@@ -247,6 +316,8 @@ def build_sdist(
     system: BuildSystem | None = None,
     progress: Callable[[str], None] | None = None,
     wrapper: Sequence[str] = (),
+    sandbox: Sandbox | None = None,
+    writable: Sequence[Path] = (),
 ) -> Path:
     """Build the project's sdist into ``outdir``; return its path.
 
@@ -266,6 +337,8 @@ def build_sdist(
         system=system,
         progress=progress,
         wrapper=wrapper,
+        sandbox=sandbox,
+        writable=writable,
     )
 
 
@@ -281,6 +354,8 @@ def build_wheel(
     system: BuildSystem | None = None,
     progress: Callable[[str], None] | None = None,
     wrapper: Sequence[str] = (),
+    sandbox: Sandbox | None = None,
+    writable: Sequence[Path] = (),
 ) -> Path:
     """Build the project's wheel into ``outdir``; return its path (as :func:`build_sdist`)."""
     return _build(
@@ -296,6 +371,8 @@ def build_wheel(
         system=system,
         progress=progress,
         wrapper=wrapper,
+        sandbox=sandbox,
+        writable=writable,
     )
 
 
@@ -313,6 +390,8 @@ def _build(
     system: BuildSystem | None,
     progress: Callable[[str], None] | None,
     wrapper: Sequence[str] = (),
+    sandbox: Sandbox | None = None,
+    writable: Sequence[Path] = (),
 ) -> Path:
     outdir = Path(outdir).absolute()
     created = not outdir.exists()
@@ -331,6 +410,8 @@ def _build(
             system=system,
             progress=progress,
             wrapper=wrapper,
+            sandbox=sandbox,
+            writable=writable,
         )
         if not isinstance(name, str) or not name or Path(name).name != name:
             raise BuildError(
@@ -350,6 +431,15 @@ def _build(
         if created and not done:
             with contextlib.suppress(OSError):
                 outdir.rmdir()  # the folder this failed build made, now empty again
+
+
+def _default_writable(source_dir: Path, kwargs: Mapping[str, object]) -> list[Path]:
+    folders = [source_dir]
+    for name in ("sdist_directory", "wheel_directory", "metadata_directory"):
+        value = kwargs.get(name)
+        if isinstance(value, str) and value:
+            folders.append(Path(value).absolute())
+    return folders
 
 
 def _settings(config_settings: ConfigSettings | None) -> dict[str, str | list[str]] | None:

