@@ -13,7 +13,7 @@ import pytest
 
 from reprobuild.errors import BuildError, ProjectError
 from reprobuild.frontend import Environment, installers, prepare_environment
-from reprobuild.frontend.environment import MARKER, PINS_FILE, _retarget
+from reprobuild.frontend.environment import CONTENTS_SUFFIX, MARKER, PINS_FILE, _retarget
 
 
 def test_empty_environment(empty_env: Environment, cache_dir: Path) -> None:
@@ -80,6 +80,8 @@ def test_an_environment_another_process_is_making_is_waited_for(tmp_path: Path) 
         )
         waiting.start()
         shutil.copytree(made.path, cache / "envs" / made.key, symlinks=True)
+        record = f"{made.key}{CONTENTS_SUFFIX}"
+        shutil.copyfile(made.path.parent / record, cache / "envs" / record)
     waiting.join()
     assert not any(line.startswith("creating") for line in seen), seen
     assert seen[-1].startswith(f"reusing environment {made.key[:12]}")

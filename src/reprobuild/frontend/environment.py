@@ -6,6 +6,14 @@ names the environment by the sha256 of those pins and the interpreter (its *key*
 installs nothing. A new environment is made in a temporary folder beside its final place,
 gets its marker file last, and is renamed into place, so a crashed or interrupted install is
 never taken for a complete one.
+
+A build must not be able to change the environment that later builds reuse (a ``.pth`` file
+planted in ``site-packages`` runs in every Python that starts there). When an environment is
+made, every entry of it (path, kind, mode, sha256 or link target) is recorded *beside* it, in
+``<key>.contents.json``, so that the folder a build sees holds nothing that vouches for itself;
+its sha256 is the environment's :attr:`Environment.digest`. Each reuse scans the folder again
+and compares: an environment that was changed since it was made, or that has no record, is
+discarded and made again, with a warning that names the first path that differs.
 """
 
 from __future__ import annotations
@@ -27,6 +35,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from reprobuild._fs import write_bytes_atomic
 from reprobuild.errors import BuildError, ProjectError
+from reprobuild.frontend.envdigest import (
+    first_difference,
+    parse_entries,
+    render_entries,
+    scan_tree,
+    tree_digest,
+)
 from reprobuild.frontend.indexes import IndexConfig
 from reprobuild.frontend.installers import (
     Installer,
@@ -43,6 +58,7 @@ from reprobuild.frontend.pins import (
 )
 
 __all__ = [
+    "CONTENTS_SUFFIX",
     "MARKER",
     "PINS_FILE",
     "Environment",
@@ -54,6 +70,8 @@ __all__ = [
 MARKER = "reprobuild-env.json"
 #: The pins the environment was installed from, in requirements-file form.
 PINS_FILE = "pins.txt"
+#: Beside the folder ``<key>``, ``<key>`` + this names the record of what it held when made.
+CONTENTS_SUFFIX = ".contents.json"
 #: Temporary folders left behind by a process that died are removed after this many seconds.
 _STALE_AFTER = 24 * 3600
 
@@ -65,6 +83,9 @@ class Environment:
     ``path`` is its folder (``<cache_dir>/envs/<key>``), ``python`` its interpreter,
     ``installer`` what installed it (``"uv"`` or ``"pip"``), ``key`` the sha256 of its pins and
     interpreter, ``python_version`` and ``implementation`` those of that interpreter.
+    ``digest`` is the sha256 of everything the folder held when it was made (every path, its
+    kind, mode, and the sha256 of a file or the target of a link; see
+    :mod:`reprobuild.frontend.envdigest`), checked again each time it is reused.
     """
 
     path: Path
@@ -74,6 +95,7 @@ class Environment:
     key: str
     python_version: str
     implementation: str
+    digest: str
 
     @property
     def scripts(self) -> Path:
@@ -128,7 +150,8 @@ def prepare_environment(
     used when its binary runs and ``venv`` + pip otherwise. ``index`` replaces pip's index
     configuration (by default read from pip and passed on to uv). ``pins`` skips resolution
     and installs exactly those (as recorded by an earlier build); ``requirements`` are then only
-    checked for syntax. ``progress`` receives one line per step.
+    checked for syntax. ``progress`` receives one line per step, and a line starting with
+    ``warning:`` when a cached environment was changed since it was made and is made again.
 
     Raises :class:`ProjectError` for a requirement that does not parse, and
     :class:`BuildError` when resolution or installation fails.
@@ -160,18 +183,19 @@ def prepare_environment(
         )
         final = envs / key
         found = _load(final, key, pinned, interpreter)
-        if found is not None:
+        if isinstance(found, Environment):
             say(f"reusing environment {key[:12]} ({_count(pinned)})")
             return found
+        # a changed environment is judged again under the lock: another process may be making
+        # it again at this very moment, and then there is nothing to warn about
         with _making(envs, key):
             found = _load(final, key, pinned, interpreter)
-            if found is not None:
+            if isinstance(found, Environment):
                 say(f"reusing environment {key[:12]} ({_count(pinned)}), made meanwhile")
                 return found
-            _create(final, key, pinned, interpreter, tool, scratch, say)
-    environment = _load(final, key, pinned, interpreter)
-    if environment is None:  # pragma: no cover - renamed into place a moment ago
-        raise BuildError(f"the new environment {final} is not complete", path=str(final))
+            if isinstance(found, _Damaged):
+                say(f"warning: environment {key[:12]} {found.reason}: making it again")
+            environment = _create(final, key, pinned, interpreter, tool, scratch, say)
     say(f"environment {key[:12]} ready")
     return environment
 
@@ -184,12 +208,13 @@ def _create(
     tool: Installer,
     scratch: Path,
     say: Callable[[str], None],
-) -> None:
+) -> Environment:
     """Make the environment ``key`` in a temporary folder beside ``final``, complete it with
-    its marker, and rename it into place."""
+    its marker, record what it holds beside ``final``, and rename it into place. The caller
+    holds the lock of ``key`` (:func:`_making`)."""
     envs = final.parent
     _remove_stale(envs)
-    if final.exists():  # not complete: damaged by hand, or made by another version
+    if final.exists():  # not complete, changed since it was made, or made by another version
         _discard(final, envs)
     say(f"creating environment {key[:12]} with {tool.name}")
     staging = envs / f".tmp-{key[:16]}-{secrets.token_hex(4)}"
@@ -216,7 +241,20 @@ def _create(
             "pinned": [pin.line() for pin in pinned],
         }
         write_bytes_atomic(staging / MARKER, (json.dumps(marker, indent=2) + "\n").encode("utf-8"))
-        _commit(staging, final, key, pinned, interpreter)
+        # recorded before the rename: from the moment the folder is in place, its record is
+        # there to check it against (the paths are relative, the rename changes none)
+        digest = _record_contents(staging, _record_path(final), key)
+        _commit(staging, final)
+        return Environment(
+            path=final,
+            python=venv_python(final),
+            installer=tool.name,
+            pinned=pinned,
+            key=key,
+            python_version=interpreter.version,
+            implementation=interpreter.implementation,
+            digest=digest,
+        )
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -278,10 +316,64 @@ def _resolve(
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Damaged:
+    """A complete environment that is not as it was made: ``reason`` says how, to follow
+    ``environment <key>`` in a warning."""
+
+    reason: str
+
+
+def _record_path(folder: Path) -> Path:
+    """Where the record of the environment ``folder`` is kept: beside it, not inside."""
+    return folder.with_name(folder.name + CONTENTS_SUFFIX)
+
+
+def _record_contents(folder: Path, record: Path, key: str) -> str:
+    """Scan ``folder``, write what it holds to ``record``, and return its digest."""
+    entries = scan_tree(folder)
+    digest = tree_digest(entries)
+    text = (
+        f'{{"schema_version":1,"tool":"reprobuild","key":{json.dumps(key)},'
+        f'"digest":"{digest}","entries":{render_entries(entries)}}}\n'
+    )
+    write_bytes_atomic(record, text.encode("ascii"))
+    return digest
+
+
+def _check_contents(folder: Path, key: str) -> str | _Damaged:
+    """The digest of ``folder`` when it holds what its record says, else how it differs."""
+    try:
+        record = json.loads(_record_path(folder).read_bytes())
+    except FileNotFoundError:
+        return _Damaged(reason="has no record of what it held when it was made")
+    except (OSError, ValueError) as exc:
+        return _Damaged(reason=f"has a record that cannot be read ({exc})")
+    if not isinstance(record, dict) or record.get("key") != key:
+        return _Damaged(reason="has a record that is not its own")
+    try:
+        current = scan_tree(folder)
+    except OSError as exc:
+        return _Damaged(reason=f"cannot be read ({exc.strerror or exc}: {exc.filename})")
+    digest = tree_digest(current)
+    if record.get("digest") == digest:
+        return digest
+    try:
+        recorded = parse_entries(record.get("entries"))
+    except ValueError as exc:
+        return _Damaged(reason=f"has a damaged record of what it held ({exc})")
+    difference = first_difference(recorded, current)
+    if difference is None:
+        return _Damaged(reason="has a damaged record of what it held (its digest is wrong)")
+    return _Damaged(reason=f"was changed since it was made ({difference})")
+
+
 def _load(
     folder: Path, key: str, pins: tuple[PinnedRequirement, ...], interpreter: Interpreter
-) -> Environment | None:
-    """The environment in ``folder`` when it is complete and holds ``key``, else ``None``."""
+) -> Environment | _Damaged | None:
+    """The environment in ``folder`` when it is complete, holds ``key`` and is as it was
+    made; :class:`_Damaged` when it is complete but changed since; ``None`` when it is not
+    there or not complete."""
     try:
         marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -293,6 +385,9 @@ def _load(
     # exists() follows the link to the base interpreter: gone if that was uninstalled
     if installer not in {"uv", "pip"} or not python.exists():
         return None
+    digest = _check_contents(folder, key)
+    if isinstance(digest, _Damaged):
+        return digest
     return Environment(
         path=folder,
         python=python,
@@ -301,23 +396,17 @@ def _load(
         key=key,
         python_version=interpreter.version,
         implementation=interpreter.implementation,
+        digest=digest,
     )
 
 
-def _commit(
-    staging: Path,
-    final: Path,
-    key: str,
-    pins: tuple[PinnedRequirement, ...],
-    interpreter: Interpreter,
-) -> None:
-    """Rename the complete ``staging`` folder to ``final``; if another process was quicker
-    and its environment is complete, keep that one."""
+def _commit(staging: Path, final: Path) -> None:
+    """Rename the complete ``staging`` folder to ``final``. Every process makes an environment
+    under its lock, which removed ``final`` first: a folder found there now was put there
+    otherwise, and is discarded."""
     try:
         staging.rename(final)
     except OSError:
-        if _load(final, key, pins, interpreter) is not None:
-            return  # the caller removes ours
         _discard(final, final.parent)
         try:
             staging.rename(final)
@@ -337,13 +426,18 @@ def _discard(folder: Path, envs: Path) -> None:
 
 
 def _remove_stale(envs: Path) -> None:
-    """Delete temporary folders that a process which died left behind a day or more ago."""
+    """Delete temporary folders (and half-written records) that a process which died left
+    behind a day or more ago."""
     now = time.time()
     for entry in envs.iterdir():
         if entry.name.startswith((".tmp-", ".trash-")):
             with contextlib.suppress(OSError):
                 if now - entry.stat().st_mtime > _STALE_AFTER:
                     shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(".") and entry.name.endswith(".tmp"):  # atomic_write's
+            with contextlib.suppress(OSError):
+                if now - entry.lstat().st_mtime > _STALE_AFTER:
+                    entry.unlink()
 
 
 def _retarget(staging: Path, final: Path) -> None:
