@@ -10,6 +10,7 @@ from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
 from reprobuild.cli._checks import writable_folder
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
 from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
@@ -98,6 +99,7 @@ def register(subparsers: Subparsers) -> None:
         help="rebuild with the inputs recorded in FILE and check the outputs",
     )
     add_cache_dir_argument(parser, holds="build environments are")
+    add_sandbox_arguments(parser)
     parser.add_argument(
         "--format",
         choices=("text", "json"),
@@ -176,6 +178,7 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
         source_date_epoch_from=origin,
         exclude_newer=args.exclude_newer,
         normalize=not args.no_normalize,
+        sandbox=sandbox_of(args),
     )
 
 
@@ -191,6 +194,7 @@ def _print(result: BuildResult, fmt: str, mismatches: list[str] | None) -> None:
             ],
             "buildinfo": str(result.buildinfo_path),
             "source_date_epoch": result.buildinfo["source_date_epoch"],
+            "sandbox": result.buildinfo.get("sandbox"),
             "matches_buildinfo": None if mismatches is None else not mismatches,
             "mismatches": list(mismatches or []),
         }
@@ -206,6 +210,7 @@ def _print(result: BuildResult, fmt: str, mismatches: list[str] | None) -> None:
         origin = _EPOCH_ORIGINS.get(str(result.buildinfo.get("source_date_epoch_from")), "")
         when = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         print(f"SOURCE_DATE_EPOCH {epoch} ({when}{origin})")
+    print(f"sandbox: {describe_sandbox(result.buildinfo.get('sandbox'))}")
     if mismatches == []:
         print(f"identical to the buildinfo record: {len(result.outputs)} files, byte for byte")
 

@@ -10,6 +10,7 @@ from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
 from reprobuild.cli._checks import parse_release, writable_folder
 from reprobuild.cli._epoch import epoch_argument
 from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json
+from reprobuild.cli._sandbox import add_sandbox_arguments, sandbox_of
 from reprobuild.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -107,6 +108,7 @@ def register(subparsers: Subparsers) -> None:
         help="a simple-API index to download NAME==VERSION from, instead of pip's (repeatable)",
     )
     add_cache_dir_argument(parser, holds="downloads and build environments are")
+    add_sandbox_arguments(parser)
     parser.add_argument(
         "--list",
         action="store_true",
@@ -178,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"reprobuild: {message}", file=sys.stderr, flush=True)
 
     cache_dir = cache_dir_of(args)
+    sandbox = sandbox_of(args)  # chosen, or refused, before anything is downloaded
     text: str = args.source
     if _is_release(text):
         from reprobuild.index import IndexClient
@@ -208,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
             source_date_epoch=args.source_date_epoch,
             resolver=resolve_requirements,
             progress=progress,
+            sandbox=sandbox,
         )
     if args.format == "json":
         print_json(render_json(report))

@@ -9,6 +9,7 @@ from pathlib import Path
 from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of, results_db_of
 from reprobuild.cli._checks import parse_release, reason_of, writable_folder
 from reprobuild.cli._output import HelpFormatter, Subparsers, colour, job_count, print_json
+from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
 from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
@@ -118,6 +119,7 @@ def register(subparsers: Subparsers) -> None:
         "from the published files alone",
     )
     add_cache_dir_argument(parser, holds="downloads and build environments are")
+    add_sandbox_arguments(parser)
     parser.add_argument(
         "--db",
         type=Path,
@@ -244,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
         hint="give a writable folder with --cache-dir (or set REPROBUILD_CACHE_DIR)",
     )
     check_database(db)
+    # the sandbox is chosen (or refused) before any work; workers take it from args
+    args.chosen_sandbox = sandbox_of(args)
     origin = LOCAL if local else INDEX
     pythons = find_pythons()
     batch = len(releases) > 1
@@ -335,6 +339,7 @@ def _verify_index(
         progress=progress,
         build_root=build_root or BUILD_ROOT,
         source=args.source,
+        sandbox=args.chosen_sandbox,
     )
 
 
@@ -430,6 +435,7 @@ def _verify_local(
             recipe_folders=args.recipes,
             overrides=not args.no_overrides,
             progress=progress,
+            sandbox=args.chosen_sandbox,
         )
         for wheel in args.wheel
     ]
@@ -443,9 +449,16 @@ def _verify_local(
             cache_dir=cache_dir,
             pythons=pythons,
             progress=progress,
+            sandbox=args.chosen_sandbox,
         )
         results.insert(0, checked)
-    return Verification(name=name, version=version, sdist=args.sdist.name, results=tuple(results))
+    return Verification(
+        name=name,
+        version=version,
+        sdist=args.sdist.name,
+        results=tuple(results),
+        sandbox=args.chosen_sandbox.to_json(),
+    )
 
 
 _COLOURS = {
@@ -478,6 +491,8 @@ def _print_text(verification: Verification) -> None:
         verdict = colour(compiled[0].verdict.value, _COLOURS[compiled[0].verdict.value], out)
         print(f"  {len(compiled)} compiled wheels ({compiled[0].filename}, …): {verdict}")
         print(f"    cause: {COMPILED} (--format json lists each)")
+    if rebuilt and verification.sandbox:
+        print(f"  sandbox: {describe_sandbox(dict(verification.sandbox))}")
     if any(r.difference is not None or r.log_tail for r in verification.results):
         print(f"  the full report: {_FULL_REPORT}")
 

@@ -60,5 +60,6 @@ def verification_document(verification: Verification) -> dict[str, JSONValue]:
         "version": verification.version,
         "sdist": verification.sdist,
         "reproducible": verification.reproducible,
+        "sandbox": dict(verification.sandbox) or None,
         "artifacts": [result_document(r) for r in verification.results],
     }

@@ -16,19 +16,20 @@ from __future__ import annotations
 import enum
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from reprobuild._fs import sha256_hex
+from reprobuild._types import JSONValue
 from reprobuild.archive import parse_archive
 from reprobuild.build import BUILD_ROOT, BuildSpec, Progress, build
 from reprobuild.compare import CompareOptions, Item, compare
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.dist import dist_info_text
 from reprobuild.errors import BuildError, ProjectError, ReprobuildError, UsageError
-from reprobuild.frontend import Interpreter
+from reprobuild.frontend import Interpreter, Sandbox, default_sandbox
 from reprobuild.index import IndexClient, IndexFile, release_files
 from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
 from reprobuild.strategy import (
@@ -93,6 +94,8 @@ class Verification:
     version: str
     sdist: str | None
     results: tuple[ArtifactResult, ...]
+    #: the sandbox its rebuilds ran in (:meth:`Sandbox.to_json`); empty when none was needed
+    sandbox: Mapping[str, JSONValue] = field(default_factory=dict)
 
     @property
     def reproducible(self) -> bool:
@@ -110,6 +113,7 @@ def verify_release(
     overrides: bool = True,
     progress: Progress | None = None,
     build_root: Path = BUILD_ROOT,
+    sandbox: Sandbox | None = None,
     source: Path | None = None,
 ) -> Verification:
     """Download release ``name`` ``version`` from the index and verify each of its wheels
@@ -117,6 +121,7 @@ def verify_release(
     to ignore every recipe override file, so that the recipe is inferred alone; ``source``: a
     checkout of the release, to rebuild and judge the sdist too)."""
     say = progress or (lambda _message: None)
+    sandbox = sandbox if sandbox is not None else default_sandbox()
     files = release_files(client.project_files(name), name, version)
     if not files:
         raise UsageError(
@@ -157,6 +162,7 @@ def verify_release(
                 overrides=overrides,
                 progress=say,
                 build_root=build_root,
+                sandbox=sandbox,
             )
         )
     if source is not None:
@@ -178,6 +184,7 @@ def verify_release(
                 pythons=pythons,
                 progress=say,
                 build_root=build_root,
+                sandbox=sandbox,
             )
         results.insert(0, checked)
     if not wheels and sdist_file is not None:
@@ -194,6 +201,7 @@ def verify_release(
         version=version,
         sdist=sdist_file.filename if sdist_file else None,
         results=tuple(results),
+        sandbox=sandbox.to_json(),
     )
 
 
@@ -214,9 +222,11 @@ def verify_wheel(
     overrides: bool = True,
     progress: Progress | None = None,
     build_root: Path = BUILD_ROOT,
+    sandbox: Sandbox | None = None,
 ) -> ArtifactResult:
     """Rebuild the published wheel at ``wheel_path`` from ``sdist_path`` and judge it."""
     say = progress or (lambda _message: None)
+    sandbox = sandbox if sandbox is not None else default_sandbox()
     started = time.monotonic()
     published = wheel_path.read_bytes()
     digest = sha256_hex(published)
@@ -268,6 +278,7 @@ def verify_wheel(
             cache_dir=cache_dir,
             pythons=pythons,
             build_root=build_root,
+            sandbox=sandbox,
             result=result,
             say=say,
             adjust=lambda spec: replace(
@@ -340,11 +351,13 @@ def verify_sdist(
     pythons: Sequence[Interpreter] = (),
     progress: Progress | None = None,
     build_root: Path = BUILD_ROOT,
+    sandbox: Sandbox | None = None,
 ) -> ArtifactResult:
     """Rebuild the published sdist at ``sdist_path`` from the project folder ``source`` (a
     checkout of the release) and judge it; ``base`` is the recipe of the release's wheel, for
     the backend, the Python and the cut-off an sdist does not record."""
     say = progress or (lambda _message: None)
+    sandbox = sandbox if sandbox is not None else default_sandbox()
     started = time.monotonic()
     published = sdist_path.read_bytes()
     filename = sdist_path.name
@@ -364,6 +377,7 @@ def verify_sdist(
         cache_dir=cache_dir,
         pythons=pythons,
         build_root=build_root,
+        sandbox=sandbox,
         result=result,
         say=say,
         adjust=lambda spec: replace(
@@ -402,6 +416,7 @@ def _rebuild(
     cache_dir: Path,
     pythons: Sequence[Interpreter],
     build_root: Path,
+    sandbox: Sandbox | None,
     result: _Result,
     say: Progress,
     adjust: Callable[[BuildSpec], BuildSpec],
@@ -425,6 +440,7 @@ def _rebuild(
             python=python,
             overrides=recipe.requirements,
             build_root=build_root,
+            sandbox=sandbox,
         )
         try:
             built = build(adjust(spec), progress=say)

@@ -74,6 +74,7 @@ def render_json(report: VaryReport) -> dict[str, JSONValue]:
         "reproducible": report.reproducible,
         "summary": summary(report),
         "seconds": round(report.seconds, 3),
+        "sandbox": dict(report.sandbox) or None,
         "variations": [
             {"name": v.name, "description": v.description, "skipped": v.skipped}
             for v in report.variations

@@ -34,12 +34,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from reprobuild._types import JSONValue
 from reprobuild.archive import load_archive
 from reprobuild.build import BuildSpec, Progress, build, home_of
 from reprobuild.compare import CompareOptions, Item, compare
 from reprobuild.compare.difference import Difference
 from reprobuild.errors import BuildError, ReprobuildError, UsageError
-from reprobuild.frontend import PinnedRequirement, read_build_system
+from reprobuild.frontend import PinnedRequirement, Sandbox, default_sandbox, read_build_system
 from reprobuild.index import IndexClient, release_files
 from reprobuild.vary.attribute import Culprit, attribute, first_sets
 from reprobuild.vary.fixes import evidence_of, fixes_for, random_fix, suspects
@@ -128,6 +129,8 @@ class VaryReport:
     builds: tuple[BuildRun, ...]
     seconds: float
     experiment_error: str = ""
+    #: the sandbox every build ran in (:meth:`Sandbox.to_json`)
+    sandbox: Mapping[str, JSONValue] = field(default_factory=dict)
 
 
 def _run_one(label: str, names: tuple[str, ...], spec: BuildSpec, say: Progress) -> BuildRun:
@@ -425,6 +428,7 @@ def vary(
     build_root: Path = VARY_ROOT,
     resolver: Resolver | None = None,
     progress: Progress | None = None,
+    sandbox: Sandbox | None = None,
 ) -> VaryReport:
     """Build ``source`` (a project folder or an sdist) under the control and the experiment
     and attribute any difference (see the module's docstring).
@@ -435,9 +439,11 @@ def vary(
     control's folder (others are named after it); ``source_date_epoch`` is exported to every
     build when given (to see whether it fixes what varies). ``resolver`` pins a project
     folder's build requirements once, here, for every build (while a parallel builder's
-    workers start); without it, the first builds resolve them.
+    workers start); without it, the first builds resolve them. Every build runs in
+    ``sandbox`` (default: the best this machine has; none is an error).
     """
     say = progress or (lambda _message: None)
+    sandbox = sandbox if sandbox is not None else default_sandbox()
     started = time.monotonic()
     source = source.resolve()
     if not source.exists():
@@ -489,6 +495,7 @@ def vary(
             clock=instant,
             build_root=folder,
             source_date_epoch=source_date_epoch,
+            sandbox=sandbox,
         )
         for variation in usable:
             if variation.name in names:
@@ -633,6 +640,7 @@ def vary(
         builds=tuple(builds.runs),
         seconds=time.monotonic() - started,
         experiment_error=experiment.error,
+        sandbox=sandbox.to_json(),
     )
 
 

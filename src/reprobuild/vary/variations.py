@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reprobuild.build import BUILD_ROOT, BuildSpec
+from reprobuild.frontend import Sandbox
 
 __all__ = [
     "EXPERIMENT_HOST",
@@ -76,6 +77,7 @@ def control_spec(
     clock: int,
     build_root: Path = VARY_ROOT,
     source_date_epoch: int | None = None,
+    sandbox: Sandbox | None = None,
 ) -> BuildSpec:
     """The control: the project built as a maintainer's own build runs it (no normalization,
     SOURCE_DATE_EPOCH not set unless given), in one fixed environment: the clock stands at
@@ -97,6 +99,7 @@ def control_spec(
         build_clock=clock,
         sdist_clock=clock,
         sdist_times="members",
+        sandbox=sandbox,
     )
 
 
