@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from reprobuild.errors import BuildError, ProjectError
 from reprobuild.frontend import Environment, installers, prepare_environment
+from reprobuild.frontend.envdigest import scan_tree, tree_digest
 from reprobuild.frontend.environment import CONTENTS_SUFFIX, MARKER, PINS_FILE, _retarget
 
 
@@ -135,3 +138,129 @@ def test_find_uv(monkeypatch: pytest.MonkeyPatch) -> None:
         assert installers.find_uv() is None
     finally:
         installers.find_uv.cache_clear()
+
+
+def _site_packages(env: Environment) -> Path:
+    (site,) = (env.path / "lib").glob("python*/site-packages")
+    return site
+
+
+def _remade(cache: Path) -> tuple[Environment, list[str]]:
+    seen: list[str] = []
+    return prepare_environment([], cache_dir=cache, progress=seen.append), seen
+
+
+def test_the_record_is_kept_beside_the_environment(empty_env: Environment) -> None:
+    record = empty_env.path.parent / f"{empty_env.key}{CONTENTS_SUFFIX}"
+    document = json.loads(record.read_text(encoding="ascii"))
+    assert document["key"] == empty_env.key
+    assert document["digest"] == empty_env.digest
+    assert tree_digest(scan_tree(empty_env.path)) == empty_env.digest
+    # nothing in the folder a build sees vouches for it
+    assert not any(
+        empty_env.digest.encode() in path.read_bytes()
+        for path in empty_env.path.rglob("*")
+        if path.is_file() and not path.is_symlink()
+    )
+
+
+def test_a_planted_pth_is_found_and_the_environment_made_again(tmp_path: Path) -> None:
+    first = prepare_environment([], cache_dir=tmp_path)
+    planted = _site_packages(first) / "evil.pth"
+    planted.write_text("import os; os.environ['PLANTED'] = '1'\n")
+    # the threat is real: every Python of the environment runs it
+    check = "import os; print(os.environ.get('PLANTED', '0'))"
+    ran = subprocess.run([first.python, "-c", check], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "1"
+
+    second, seen = _remade(tmp_path)
+    where = planted.relative_to(first.path).as_posix()
+    assert seen[0] == (
+        f"warning: environment {first.key[:12]} was changed since it was made "
+        f"(added {where}): making it again"
+    )
+    assert f"creating environment {first.key[:12]} with {first.installer}" in seen
+    assert not planted.exists()
+    assert second.digest == first.digest  # made again, it holds what it held
+    ran = subprocess.run([second.python, "-c", check], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "0"
+    third, seen = _remade(tmp_path)
+    assert third == second
+    assert seen == [f"reusing environment {first.key[:12]} (0 packages)"]
+
+
+def _change_cfg(env: Environment) -> str:
+    with (env.path / "pyvenv.cfg").open("a") as handle:
+        handle.write("include-system-site-packages = true\n")
+    return "changed pyvenv.cfg"
+
+
+def _remove_script(env: Environment) -> str:
+    (env.scripts / "activate").unlink()
+    return "removed bin/activate"
+
+
+def _chmod_site(env: Environment) -> str:
+    site = _site_packages(env)
+    site.chmod(0o777)
+    return f"changed {site.relative_to(env.path).as_posix()}"
+
+
+def _python_elsewhere(env: Environment) -> str:
+    target = str(env.python.readlink())
+    env.python.unlink()
+    env.python.symlink_to(sys.executable if target != sys.executable else "/bin/sh")
+    return "changed bin/python"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [_change_cfg, _remove_script, _chmod_site, _python_elsewhere],
+    ids=lambda f: f.__name__,
+)
+def test_a_changed_environment_is_made_again(
+    tmp_path: Path, tamper: Callable[[Environment], str]
+) -> None:
+    first = prepare_environment([], cache_dir=tmp_path)
+    what = tamper(first)
+    second, seen = _remade(tmp_path)
+    assert seen[0] == (
+        f"warning: environment {first.key[:12]} was changed since it was made ({what}): "
+        "making it again"
+    )
+    assert second.digest == first.digest
+    assert tree_digest(scan_tree(second.path)) == first.digest
+
+
+@pytest.mark.parametrize("record", [None, b"{not json", b'{"key": "another"}', b"[]"])
+def test_an_environment_without_a_sound_record_is_made_again(
+    tmp_path: Path, record: bytes | None
+) -> None:
+    first = prepare_environment([], cache_dir=tmp_path)
+    path = first.path.parent / f"{first.key}{CONTENTS_SUFFIX}"
+    if record is None:  # as an environment made before records were kept
+        path.unlink()
+    else:
+        path.write_bytes(record)
+    second, seen = _remade(tmp_path)
+    assert seen[0].startswith(f"warning: environment {first.key[:12]} has ")
+    assert seen[0].endswith(": making it again")
+    if record is None:
+        assert "has no record of what it held when it was made" in seen[0]
+    assert any(line.startswith("creating environment") for line in seen)
+    assert second.digest == first.digest
+    assert json.loads(path.read_bytes())["digest"] == second.digest
+
+
+def test_a_record_with_a_wrong_digest_is_damaged(tmp_path: Path) -> None:
+    first = prepare_environment([], cache_dir=tmp_path)
+    path = first.path.parent / f"{first.key}{CONTENTS_SUFFIX}"
+    document = json.loads(path.read_bytes())
+    document["digest"] = "0" * 64
+    path.write_text(json.dumps(document))
+    second, seen = _remade(tmp_path)
+    assert seen[0] == (
+        f"warning: environment {first.key[:12]} has a damaged record of what it held "
+        "(its digest is wrong): making it again"
+    )
+    assert second.digest == first.digest
