@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from reprobuild._fs import sha256_hex, write_bytes_atomic
-from reprobuild.archive import Archive, MemberKind, load_archive
+from reprobuild.archive import Archive, load_archive
+from reprobuild.archive.extract import extract_archive
 from reprobuild.buildinfo import BuildOutput, dump_buildinfo
 from reprobuild.compare.nodes import format_time
-from reprobuild.errors import ReprobuildError, UsageError
+from reprobuild.errors import BuildError, ReprobuildError, UsageError
 from reprobuild.frontend import (
     LEGACY_BACKEND,
     LEGACY_BACKEND_SINCE,
@@ -256,37 +257,35 @@ def _copy_tree(source: Path, target: Path, epoch: int, *, reverse: bool = False)
 def _unpack_sdist(
     archive: Archive, target: Path, epoch: int | None, umask: int, offset: int = 0
 ) -> Path:
-    """Write an sdist's members below ``target`` (our reader has refused unsafe names and
-    links); every time set to ``epoch``, or to each member's own when it is ``None``, plus
-    ``offset``; file modes the member's, less ``umask`` (see :func:`_unpacked_mode`). Return the
-    sdist's top folder."""
+    """Write an sdist's members below ``target`` (a folder made here), never through a link that
+    leaves it (see :func:`~reprobuild.archive.extract.extract_archive`); every time set to
+    ``epoch``, or to each member's own when it is ``None``, plus ``offset``; file modes the
+    member's, less ``umask`` (see :func:`_unpacked_mode`). Return the sdist's top folder."""
     tops = {m.path.split("/", 1)[0] for m in archive.members}
     if len(tops) != 1:
         raise UsageError(
             "an sdist must hold exactly one top folder, not " + ", ".join(sorted(tops))
         )
-    for member in archive.members:
-        path = target / member.path
-        if member.kind is MemberKind.DIR:
-            path.mkdir(parents=True, exist_ok=True)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if member.kind is MemberKind.SYMLINK:
-            path.symlink_to(member.link_target or "")
-        elif member.kind is MemberKind.HARDLINK:
-            shutil.copyfile(target / (member.link_target or ""), path)
-        else:
-            path.write_bytes(member.data())
-            path.chmod(_unpacked_mode(member.mode, umask))
+    try:
+        written = extract_archive(
+            archive, target, file_mode=lambda mode: _unpacked_mode(mode, umask)
+        )
+    except OSError as exc:
+        raise BuildError(
+            f"cannot unpack the sdist: {exc.strerror or exc}",
+            path=str(target),
+            hint="check the build folder's disk space and permissions",
+        ) from exc
     if epoch is not None:
         for folder, dirs, files in os.walk(target):
             for name in [*dirs, *files]:
                 os.utime(Path(folder) / name, (epoch + offset,) * 2, follow_symlinks=False)
     else:  # deepest first, so that setting a file's time never touches its folder's again
-        for member in sorted(archive.members, key=lambda m: m.path.count("/"), reverse=True):
-            path = target / member.path
-            if path.exists() or path.is_symlink():
-                os.utime(path, (member.mtime + offset,) * 2, follow_symlinks=False)
+        order = sorted(
+            range(len(written)), key=lambda i: archive.members[i].path.count("/"), reverse=True
+        )
+        for i in order:
+            os.utime(written[i], (archive.members[i].mtime + offset,) * 2, follow_symlinks=False)
     return target / next(iter(tops))
 
 
