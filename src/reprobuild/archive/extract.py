@@ -150,6 +150,8 @@ class _Extractor:
         folder = self.folders.get(parent)
         if folder is None:
             folder = self.resolve(parent, create=True, follow_last=True)
+            if folder and not self._abs(folder).exists():  # no member made it: a tar of files
+                self._abs(folder).mkdir()
             self.folders[parent] = folder
         is_dir = member.kind is MemberKind.DIR
         # a folder's own name is followed (an existing link to a folder inside is a folder);
