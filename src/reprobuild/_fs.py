@@ -125,11 +125,12 @@ def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> N
 
 def write_chunks_atomic(path: Path, chunks: Iterable[Buffer], *, mode: int | None = None) -> None:
     """Write ``chunks`` one after the other to ``path`` atomically (see :func:`atomic_write`):
-    the file holds their bytes joined, without their being joined in memory first. Where the
-    system has ``writev``, many pieces go out in one system call."""
+    the file holds their bytes joined, without their being joined in memory first. The pieces
+    are taken from ``chunks`` as they are written, a batch at a time, so a generator of pieces
+    is never held whole. Where the system has ``writev``, many pieces go out in one call."""
     with atomic_write(path, mode=mode) as handle:
         if hasattr(os, "writev"):
-            _write_all(handle.fileno(), list(chunks))
+            _write_all(handle.fileno(), chunks)
         else:  # pragma: no cover - Windows
             handle.writelines(chunks)
 
@@ -141,11 +142,34 @@ def _iov_max() -> int:
         return 16  # the least POSIX allows
 
 
-def _write_all(fd: int, chunks: list[Buffer]) -> None:
+#: Bytes of pieces made as they are written (not views of data already in memory) taken into
+#: one batch at most.
+_BATCH_BYTES = 1 << 24
+
+
+def _write_all(fd: int, chunks: Iterable[Buffer]) -> None:
+    """Write every byte of ``chunks`` to ``fd``: batches of up to the system's limit of pieces
+    (and about 16 MiB) per ``writev``."""
+    limit = _iov_max()
+    batch: list[Buffer] = []
+    size = 0
+    for chunk in chunks:
+        batch.append(chunk)
+        size += len(chunk) if isinstance(chunk, bytes) else memoryview(chunk).nbytes
+        if len(batch) >= limit or size >= _BATCH_BYTES:
+            _write_batch(fd, batch)
+            batch, size = [], 0
+    if batch:
+        _write_batch(fd, batch)
+
+
+def _write_batch(fd: int, chunks: list[Buffer]) -> None:
     """Write every byte of ``chunks`` to ``fd``, up to the system's limit of pieces per
     ``writev``, going on after a short write from where it stopped."""
     limit = _iov_max()
-    sizes = [len(chunk) if isinstance(chunk, bytes) else chunk.nbytes for chunk in chunks]
+    sizes = [
+        len(chunk) if isinstance(chunk, bytes) else memoryview(chunk).nbytes for chunk in chunks
+    ]
     start = 0
     while start < len(chunks):
         batch = chunks[start : start + limit]

@@ -1,14 +1,18 @@
 """Bytes ⇄ model: read zip and tar archives (plain, gzip, bzip2, xz) and write them back.
 
 ``parse_archive`` and ``write_archive`` are pure (bytes in, bytes out); ``load_archive`` and
-``dump_archive`` touch files, ``dump_archive`` atomically.
+``dump_archive`` touch files, ``dump_archive`` atomically. Memory is bounded whatever the
+archive: a tar too large to hold is read in one streaming pass, its large members kept in an
+anonymous spool file (see :mod:`reprobuild.archive.spool`), and written back piece by piece by
+:func:`iter_archive`; zip members are views of the input, inflated a block at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-from reprobuild._fs import write_bytes_atomic
+from reprobuild._fs import read_bytes_mapped, write_chunks_atomic
 from reprobuild._types import Buffer
 from reprobuild.archive import compress, zipformat
 from reprobuild.archive.model import (
@@ -27,6 +31,7 @@ from reprobuild.archive.model import (
     ZipMethod,
 )
 from reprobuild.archive.safety import check_archive
+from reprobuild.archive.spool import HOLD
 from reprobuild.errors import ArchiveError, ReprobuildError
 
 __all__ = [
@@ -44,9 +49,11 @@ __all__ = [
     "ZipDetails",
     "ZipMethod",
     "dump_archive",
+    "iter_archive",
     "load_archive",
     "parse_archive",
     "sniff",
+    "streams",
     "write_archive",
     "write_archive_chunks",
 ]
@@ -95,7 +102,19 @@ def parse_archive(
     else:
         from reprobuild.archive import tarformat
 
-        plain, header = compress.decompress(data, compression, limits=limits)
+        held = compress.decompress_within(data, compression, limits=limits, hold=HOLD)
+        if held is None:  # too large to hold: read in one pass, large members spooled
+            from reprobuild.archive.tarstream import read_tar_stream
+
+            archive = read_tar_stream(data, compression, limits=limits)
+            check_archive(
+                archive,
+                limits,
+                allow_duplicates=allow_duplicates,
+                identical_duplicates=identical_duplicates,
+            )
+            return archive
+        plain, header = held
         archive = tarformat.parse_tar(plain, limits=limits)
         archive = Archive(
             container=Container.TAR,
@@ -139,12 +158,39 @@ def write_archive_chunks(archive: Archive, *, level: int = 9) -> list[Buffer]:
     return [compress.compress(plain, archive.compression, header=archive.gzip, level=level)]
 
 
+def streams(archive: Archive) -> bool:
+    """Whether ``archive`` is written piece by piece (:func:`iter_archive`) rather than whole:
+    a tar whose content is larger than what is held in memory, or has members spooled."""
+    if archive.container is Container.ZIP:
+        return False
+    total = 0
+    for member in archive.members:
+        if member.payload.spooled is not None:
+            return True
+        total += member.size
+    return total > HOLD
+
+
+def iter_archive(archive: Archive, *, level: int = 9) -> Iterator[Buffer]:
+    """:func:`write_archive`'s bytes, piece by piece: a tar's members are read a block at a
+    time and compressed as they go, so memory stays bounded whatever their size. The bytes
+    are those of :func:`write_archive`."""
+    if archive.container is Container.ZIP:
+        yield from zipformat.write_zip_chunks(archive, level=level)
+        return
+    from reprobuild.archive import tarformat
+
+    yield from compress.compress_blocks(
+        tarformat.iter_tar(archive), archive.compression, header=archive.gzip, level=level
+    )
+
+
 def load_archive(
     path: Path, *, limits: Limits = DEFAULT_LIMITS, identical_duplicates: bool = False
 ) -> Archive:
     """Read the archive at ``path``; errors name the file."""
     try:
-        data = Path(path).read_bytes()
+        data = read_bytes_mapped(Path(path))
     except OSError as exc:
         raise ArchiveError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
     try:
@@ -154,5 +200,6 @@ def load_archive(
 
 
 def dump_archive(archive: Archive, path: Path, *, level: int = 9) -> None:
-    """Write ``archive`` to ``path`` atomically: the file is whole, or untouched."""
-    write_bytes_atomic(Path(path), write_archive(archive, level=level))
+    """Write ``archive`` to ``path`` atomically: the file is whole, or untouched (piece by
+    piece, so a large archive is never held whole)."""
+    write_chunks_atomic(Path(path), iter_archive(archive, level=level))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable, Iterator
 
 from reprobuild._types import Buffer
 from reprobuild.archive.model import Compression, GzipHeader, Limits
@@ -18,7 +19,14 @@ if TYPE_CHECKING:  # bz2 and lzma are imported when such a stream is met: most i
     import bz2
     import lzma
 
-__all__ = ["compress", "decompress", "parse_gzip_header", "sniff_compression"]
+__all__ = [
+    "compress",
+    "compress_blocks",
+    "decompress",
+    "decompress_within",
+    "parse_gzip_header",
+    "sniff_compression",
+]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 FTEXT, FHCRC, FEXTRA, FNAME, FCOMMENT = 1, 2, 4, 8, 16
@@ -200,6 +208,24 @@ def decompress(
     return _bounded(lzma.LZMADecompressor(), data, limits, "xz", (lzma.LZMAError,)), None
 
 
+def decompress_within(
+    data: Buffer, compression: Compression, *, limits: Limits, hold: int
+) -> tuple[Buffer, GzipHeader | None] | None:
+    """:func:`decompress`, or None when the result would be larger than ``hold`` bytes (the
+    caller then reads the stream piece by piece instead of holding it whole)."""
+    if compression is Compression.NONE:
+        return data, None
+    import dataclasses
+
+    within = dataclasses.replace(limits, max_total_size=min(hold, limits.max_total_size))
+    try:
+        return decompress(data, compression, limits=within)
+    except UnsafeArchiveError:
+        if within.max_total_size == limits.max_total_size:
+            raise  # the real limit: a bomb, refused
+        return None
+
+
 def _gzip_header_bytes(header: GzipHeader) -> bytes:
     flags = header.flags & (FTEXT | FHCRC)
     tail = b""
@@ -237,3 +263,39 @@ def compress(
     import lzma
 
     return lzma.compress(data, format=lzma.FORMAT_XZ, preset=max(0, min(level, 9)))
+
+
+def compress_blocks(
+    pieces: Iterable[Buffer], compression: Compression, *, header: GzipHeader | None, level: int
+) -> Iterator[bytes]:
+    """:func:`compress` of ``pieces`` joined, given piece by piece: the same bytes, without
+    holding the input or the output whole."""
+    if compression is Compression.NONE:
+        for piece in pieces:
+            yield bytes(piece)
+        return
+    if compression is Compression.GZIP:
+        yield _gzip_header_bytes(header or GzipHeader())
+        deflater = zlib.compressobj(level, zlib.DEFLATED, -15, zlib.DEF_MEM_LEVEL)
+        crc = size = 0
+        for piece in pieces:
+            crc = zlib.crc32(piece, crc)
+            size += len(piece) if isinstance(piece, bytes) else memoryview(piece).nbytes
+            if out := deflater.compress(piece):
+                yield out
+        yield deflater.flush() + struct.pack("<II", crc, size & 0xFFFFFFFF)
+        return
+    if compression is Compression.BZIP2:
+        import bz2
+
+        compressor: bz2.BZ2Compressor | lzma.LZMACompressor = bz2.BZ2Compressor(
+            max(1, min(level, 9))
+        )
+    else:
+        import lzma
+
+        compressor = lzma.LZMACompressor(format=lzma.FORMAT_XZ, preset=max(0, min(level, 9)))
+    for piece in pieces:
+        if out := compressor.compress(piece):
+            yield out
+    yield compressor.flush()

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import enum
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from reprobuild._fs import sha256_hex
 from reprobuild._types import Buffer, PaxRecords
+from reprobuild.archive.spool import BLOCK, Extent
 from reprobuild.errors import ArchiveError, UnsafeArchiveError
 
 __all__ = [
@@ -97,18 +99,77 @@ class Payload:
 
     Tar members and new content are stored plain (``method`` 0). A zip member read from a file
     keeps its compressed bytes, so that a rewrite which does not change them copies them raw.
+    A member too large to hold in memory keeps its stored bytes in a spool file instead:
+    ``spooled`` says where, and ``raw`` is empty. :meth:`blocks` and :meth:`raw_blocks` read
+    either kind a block at a time; :meth:`data` joins them.
     """
 
     raw: Buffer
     method: int = 0
     size: int = 0
+    spooled: Extent | None = None
 
     @classmethod
     def plain(cls, data: bytes) -> Payload:
         return cls(raw=data, method=ZipMethod.STORED, size=len(data))
 
+    @property
+    def stored_size(self) -> int:
+        """The length of the stored (compressed) bytes."""
+        if self.spooled is not None:
+            return self.spooled.length
+        return len(self.raw) if isinstance(self.raw, bytes) else memoryview(self.raw).nbytes
+
+    def raw_blocks(self, size: int = BLOCK) -> Iterator[Buffer]:
+        """The stored bytes, ``size`` at a time."""
+        if self.spooled is not None:
+            yield from self.spooled.blocks(size)
+            return
+        view = memoryview(self.raw).cast("B")
+        for start in range(0, view.nbytes, size):
+            yield view[start : start + size]
+
+    def blocks(self, size: int = BLOCK) -> Iterator[Buffer]:
+        """The uncompressed bytes, ``size`` at a time (checked against ``size`` as
+        :meth:`data` checks them); memory stays at a block whatever the member's size."""
+        if self.method == ZipMethod.STORED:
+            yield from self.raw_blocks(size)
+            return
+        if self.method != ZipMethod.DEFLATED:
+            self.data()  # raises: the method is not one reprobuild reads
+            return
+        inflater = zlib.decompressobj(-15)
+        produced = 0
+        try:
+            for piece in self.raw_blocks(size):
+                pending: Buffer = piece
+                while pending and not inflater.eof:
+                    out = inflater.decompress(pending, size)
+                    pending = inflater.unconsumed_tail
+                    produced += len(out)
+                    self._check_not_over(produced)
+                    if out:
+                        yield out
+            while not inflater.eof:
+                out = inflater.decompress(inflater.unconsumed_tail, size)
+                if not out:
+                    break
+                produced += len(out)
+                self._check_not_over(produced)
+                yield out
+        except zlib.error as exc:
+            raise ArchiveError(f"corrupt deflate data: {exc}") from exc
+        if produced < self.size or not inflater.eof:
+            raise ArchiveError(f"member inflates to less than its declared {self.size} bytes")
+
+    def _check_not_over(self, produced: int) -> None:
+        if produced > self.size:
+            raise UnsafeArchiveError(f"member inflates to more than its declared {self.size} bytes")
+
     def data(self) -> bytes:
         """The uncompressed bytes (checked against ``size``)."""
+        if self.spooled is not None:
+            return b"".join(self.blocks())
         if self.method == ZipMethod.STORED:
             return bytes(self.raw)
         if self.method == ZipMethod.DEFLATED:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from reprobuild._fs import sha256_hex
@@ -28,12 +29,14 @@ from reprobuild.archive.model import (
     TarDetails,
     TarFormat,
 )
+from reprobuild.archive.spool import BLOCK as BLOCK_SIZE
 from reprobuild.errors import ArchiveError, UnsafeArchiveError
 
 __all__ = [
     "BLOCK",
     "RECORD",
     "encoded_length",
+    "iter_tar",
     "looks_like_tar",
     "member_header",
     "parse_tar",
@@ -438,6 +441,18 @@ def _split_ustar(name: str, member: str) -> tuple[str, str]:
 
 
 def _member_bytes(member: Member) -> bytes:
+    data = member.data() if member.kind is MemberKind.FILE else b""
+    if len(data) != member.size and member.kind is MemberKind.FILE:
+        raise ArchiveError("member content does not match its size", member=member.name)
+    out = bytearray(_member_head(member, len(data)))
+    out += data
+    out += b"\x00" * (_padded(len(data)) - len(data))
+    return bytes(out)
+
+
+def _member_head(member: Member, size: int) -> bytes:
+    """The headers of ``member`` (extension headers, then its own) for ``size`` bytes of
+    content: what precedes the content in the file."""
     tar = member.tar or TarDetails()
     fmt = tar.format
     name = member.name
@@ -476,15 +491,12 @@ def _member_bytes(member: Member) -> bytes:
             return 0
         return value
 
-    data = member.data() if member.kind is MemberKind.FILE else b""
-    if len(data) != member.size and member.kind is MemberKind.FILE:
-        raise ArchiveError("member content does not match its size", member=member.name)
     out += _header(
         name=name,
         mode=member.mode if member.mode is not None else 0o644,
         uid=fits("uid", tar.uid, 8),
         gid=fits("gid", tar.gid, 8),
-        size=fits("size", len(data), 12),
+        size=fits("size", size, 12),
         mtime=fits("mtime", member.mtime, 12),
         typeflag=_TYPE_OF_KIND[member.kind],
         linkname=link,
@@ -494,8 +506,6 @@ def _member_bytes(member: Member) -> bytes:
         prefix=prefix,
         member=member.name,
     )
-    out += data
-    out += b"\x00" * (_padded(len(data)) - len(data))
     return bytes(out)
 
 
@@ -507,7 +517,8 @@ def encoded_length(archive: Archive) -> int:
     for member in archive.members:
         tar = member.tar or TarDetails()
         if tar.format is TarFormat.GNU:  # long-name headers: simplest to lay them out
-            total += len(_member_bytes(member))
+            size = member.size if member.kind is MemberKind.FILE else 0
+            total += len(_member_head(member, size)) + _padded(size)
             continue
         if tar.format is TarFormat.PAX and tar.pax:
             total += BLOCK + _padded(len(_pax_body(tar.pax)))
@@ -530,3 +541,32 @@ def write_tar(archive: Archive) -> bytes:
         out += _member_bytes(member)
     out += b"\x00" * archive.trailer_size
     return bytes(out)
+
+
+def iter_tar(archive: Archive, *, block: int = BLOCK_SIZE) -> Iterator[Buffer]:
+    """:func:`write_tar`'s bytes piece by piece: headers, then each member's content a block at
+    a time (read from its payload, spooled or not), so that no member is held whole."""
+    if archive.tar_global_pax:
+        yield _extension(
+            b"g",
+            "././@PaxHeader",
+            _pax_body(archive.tar_global_pax),
+            TarFormat.USTAR,
+            "(global PAX header)",
+        )
+    for member in archive.members:
+        if member.kind is not MemberKind.FILE:
+            yield _member_head(member, 0)
+            continue
+        yield _member_head(member, member.size)
+        written = 0
+        for piece in member.payload.blocks(block):
+            written += len(piece) if isinstance(piece, bytes) else memoryview(piece).nbytes
+            if written > member.size:
+                break
+            yield piece
+        if written != member.size:
+            raise ArchiveError("member content does not match its size", member=member.name)
+        yield b"\x00" * (_padded(written) - written)
+    for start in range(0, archive.trailer_size, block):
+        yield b"\x00" * min(block, archive.trailer_size - start)

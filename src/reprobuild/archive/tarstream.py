@@ -27,6 +27,7 @@ from reprobuild.archive.model import (
     Member,
     Payload,
 )
+from reprobuild.archive.spool import HOLD, MEMBER_HOLD, Spool
 from reprobuild.archive.tarformat import (
     BLOCK,
     _checksum_ok,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     import hashlib
     import lzma
 
-__all__ = ["PlainStream", "TarScanner", "scan_tar"]
+__all__ = ["PlainStream", "TarScanner", "read_tar_stream", "scan_tar"]
 
 #: Decompressed bytes per chunk, and compressed bytes fed to the decompressor at a time.
 CHUNK = 1 << 16
@@ -223,9 +224,13 @@ class TarScanner:
     def consumed(self) -> int:
         return self._reader.consumed
 
-    def next_member(self, *, collect: int = -1) -> tuple[Member, bytes | None] | None:
+    def next_member(
+        self, *, collect: int = -1, spool: Spool | None = None
+    ) -> tuple[Member, bytes | None] | None:
         """The next member (its ``sha256`` set, its payload empty) and its content when it is a
-        file of at most ``collect`` bytes (None otherwise); None at the end of the archive."""
+        file of at most ``collect`` bytes (None otherwise); None at the end of the archive.
+        With a ``spool``, the content of a larger file is written there as it is read, and the
+        member's payload points to it."""
         if self._done:
             return None
         from hashlib import sha256
@@ -273,7 +278,17 @@ class TarScanner:
         stored = member.size
         digest = sha256()
         kept: list[bytes] | None = [] if stored <= collect else None
-        for piece in reader.pieces(stored):
+        payload = _EMPTY
+        if kept is None and spool is not None and stored:
+
+            def hashed() -> Iterator[memoryview]:
+                for piece in reader.pieces(stored):
+                    digest.update(piece)
+                    yield piece
+
+            extent = spool.append(hashed())
+            payload = Payload(raw=b"", size=extent.length, spooled=extent)
+        for piece in reader.pieces(stored - payload.size):
             digest.update(piece)
             if kept is not None:
                 kept.append(bytes(piece))
@@ -291,7 +306,7 @@ class TarScanner:
         self._pos = data_start + _padded(stored)
         _skip(reader, self._pos - reader.consumed)
         content = b"".join(kept) if kept is not None else None
-        return dataclasses.replace(member, sha256=digest.hexdigest(), payload=_EMPTY), content
+        return dataclasses.replace(member, sha256=digest.hexdigest(), payload=payload), content
 
     def archive(self, members: Iterable[Member]) -> Archive:
         """The archive of ``members`` (those read, or some of them) once the end is reached."""
@@ -329,6 +344,33 @@ def scan_tar(
             members.append(member)
         index += 1
     return scanner.archive(members)
+
+
+def read_tar_stream(
+    data: Buffer,
+    compression: Compression,
+    *,
+    limits: Limits,
+    hold: int = HOLD,
+    member_hold: int = MEMBER_HOLD,
+) -> Archive:
+    """What :func:`parse_archive` reads from a (compressed) tar, read in one streaming pass
+    with bounded memory: a file's content is held in memory when it is at most
+    ``member_hold`` bytes and all content held stays within ``hold``; any other file's content
+    goes to a spool file, which its payload reads back a block at a time."""
+    stream = PlainStream(data, compression, limits=limits)
+    scanner = TarScanner(stream, limits=limits)
+    spool = Spool()
+    members: list[Member] = []
+    held = 0
+    while found := scanner.next_member(collect=min(member_hold, hold - held), spool=spool):
+        member, content = found
+        if content is not None:
+            member = dataclasses.replace(member, payload=Payload(raw=content, size=len(content)))
+            held += len(content)
+        members.append(member)
+    archive = scanner.archive(members)
+    return dataclasses.replace(archive, compression=compression, gzip=stream.gzip)
 
 
 def _skip(reader: _Reader, count: int) -> None:

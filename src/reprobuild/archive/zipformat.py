@@ -36,6 +36,7 @@ from reprobuild.archive.model import (
     ZipDetails,
     ZipMethod,
 )
+from reprobuild.archive.spool import MEMBER_HOLD
 from reprobuild.errors import ArchiveError, UnsafeArchiveError
 
 __all__ = [
@@ -472,6 +473,8 @@ def _read_entry(
 def _finish(member: Member) -> Member:
     """``member`` with its content checked against size and CRC, digest and link target set."""
     assert member.zip is not None
+    if member.size > MEMBER_HOLD and member.kind is not MemberKind.SYMLINK:
+        return _finish_streamed(member)
     raw = member.payload.raw
     content: Buffer = raw
     if member.zip.method == ZipMethod.DEFLATED:
@@ -491,6 +494,26 @@ def _finish(member: Member) -> Member:
                 "symbolic link target is not valid UTF-8", member=member.name
             ) from None
     return replace(member, sha256=sha256_hex(content), link_target=link_target)
+
+
+def _finish_streamed(member: Member) -> Member:
+    """:func:`_finish` for a large member: inflated, CRC-checked and hashed a block at a time,
+    never held whole."""
+    assert member.zip is not None
+    from hashlib import sha256
+
+    digest = sha256()
+    crc = 0
+    try:
+        for block in member.payload.blocks():
+            crc = zlib.crc32(block, crc)
+            digest.update(block)
+    except ArchiveError as exc:
+        exc.member = exc.member or member.name
+        raise
+    if crc != member.zip.crc32:
+        raise ArchiveError("CRC-32 mismatch: the member's data is corrupt", member=member.name)
+    return replace(member, sha256=digest.hexdigest())
 
 
 # --------------------------------------------------------------------------- writing

@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from reprobuild._types import Buffer
 from reprobuild.archive import Member, ZipDetails, ZipMethod, parse_archive
+from reprobuild.archive.spool import MEMBER_HOLD
 from reprobuild.compare import PARSE_ERRORS, Context, Item
 from reprobuild.compare.archives import compare_archives, mode_changes
-from reprobuild.compare.binary import byte_difference
+from reprobuild.compare.binary import byte_difference, streamed_difference
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.compare.nodes import FieldChange, leaf, short, sub
 
@@ -180,6 +183,19 @@ def _zip_headers(a: Member, b: Member) -> list[FieldChange]:
     return changes
 
 
+def _same_raw(a: Buffer, b: Buffer) -> bool:
+    """Whether two stored byte strings are equal, compared a block at a time as ``bytes``
+    (fast, and never a copy of a large member whole)."""
+    view_a, view_b = memoryview(a).cast("B"), memoryview(b).cast("B")
+    if view_a.nbytes != view_b.nbytes:
+        return False
+    step = 1 << 20
+    return all(
+        bytes(view_a[at : at + step]) == bytes(view_b[at : at + step])
+        for at in range(0, view_a.nbytes, step)
+    )
+
+
 def _zip_content(a: Member, b: Member, context: Context) -> Difference | None:
     za, zb = _details(a), _details(b)
     raw_a, raw_b = a.payload.raw, b.payload.raw
@@ -188,8 +204,10 @@ def _zip_content(a: Member, b: Member, context: Context) -> Difference | None:
         zb.method,
         zb.compressed_size,
         b.size,
-    ) and bytes(raw_a) == bytes(raw_b):
+    ) and _same_raw(raw_a, raw_b):
         return None
+    if max(a.size, b.size, za.compressed_size, zb.compressed_size) > MEMBER_HOLD:
+        return _large_content(a, b, context)
     try:
         data_a = a.data()
         data_b = b.data()
@@ -212,8 +230,14 @@ def _zip_content(a: Member, b: Member, context: Context) -> Difference | None:
         return context.recurse(
             Item(name=a.name, data=data_a, member=a), Item(name=b.name, data=data_b, member=b)
         )
+    return _same_content(a, b, zlib.crc32(data_a))
+
+
+def _same_content(a: Member, b: Member, crc: int) -> Difference | None:
+    """What differs between two members of equal content (whose CRC-32 is ``crc``) whose
+    stored bytes differ."""
+    za, zb = _details(a), _details(b)
     if za.crc32 != zb.crc32:
-        crc = zlib.crc32(data_a)
         wrong = " and ".join(side for side, z in (("a", za), ("b", zb)) if z.crc32 != crc)
         return leaf(
             sub(a.name, "crc32"),
@@ -231,6 +255,52 @@ def _zip_content(a: Member, b: Member, context: Context) -> Difference | None:
         comment=f"the same {a.size} bytes compressed differently "
         f"({za.compressed_size} vs {zb.compressed_size} bytes)",
     )
+
+
+class _Crc:
+    """The CRC-32 of the blocks passed through it."""
+
+    def __init__(self, blocks: Iterable[Buffer]) -> None:
+        self._blocks = blocks
+        self.value = 0
+
+    def __iter__(self) -> Iterator[Buffer]:
+        for block in self._blocks:
+            self.value = zlib.crc32(block, self.value)
+            yield block
+
+
+def _large_content(a: Member, b: Member, context: Context) -> Difference | None:
+    """:func:`_zip_content` for members too large to hold: both inflated a block at a time
+    and compared as bytes (not through the registry: no text diff of a member this large)."""
+    note = (
+        f"compared as bytes, a block at a time: larger than the {MEMBER_HOLD >> 20} MiB "
+        "a member is held in memory"
+    )
+    labels = context.options.labels
+    crc_a = _Crc(a.payload.blocks())
+    try:
+        found = streamed_difference(
+            a.name, b.name, crc_a, b.payload.blocks(), comment=note, labels=labels
+        )
+    except PARSE_ERRORS as exc:
+        found = streamed_difference(
+            a.name,
+            b.name,
+            a.payload.raw_blocks(),
+            b.payload.raw_blocks(),
+            comment=f"cannot inflate ({exc}); the stored bytes are compared",
+            labels=labels,
+        )
+        return found or leaf(
+            a.name,
+            b.name,
+            Category.CONTENT,
+            comment=f"cannot inflate ({exc}); the stored bytes are equal, their CRC-32 differs",
+        )
+    if found is not None:
+        return found
+    return _same_content(a, b, crc_a.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ comes in through the policy, never from the clock or the environment.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from reprobuild._types import Buffer
@@ -14,9 +15,12 @@ from reprobuild.archive import (
     DEFAULT_LIMITS,
     Archive,
     Limits,
+    iter_archive,
     parse_archive,
+    streams,
     write_archive_chunks,
 )
+from reprobuild.archive.spool import Extent, Spool
 from reprobuild.dist import ArtifactKind, artifact_kind
 from reprobuild.normalize.policy import DEFAULT_SOURCE_DATE_EPOCH, Policy
 from reprobuild.normalize.rules import RULES, Context, Rule
@@ -54,17 +58,19 @@ class Normalized:
     kind: ArtifactKind
     archive: Archive
     #: the canonical bytes as the pieces to write one after the other (zip member data stays a
-    #: view of the input): a file is written from them without joining them in memory
-    chunks: tuple[Buffer, ...]
+    #: view of the input; a large tar's bytes are read back from a spool file a block at a
+    #: time): a file is written from them without joining them in memory. Iterable again.
+    chunks: Iterable[Buffer]
     canonical: bool  #: the input bytes were already the canonical bytes
     reports: tuple[RuleReport, ...]  #: only the rules that changed something
 
     @property
     def data(self) -> bytes:
         """The canonical bytes, joined."""
-        if len(self.chunks) == 1:
-            return bytes(self.chunks[0])
-        return b"".join(self.chunks)
+        chunks = self.chunks
+        if isinstance(chunks, tuple) and len(chunks) == 1:
+            return bytes(chunks[0])
+        return b"".join(chunks)
 
 
 def rules_for(policy: Policy) -> tuple[Rule, ...]:
@@ -113,6 +119,51 @@ def _same_bytes(chunks: tuple[Buffer, ...], data: Buffer) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class _SpooledChunks:
+    """Bytes kept in a spool file, read back a block at a time each time they are iterated."""
+
+    extent: Extent
+
+    def __iter__(self) -> Iterator[Buffer]:
+        return iter(self.extent.blocks())
+
+
+class _Comparing:
+    """Passes pieces on while comparing them with ``data`` (the input): ``same`` at the end
+    says whether they were its bytes, exactly."""
+
+    def __init__(self, pieces: Iterable[Buffer], data: Buffer) -> None:
+        self._pieces = pieces
+        self._view = memoryview(data).cast("B")
+        self.same = True
+        self._pos = 0
+
+    def __iter__(self) -> Iterator[Buffer]:
+        for piece in self._pieces:
+            size = len(piece) if isinstance(piece, bytes) else memoryview(piece).nbytes
+            if self.same:
+                end = self._pos + size
+                self.same = end <= self._view.nbytes and bytes(
+                    self._view[self._pos : end]
+                ) == bytes(piece)
+            self._pos += size
+            yield piece
+        self.same = self.same and self._pos == self._view.nbytes
+
+
+def _written(archive: Archive, data: Buffer, level: int) -> tuple[Iterable[Buffer], bool]:
+    """The bytes of ``archive`` and whether they are ``data``'s: a list of pieces, or, for an
+    archive too large to hold, the pieces written to a spool file as they are made and compared
+    with ``data`` on the way, so that neither the input nor the output is ever held whole."""
+    if not streams(archive):
+        chunks = tuple(write_archive_chunks(archive, level=level))
+        return chunks, _same_bytes(chunks, data)
+    comparing = _Comparing(iter_archive(archive, level=level), data)
+    extent = Spool().append(comparing)
+    return _SpooledChunks(extent), comparing.same
+
+
 def normalize_bytes(
     data: Buffer,
     *,
@@ -130,8 +181,7 @@ def normalize_bytes(
     archive = parse_archive(data, limits=limits, digests=verify)
     kind = artifact_kind(filename, archive)
     normalized, reports = normalize_archive(archive, kind=kind, policy=policy)
-    chunks = tuple(write_archive_chunks(normalized, level=policy.level))
-    canonical = _same_bytes(chunks, data)
+    chunks, canonical = _written(normalized, data, policy.level)
     if not canonical and not reports:
         reports = (
             RuleReport(
