@@ -56,6 +56,7 @@ def _attempt(
     build_root: Path | None = None,
 ) -> Outcome:
     """Verify one release; an error that stops it becomes part of the outcome."""
+    from reprobuild.cli._output import error_text, shown
     from reprobuild.cli.main import EXIT_BAD_INPUT, EXIT_FAILURE
     from reprobuild.errors import BuildError, NetworkError, ReprobuildError
 
@@ -74,8 +75,8 @@ def _attempt(
             release=release,
             started=started,
             seconds=time.monotonic() - clock,
-            error=" ".join(str(located).split("\n")),
-            hint=exc.hint or "",
+            error=error_text(located),
+            hint=shown(exc.hint or "", lines=True),
             exit_code=(
                 EXIT_FAILURE if isinstance(exc, (BuildError, NetworkError)) else EXIT_BAD_INPUT
             ),

@@ -18,10 +18,12 @@ __all__ = [
     "Subparsers",
     "colour",
     "colour_on",
+    "error_text",
     "job_count",
     "json_text",
     "print_error",
     "print_json",
+    "shown",
 ]
 
 #: What each subcommand's ``register`` receives.
@@ -62,12 +64,34 @@ def _terminal_columns() -> int:
 
 
 def print_error(exc: ReprobuildError, *, stream: TextIO | None = None) -> None:
-    """``error: <path> › <member>: <reason>`` and, when known, ``hint: …``."""
+    """``error: <path> › <member>: <reason>`` and, when known, ``hint: …``, every character
+    read from an input (a member's name, a log line) made visible (see :func:`error_text`)."""
     out = stream or sys.stderr
-    text = " ".join(str(exc).split("\n"))
-    print(f"error: {text}", file=out)
+    print(f"error: {error_text(exc)}", file=out)
     if exc.hint:
-        print(f"hint: {exc.hint}", file=out)
+        print(f"hint: {shown(exc.hint, lines=True)}", file=out)
+
+
+def shown(text: str, *, lines: bool = False) -> str:
+    """``text`` with controls, bidirectional overrides and other invisible characters escaped
+    (``\\x1b``, ``\\n``, ``\\u202e``), so that a name read from an archive can neither
+    drive the terminal nor pass for another; with ``lines``, its line breaks kept."""
+    from reprobuild.present._chars import visible  # errors are rare: not at start-up
+
+    if lines:
+        return "\n".join(visible(line) for line in text.split("\n"))
+    return visible(text)
+
+
+def error_text(exc: ReprobuildError) -> str:
+    """The error as one line, ``<path> › <member>: <reason>``: the path and member escaped
+    whole (a newline in a name shows as ``\\n``), the reason's own line breaks as spaces."""
+    where = " › ".join(shown(part) for part in (exc.path, exc.member) if part)
+    reason = shown(" ".join(exc.reason.split("\n")))
+    text = f"{where}: {reason}" if where else reason
+    if exc.offset is not None:
+        text += f" (at byte {exc.offset})"
+    return text
 
 
 def print_json(doc: dict[str, JSONValue]) -> None:

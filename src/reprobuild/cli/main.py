@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from reprobuild import __version__
-from reprobuild.cli._output import HelpFormatter, Subparsers, print_error
+from reprobuild.cli._output import HelpFormatter, Subparsers, print_error, shown
 from reprobuild.errors import BuildError, NetworkError, ReprobuildError
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up is part of every command
@@ -54,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with its errors in the house form: one ``error:`` line, a ``hint:``, exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"error: {self.prog}: {message}", file=sys.stderr)
+        print(f"error: {self.prog}: {shown(message)}", file=sys.stderr)
         print(f"hint: run '{self.prog} --help' for the options and examples", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
@@ -124,7 +124,7 @@ def _run(argv: Sequence[str]) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: internal error: {type(exc).__name__}: {shown(str(exc))}", file=sys.stderr)
         print(
             "hint: this is a bug in reprobuild; set REPROBUILD_DEBUG=1 for the traceback "
             "and report it",
