@@ -539,7 +539,7 @@ def _watch(
             stopped, detail = hit
         elif now >= next_size:
             measured = time.monotonic()
-            used = sum(_disk_usage(p) for p in watched)
+            used, _ = _usage(watched)
             size_cost = time.monotonic() - measured
             next_size = time.monotonic() + max(0.5, 20 * size_cost)
             if used > limits.output:
@@ -550,8 +550,15 @@ def _watch(
             break
     if stopped is None and cgroup is not None and (hit := cgroup.hit()):
         stopped, detail = hit
-    if stopped is None and proc.returncode == -signal.SIGXFSZ:
-        stopped, detail = "output", f"it wrote a file larger than {_size(limits.output)}"
+    if stopped is None and proc.returncode != 0:
+        # a write refused by RLIMIT_FSIZE (EFBIG, or SIGXFSZ where it is not ignored), or a
+        # total past the limit reached between two looks
+        used, largest = _usage(watched)
+        if largest >= limits.output or proc.returncode == -signal.SIGXFSZ:
+            stopped, detail = "output", f"it wrote a file of {_size(limits.output)}, the limit"
+        elif used > limits.output:
+            stopped = "output"
+            detail = f"it wrote {_size(used)}, more than {_size(limits.output)}"
     # whatever is left of the process group (a sandbox without a PID namespace)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -568,9 +575,10 @@ def _kill(proc: subprocess.Popen[bytes], cgroup: _CGroup | None) -> None:
     proc.wait()
 
 
-def _disk_usage(folder: Path) -> int:
-    total = 0
-    stack = [str(folder)]
+def _usage(folders: Sequence[Path]) -> tuple[int, int]:
+    """The bytes the files in ``folders`` take, and the size of the largest one."""
+    total = largest = 0
+    stack = [str(folder) for folder in folders]
     while stack:
         current = stack.pop()
         try:
@@ -584,9 +592,10 @@ def _disk_usage(folder: Path) -> int:
                         stack.append(entry.path)
                     else:
                         total += max(info.st_size, info.st_blocks * 512)
+                        largest = max(largest, info.st_size)
         except OSError:
             continue
-    return total
+    return total, largest
 
 
 def _written(scratch: Path) -> tuple[str, ...]:

@@ -1,0 +1,253 @@
+"""Hostile builds in the sandbox: each harmful backend leaves the machine untouched.
+
+Every project here is built by :func:`reprobuild.build.build` exactly as ``reprobuild build``
+and ``verify`` build a release, in the sandbox the machine has (bubblewrap here, in CI). The
+checks look at the machine itself, not at what reprobuild says: no file outside the build
+folder, no secret in any output, no connection seen by a loopback server the test runs, no
+process left; and the verdict names what the sandbox stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import secrets
+import socket
+import threading
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from reprobuild.build import BuildResult, BuildSpec, build
+from reprobuild.errors import BuildError
+from reprobuild.frontend import (
+    Limits,
+    Sandbox,
+    SandboxError,
+    SandboxLimitError,
+    SandboxMode,
+    choose_sandbox,
+    prepare_environment,
+)
+from tests.build.hostile_projects import write_project
+
+
+def _sandbox(limits: Limits | None = None) -> Sandbox:
+    try:
+        box = choose_sandbox(SandboxMode.AUTO, limits or Limits())
+    except SandboxError as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"no sandbox on this machine: {exc.reason}")
+    if box.mode is SandboxMode.NONE:  # pragma: no cover - depends on the machine
+        pytest.skip("this machine allows neither user namespaces nor Landlock")
+    return box
+
+
+@dataclass
+class Run:
+    result: BuildResult | None
+    error: BuildError | None
+    messages: list[str] = field(default_factory=list)
+
+    def loot(self) -> str:
+        assert self.result is not None, self.error
+        wheel = next(p for p in self.result.paths if p.suffix == ".whl")
+        with zipfile.ZipFile(wheel) as whl:
+            return whl.read("evil/loot.txt").decode("utf-8", "replace")
+
+    def outputs(self) -> bytes:
+        """Every byte the build handed back: artifacts and the buildinfo record."""
+        if self.result is None:
+            return b""
+        paths = [*self.result.paths, self.result.buildinfo_path]
+        return b"".join(p.read_bytes() for p in paths)
+
+
+def _build(
+    tmp_path: Path, case: str, *, sandbox: Sandbox | None = None, cache: Path, **fields: object
+) -> Run:
+    project = write_project(tmp_path / case, case, **fields)
+    root = tmp_path / "root"
+    messages: list[str] = []
+    spec = BuildSpec(
+        source=project,
+        outdir=tmp_path / "out",
+        cache_dir=cache,
+        source_date_epoch=315532800,
+        build_root=root,
+        sandbox=sandbox if sandbox is not None else _sandbox(),
+    )
+    try:
+        return Run(build(spec, progress=messages.append), None, messages)
+    except BuildError as exc:
+        return Run(None, exc, messages)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hostile-cache")
+
+
+@pytest.fixture
+def token() -> str:
+    return "reprobuild-hostile-" + secrets.token_hex(6)
+
+
+def _home() -> Path:
+    return Path(pwd.getpwuid(os.getuid()).pw_dir)
+
+
+def test_writes_outside_land_in_a_throw_away_folder(
+    tmp_path: Path, cache: Path, token: str
+) -> None:
+    home_target = _home() / f"{token}-home"
+    tmp_target = Path("/tmp") / f"{token}-tmp"
+    try:
+        run = _build(tmp_path, "writes-outside", cache=cache, token=token)
+        assert not home_target.exists()
+        assert not tmp_target.exists()
+    finally:
+        home_target.unlink(missing_ok=True)
+        tmp_target.unlink(missing_ok=True)
+    assert run.result is not None, run.error
+    # the build wrote where it believed the home and /tmp were; the sandbox says so, and what
+    # it wrote is gone
+    said = [m for m in run.messages if "wrote outside its build folder" in m]
+    assert said, run.messages
+    assert str(home_target) in said[0] or str(tmp_target) in said[0]
+
+
+def test_secrets_stay_out_of_the_wheel(tmp_path: Path, cache: Path) -> None:
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    marker = "SECRET-" + secrets.token_hex(8)
+    secret.write_text(marker, encoding="utf-8")
+    run = _build(tmp_path, "reads-secrets", cache=cache, secret=str(secret))
+    loot = run.loot()
+    assert marker not in loot
+    assert f"could not read {secret}" in loot
+    assert "could not read /etc/shadow" in loot
+    with contextlib.suppress(OSError):  # readable to this test only when it runs as root
+        shadow = Path("/etc/shadow").read_text(errors="replace")
+        assert not any(line and line in loot for line in shadow.splitlines())
+    assert marker.encode() not in run.outputs()
+
+
+@contextlib.contextmanager
+def _loopback_server() -> Iterator[tuple[int, list[bytes]]]:
+    seen: list[bytes] = []
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1)
+                with contextlib.suppress(OSError):
+                    seen.append(conn.recv(4096) or b"(connected)")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], seen
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+
+
+def test_no_network(tmp_path: Path, cache: Path, token: str) -> None:
+    with _loopback_server() as (port, seen):
+        run = _build(tmp_path, "network", cache=cache, port=port, token=token)
+    assert seen == []
+    assert "could not connect" in run.loot()
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if token.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
+def test_no_process_outlives_the_build(tmp_path: Path, cache: Path, token: str) -> None:
+    run = _build(tmp_path, "daemon", cache=cache, token=token)
+    assert run.result is not None, run.error
+    assert "daemon started" in run.loot()
+    assert _processes_with(token) == []
+
+
+def test_a_cached_environment_cannot_be_changed_by_a_build(
+    tmp_path: Path, cache: Path, token: str
+) -> None:
+    marker = tmp_path / "planted-code-ran"
+    run = _build(tmp_path / "a", "plants-pth", cache=cache, token=token, marker=str(marker))
+    assert "could not plant" in run.loot()
+    env = prepare_environment([], cache_dir=cache)
+    assert not list(env.path.rglob(f"{token}.pth"))
+    again = _build(tmp_path / "b", "harmless", cache=cache)
+    assert again.result is not None, again.error
+    assert not marker.exists()
+
+
+def test_unsandboxed_planting_is_caught_when_the_environment_is_reused(
+    tmp_path: Path, token: str
+) -> None:
+    """With --sandbox none the build can plant code; the next build finds the environment
+    changed, makes it again, and the planted code never runs."""
+    cache = tmp_path / "cache"
+    marker = tmp_path / "planted-code-ran"
+    none = Sandbox(mode=SandboxMode.NONE)
+    run = _build(
+        tmp_path / "a", "plants-pth", sandbox=none, cache=cache, token=token, marker=str(marker)
+    )
+    assert "planted " in run.loot()
+    again = _build(tmp_path / "b", "harmless", cache=cache)
+    assert again.result is not None, again.error
+    assert any("was changed since it was made" in m for m in again.messages), again.messages
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("case", "limits", "limit"),
+    [
+        ("fork-bomb", Limits(processes=64), "processes"),
+        ("allocates-4g", Limits(), "memory"),  # the default limit, not one made small
+        ("writes-10g", Limits(output=256 * 1024**2), "output"),
+        ("sleeps-forever", Limits(wall_seconds=3), "wall-clock"),
+    ],
+)
+def test_limits_end_the_build_and_name_the_limit(
+    tmp_path: Path, cache: Path, case: str, limits: Limits, limit: str
+) -> None:
+    box = _sandbox(limits)
+    run = _build(tmp_path, case, sandbox=box, cache=cache)
+    assert isinstance(run.error, SandboxLimitError), run.error
+    assert run.error.limit == limit
+    assert f"at its {limit} limit" in run.error.reason
+    # nothing of the build is left: no process of it, no file it wrote outside its folder
+    assert _processes_with(str(tmp_path / case)) == []
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_the_record_names_the_sandbox(tmp_path: Path, cache: Path) -> None:
+    run = _build(tmp_path, "harmless", cache=cache)
+    assert run.result is not None, run.error
+    record = run.result.buildinfo["sandbox"]
+    assert isinstance(record, dict)
+    assert record["kind"] in {"bwrap", "landlock"}
+    assert isinstance(record["limits"], dict)
+    assert record["limits"]["wall_seconds"] == 900
