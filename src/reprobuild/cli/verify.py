@@ -409,7 +409,12 @@ def _check_readable(path: Path, *, wheel: bool) -> None:
     except OSError as exc:
         raise UsageError(f"cannot read: {reason_of(exc)}", path=str(path), hint=hint) from exc
     try:
-        parse_archive(data, identical_duplicates=not wheel)  # as the verification reads it
+        archive = parse_archive(data, identical_duplicates=not wheel)  # as verification reads it
+        if wheel:  # and its RECORD, as the recipe's check of the canonical form reads it
+            from reprobuild.dist import ArtifactKind
+            from reprobuild.normalize import Policy, normalize_archive
+
+            normalize_archive(archive, kind=ArtifactKind.WHEEL, policy=Policy())
     except ReprobuildError as exc:
         raise UsageError(exc.reason, path=str(path), member=exc.member, hint=hint) from exc
 

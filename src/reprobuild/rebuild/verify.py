@@ -397,7 +397,11 @@ def _canonical(recipe: Recipe, published: bytes, filename: str) -> Recipe:
     if epoch is None:
         return recipe
     policy = Policy(source_date_epoch=epoch)
-    if not normalize_bytes(published, filename=filename, policy=policy).canonical:
+    try:
+        canonical = normalize_bytes(published, filename=filename, policy=policy).canonical
+    except ReprobuildError:  # a RECORD that does not verify, say: not in canonical form
+        return recipe
+    if not canonical:
         return recipe
     said = Evidence(
         field="normalized",
