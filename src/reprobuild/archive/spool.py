@@ -8,15 +8,14 @@ Memory stays at one block whatever the member's size.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from reprobuild._types import Buffer
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import BinaryIO
 
 __all__ = ["BLOCK", "HOLD", "MEMBER_HOLD", "Extent", "Spool"]
 
@@ -30,34 +29,60 @@ HOLD = 1 << 25
 
 
 class Spool:
-    """An append-only anonymous temporary file; :class:`Extent` objects point into it."""
+    """An append-only anonymous temporary file; :class:`Extent` objects point into it.
+
+    The file is made at the first append (a spool nothing is written to costs nothing) and
+    closed when the spool and every extent pointing into it are gone, or by :meth:`close`.
+    """
 
     def __init__(self) -> None:
-        import tempfile  # here: only archives with large members need it
-
-        self._file: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - lives with the spool
+        self._fd = -1
         self._end = 0
+        self._finalizer: weakref.finalize[[int], Spool] | None = None
+
+    def _open(self) -> int:
+        if self._fd < 0:
+            import tempfile  # here: only archives with large members need it
+
+            fd, name = tempfile.mkstemp(prefix="reprobuild-spool-")
+            with contextlib.suppress(OSError):  # Windows cannot remove an open file
+                Path(name).unlink()  # anonymous from now on: nothing is left behind
+            self._fd = fd
+            self._finalizer = weakref.finalize(self, os.close, fd)
+        return self._fd
 
     def append(self, pieces: Iterable[Buffer]) -> Extent:
         """Write ``pieces`` one after the other at the end; their extent."""
+        fd = self._open()
         start = self._end
-        handle = self._file
-        handle.seek(start)
         for piece in pieces:
-            handle.write(piece)
-            self._end += len(piece) if isinstance(piece, bytes) else memoryview(piece).nbytes
-        handle.flush()
+            view = memoryview(piece).cast("B")
+            while view.nbytes:
+                written = (
+                    os.pwrite(fd, view, self._end) if _PWRITE else _write_at(fd, view, self._end)
+                )
+                view = view[written:]
+                self._end += written
         return Extent(spool=self, offset=start, length=self._end - start)
 
     def read(self, offset: int, length: int) -> bytes:
         """``length`` bytes from ``offset`` (fewer only past the end)."""
-        if hasattr(os, "pread"):
-            return os.pread(self._file.fileno(), length, offset)
-        self._file.seek(offset)  # pragma: no cover - Windows
-        return self._file.read(length)
+        if _PWRITE:
+            return os.pread(self._open(), length, offset)
+        os.lseek(self._open(), offset, os.SEEK_SET)  # pragma: no cover - Windows
+        return os.read(self._fd, length)  # pragma: no cover
 
     def close(self) -> None:
-        self._file.close()
+        if self._finalizer is not None:
+            self._finalizer()
+
+
+_PWRITE = hasattr(os, "pwrite")
+
+
+def _write_at(fd: int, data: memoryview, offset: int) -> int:  # pragma: no cover - Windows
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.write(fd, data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -328,19 +328,30 @@ def scan_tar(
     limits: Limits,
     keep: Collection[int] = (),
     kept_only: bool = False,
+    member_hold: int = MEMBER_HOLD,
 ) -> Archive:
     """Read an uncompressed tar archive from ``chunks``: what :func:`parse_tar` reads, but the
-    members' payloads are empty except for those whose index (in file order) is in ``keep``.
+    members' payloads are empty except for those whose index (in file order) is in ``keep``
+    (held in memory up to ``member_hold`` bytes, spooled when larger).
     With ``kept_only``, the archive holds those members only (every header is still read and
     checked): a second pass that pulls out a few members holds no more than those."""
     scanner = TarScanner(chunks, limits=limits)
     members: list[Member] = []
     index = 0
-    while found := scanner.next_member(collect=limits.max_total_size if index in keep else -1):
+    spool: Spool | None = None
+    while True:
+        wanted = index in keep
+        if wanted and spool is None:
+            spool = Spool()
+        found = scanner.next_member(
+            collect=member_hold if wanted else -1, spool=spool if wanted else None
+        )
+        if found is None:
+            break
         member, content = found
         if content is not None:
             member = dataclasses.replace(member, payload=Payload.plain(content))
-        if content is not None or not kept_only:
+        if wanted or not kept_only:
             members.append(member)
         index += 1
     return scanner.archive(members)

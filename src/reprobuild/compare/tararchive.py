@@ -33,10 +33,12 @@ from reprobuild.archive import (
     parse_archive,
 )
 from reprobuild.archive.safety import check_archive
+from reprobuild.archive.spool import MEMBER_HOLD
 from reprobuild.archive.tarformat import BLOCK, RECORD, looks_like_tar
 from reprobuild.archive.tarstream import PlainStream, TarScanner, scan_tar
 from reprobuild.compare import Context, Item
 from reprobuild.compare.archives import MemberContent, compare_archives, mode_changes
+from reprobuild.compare.binary import streamed_difference
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.compare.nodes import FieldChange, format_time, leaf, short, sub
 
@@ -188,6 +190,16 @@ def _end_of_archive(trailer: int, length: int) -> str:
 def _tar_content(a: Member, b: Member, context: Context) -> Difference | None:
     if a.sha256 == b.sha256 and a.size == b.size:
         return None
+    if max(a.size, b.size) > MEMBER_HOLD:  # compared a block at a time, never held whole
+        return streamed_difference(
+            a.name,
+            b.name,
+            a.payload.blocks(),
+            b.payload.blocks(),
+            comment=f"compared as bytes, a block at a time: larger than the "
+            f"{MEMBER_HOLD >> 20} MiB a member is held in memory",
+            labels=context.options.labels,
+        )
     return context.recurse(
         Item(name=a.name, data=a.data(), member=a), Item(name=b.name, data=b.data(), member=b)
     )
