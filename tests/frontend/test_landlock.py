@@ -330,15 +330,24 @@ def test_a_daemon_does_not_outlive_the_launcher(tmp_path: Path, without: tuple[s
             os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
-def test_a_stopped_launcher_kills_the_whole_tree(tmp_path: Path, number: int) -> None:
+@pytest.mark.parametrize(
+    ("number", "without"),
+    [
+        pytest.param(signal.SIGTERM, (), id="SIGTERM-pid-namespace"),
+        pytest.param(signal.SIGINT, (), id="SIGINT-pid-namespace"),
+        pytest.param(signal.SIGTERM, ("pid",), id="SIGTERM-sub-reaper"),
+    ],
+)
+def test_a_stopped_launcher_kills_the_whole_tree(
+    tmp_path: Path, number: int, without: tuple[str, ...]
+) -> None:
     marker = f"reprobuild-test-{uuid.uuid4().hex}"
     daemon = f"{marker}-daemon"
     pidfile = tmp_path / "work" / "daemon.pid"
     pidfile.parent.mkdir()
     spec = write_spec(tmp_path, write=[pidfile.parent])
     proc = subprocess.Popen(
-        launcher_argv(spec, python(DAEMON, marker, str(pidfile), "300")),
+        launcher_argv(spec, python(DAEMON, marker, str(pidfile), "300"), without=without),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

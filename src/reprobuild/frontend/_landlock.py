@@ -51,6 +51,8 @@ What it does not guarantee (bubblewrap's sandbox does better on each):
   processes may use many times ``memory`` in all. Wall-clock time and total output are the
   runner's to watch (it does, and cgroups bound memory and processes as a whole where they
   can be had).
+- With Landlock ABI 1 (Linux 5.13 to 5.18) a file can never be linked or renamed into another
+  folder (``EXDEV``), and truncation is not controlled before ABI 3 (Linux 6.2).
 - The file system is the real one: nothing is hidden or made private by mounts, timestamps
   and owners are what they are, and ``/tmp`` is only writable if listed.
 - When the launcher itself is killed with ``SIGKILL`` and there is no PID namespace, processes
@@ -61,6 +63,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import errno
 import json
 import os
@@ -69,8 +72,8 @@ import select
 import signal
 import stat
 import sys
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 __all__ = [
     "SETUP_FAILED",
@@ -145,7 +148,7 @@ class SetupError(Exception):
     """The sandbox could not be set up; the command must not run."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SandboxSpec:
     """What the command may touch, and its limits (``None``: left as it is)."""
 
@@ -154,6 +157,16 @@ class SandboxSpec:
     memory: int | None
     processes: int | None
     file_size: int | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _Command:
+    """The command to run, its sandbox, and the signal mask it is to start with."""
+
+    spec: SandboxSpec
+    abi: int
+    argv: tuple[str, ...]
+    mask: frozenset[int]
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -363,7 +376,10 @@ def _enter_namespaces(libc: _Libc, *, pid: bool) -> None:
 
 def _namespaces_work(libc: _Libc, *, pid: bool) -> bool:
     """Try :func:`_enter_namespaces` in a child that exits at once."""
-    child = os.fork()
+    with warnings.catch_warnings():
+        # the child calls nothing that takes a lock another thread of the runner may hold
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
     if child == 0:  # pragma: no cover (runs in the child)
         try:
             _enter_namespaces(libc, pid=pid)
@@ -503,13 +519,14 @@ def _status_code(status: int) -> int:
     return 128 + signal.SIGKILL  # pragma: no cover (waitpid without WUNTRACED)
 
 
-def _exec_command(libc: _Libc, spec: SandboxSpec, abi: int, argv: list[str]) -> None:
-    """In the command's own process: restrict it, then exec ``argv``. Never returns."""
+def _exec_command(libc: _Libc, command: _Command) -> None:
+    """In the command's own process: restrict it, then exec its argv. Never returns."""
+    spec, abi, argv = command.spec, command.abi, command.argv
     code = SETUP_FAILED
     try:
         for number in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores them; a command must not
             signal.signal(number, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        signal.pthread_sigmask(signal.SIG_SETMASK, command.mask)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
         ruleset = _make_ruleset(libc, spec, abi)
         _set_limits(spec)
@@ -533,21 +550,21 @@ def _exec_command(libc: _Libc, spec: SandboxSpec, abi: int, argv: list[str]) -> 
         os._exit(code)
 
 
-def _init(libc: _Libc, spec: SandboxSpec, abi: int, argv: list[str]) -> int:
+def _init(libc: _Libc, command: _Command) -> int:
     """PID 1 of the new PID namespace: run the command, reap orphans, return its status.
 
     When this process exits, the kernel kills every process left in the namespace.
     """
     _mount_proc(libc)
-    command = os.fork()
-    if command == 0:
-        _exec_command(libc, spec, abi, argv)
+    child = os.fork()
+    if child == 0:
+        _exec_command(libc, command)
     while True:
         try:
             pid, status = os.waitpid(-1, 0)
         except ChildProcessError:  # pragma: no cover (the command is a child until it is reaped)
             return SETUP_FAILED
-        if pid == command:
+        if pid == child:
             return _status_code(status)
 
 
@@ -586,18 +603,19 @@ def _kill_descendants() -> None:
             return
 
 
-def _supervise(libc: _Libc, spec: SandboxSpec, abi: int, argv: list[str], *, pid_ns: bool) -> int:
+def _supervise(libc: _Libc, command: _Command, *, pid_ns: bool) -> int:
     """Fork the command (or PID 1 of its namespace), wait for it, leave nothing behind."""
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, what="prctl(PR_SET_CHILD_SUBREAPER)")
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    command = dataclasses.replace(command, mask=frozenset(int(n) for n in mask))
     child = os.fork()
     if child == 0:
         if not pid_ns:
-            _exec_command(libc, spec, abi, argv)
+            _exec_command(libc, command)
         code = SETUP_FAILED
         try:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
-            code = _init(libc, spec, abi, argv)
+            code = _init(libc, command)
         except BaseException as exc:
             _fail(f"cannot set up the sandbox: {exc}")
         finally:
@@ -652,11 +670,12 @@ def main(args: Sequence[str]) -> int:
                 f"no way to cut the network: no user namespace can be made and Landlock's ABI "
                 f"is {abi} (4 or newer denies TCP)"
             )
-        return _supervise(libc, spec, abi, argv, pid_ns=pid_ns)
+        command = _Command(spec=spec, abi=abi, argv=tuple(argv), mask=frozenset())
+        return _supervise(libc, command, pid_ns=pid_ns)
     except SetupError as exc:
         _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot set up the sandbox: {exc}")
+    except Exception as exc:  # the command must never run unsandboxed, nor this fail silently
+        _fail(f"cannot set up the sandbox: {exc!r}")
     return SETUP_FAILED
 
 
