@@ -1,0 +1,158 @@
+"""Bounded memory: a member far larger than what reprobuild holds never fills memory.
+
+Each test runs the command line as a child process on an archive with one 160 MiB member
+(the library streams members above 16 MiB; held whole, as before, it took four times that)
+and asserts the child's peak resident set size, read from ``os.wait4``, is below
+:data:`BOUND`, and that the result is right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="ru_maxrss is read in KiB, as Linux gives it"
+)
+
+BOUND = 200 * 1000 * 1000
+SIZE = 160 << 20
+EPOCH = 1_700_000_000
+
+
+def _pages(size: int, *, flip: int = -1) -> Iterator[bytes]:
+    """``size`` bytes, a MiB at a time: 4 KiB zero pages, each headed by its number."""
+    for start in range(0, size, 1 << 20):
+        block = bytearray(min(1 << 20, size - start))
+        for page in range(0, len(block), 4096):
+            line = b"%015d\n" % ((start + page) // 4096)
+            block[page : page + 16] = line[: len(block) - page]
+        if start <= flip < start + len(block):
+            block[flip - start] ^= 0xFF
+        yield bytes(block)
+
+
+class _Reader(io.RawIOBase):
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if not self._rest:
+            self._rest = next(self._blocks, b"")
+        count = min(len(buffer), len(self._rest))
+        memoryview(buffer)[:count] = self._rest[:count]
+        self._rest = self._rest[count:]
+        return count
+
+
+def _sdist(path: Path, *, flip: int = -1) -> None:
+    with (
+        path.open("wb") as raw,
+        tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.GNU_FORMAT, compresslevel=1) as tar,
+    ):
+        info = tarfile.TarInfo("big-1.0/data.bin")
+        info.size, info.mtime, info.uname = SIZE, EPOCH + 99, "builder"
+        tar.addfile(info, io.BufferedReader(_Reader(_pages(SIZE, flip=flip)), 1 << 20))
+
+
+def _zip(path: Path, *, level: int = 9, last: int = 0) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        info = zipfile.ZipInfo("zeros.bin", date_time=(2024, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info._compresslevel = level  # type: ignore[attr-defined]  # open() ignores the archive's
+        with archive.open(info, "w") as member:
+            for start in range(0, SIZE, 1 << 20):
+                block = bytearray(1 << 20)
+                if start + len(block) == SIZE:
+                    block[-1] = last
+                member.write(block)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("large")
+    _sdist(folder / "big-1.0.tar.gz")
+    _sdist(folder / "big-1.0.other.tar.gz", flip=SIZE // 2 + 1)
+    _zip(folder / "zeros.zip")
+    _zip(folder / "zeros-fast.zip", level=1)
+    _zip(folder / "zeros-one.zip", last=1)
+    return folder
+
+
+def _run(*args: str | Path) -> tuple[int, int, str]:
+    """Exit status, peak RSS in bytes and stdout of ``reprobuild ARGS`` as a child process."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "NO_COLOR": "1"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "reprobuild", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert child.stdout is not None
+    output = child.stdout.read().decode()
+    child.stdout.close()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, usage.ru_maxrss * 1024, output
+
+
+def test_normalize_sdist_with_a_large_member(inputs: Path, tmp_path: Path) -> None:
+    status, peak, _ = _run("normalize", inputs / "big-1.0.tar.gz", "-o", tmp_path)
+    assert status == 0
+    assert peak < BOUND
+    expected = hashlib.sha256()
+    for block in _pages(SIZE):
+        expected.update(block)
+    with tarfile.open(tmp_path / "big-1.0.tar.gz") as tar:
+        (member,) = tar.getmembers()
+        assert (member.size, member.mtime, member.uname, member.uid) == (SIZE, EPOCH, "", 0)
+        handle = tar.extractfile(member)
+        assert handle is not None
+        found = hashlib.sha256()
+        while block := handle.read(1 << 20):
+            found.update(block)
+    assert found.hexdigest() == expected.hexdigest()
+
+
+def test_normalize_verify_zip_of_zeros(inputs: Path, tmp_path: Path) -> None:
+    status, peak, _ = _run("normalize", "--verify", inputs / "zeros.zip", "-o", tmp_path)
+    assert status == 0
+    assert peak < BOUND
+    with zipfile.ZipFile(tmp_path / "zeros.zip") as archive:
+        assert archive.testzip() is None
+        assert archive.getinfo("zeros.bin").file_size == SIZE
+
+
+def test_diff_zips_of_equal_content_compressed_otherwise(inputs: Path) -> None:
+    status, peak, output = _run("diff", inputs / "zeros.zip", inputs / "zeros-fast.zip")
+    assert status == 1
+    assert peak < BOUND
+    assert f"the same {SIZE} bytes compressed differently" in output
+
+
+def test_diff_zips_whose_last_byte_differs(inputs: Path) -> None:
+    status, peak, output = _run("diff", inputs / "zeros.zip", inputs / "zeros-one.zip")
+    assert status == 1
+    assert peak < BOUND
+    assert f"{SIZE} bytes each; first difference at offset {SIZE - 1:#x}" in output
+
+
+def test_diff_sdists_whose_large_member_differs(inputs: Path) -> None:
+    status, peak, output = _run("diff", inputs / "big-1.0.tar.gz", inputs / "big-1.0.other.tar.gz")
+    assert status == 1
+    assert peak < BOUND
+    flip = SIZE // 2 + 1
+    assert f"first difference at offset {flip:#x}, last at {flip:#x}" in output
