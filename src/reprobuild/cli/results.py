@@ -57,6 +57,7 @@ _FIELDS = (
     "seconds",
     "tool_version",
     "origin",
+    "sandbox",
 )
 
 
@@ -132,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
                 "seconds": a.seconds,
                 "tool_version": a.tool_version,
                 "origin": a.origin,
+                "sandbox": a.sandbox,
             }
             for a in attempts
         ]
@@ -159,5 +161,6 @@ def run(args: argparse.Namespace) -> int:
             cause = f"  {a.cause}" if a.cause else ""
             what = f"  {a.filename}" if a.filename else ""
             where = " (local)" if a.origin == LOCAL else ""
-            print(f"{a.started[:19]}  {a.name}=={a.version}{where}{what}: {a.verdict}{cause}")
+            box = " [unsandboxed]" if a.sandbox == "none" else ""
+            print(f"{a.started[:19]}  {a.name}=={a.version}{where}{what}: {a.verdict}{box}{cause}")
     return 0

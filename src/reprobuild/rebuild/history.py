@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     started TEXT NOT NULL,
     seconds REAL NOT NULL,
     tool_version TEXT NOT NULL,
-    origin TEXT
+    origin TEXT,
+    sandbox TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_release ON attempts (name, version);
 """
@@ -88,6 +89,9 @@ class Attempt:
     seconds: float
     tool_version: str
     origin: str | None = None
+    #: the sandbox the rebuild ran in (``bwrap``, ``landlock``, ``none``); None when no build
+    #: ran, or in rows recorded before the sandbox was kept
+    sandbox: str | None = None
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -107,12 +111,13 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
-    """Bring a database made by an earlier reprobuild up to this schema: the ``origin``
-    column (NULL in the rows already there: their origin was not kept)."""
+    """Bring a database made by an earlier reprobuild up to this schema: the ``origin`` and
+    ``sandbox`` columns (NULL in the rows already there: those were not kept)."""
     columns = {row[1] for row in connection.execute("PRAGMA table_info(attempts)")}
-    if "origin" not in columns:
-        with connection:
-            connection.execute("ALTER TABLE attempts ADD COLUMN origin TEXT")
+    for column in ("origin", "sandbox"):
+        if column not in columns:
+            with connection:
+                connection.execute(f"ALTER TABLE attempts ADD COLUMN {column} TEXT")
 
 
 def check_database(path: Path) -> None:
@@ -152,14 +157,15 @@ def record_verification(
             r.seconds,
             __version__,
             origin,
+            json.dumps(dict(verification.sandbox)) if r.recipe and verification.sandbox else None,
         )
         for r in verification.results
     ]
     with closing(_connect(path)) as connection, connection:
         connection.executemany(
             "INSERT INTO attempts (name, version, filename, verdict, cause, categories, sha256, "
-            "rebuilt_sha256, override, recipe, started, seconds, tool_version, origin) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rebuilt_sha256, override, recipe, started, seconds, tool_version, origin, sandbox) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -221,9 +227,8 @@ def list_attempts(
         where.append("id IN (SELECT MAX(id) FROM attempts GROUP BY name, version, filename)")
     query = (
         "SELECT id, name, version, filename, verdict, cause, categories, sha256, "
-        "rebuilt_sha256, override, started, seconds, tool_version, origin FROM attempts"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY id"
+        "rebuilt_sha256, override, started, seconds, tool_version, origin, sandbox "
+        "FROM attempts" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
     )
     with closing(_connect(path)) as connection:
         for row in connection.execute(query, params):
@@ -244,4 +249,17 @@ def list_attempts(
                 seconds=row[11],
                 tool_version=row[12],
                 origin=row[13],
+                sandbox=_sandbox_kind(row[14]),
             )
+
+
+def _sandbox_kind(text: str | None) -> str | None:
+    """The kind of sandbox a row's JSON record names (None without one)."""
+    if not text:
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    kind = record.get("kind") if isinstance(record, dict) else None
+    return kind if isinstance(kind, str) else None
