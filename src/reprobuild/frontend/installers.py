@@ -3,6 +3,11 @@
 An :class:`Installer` resolves requirements to pins with hashes, creates an empty virtual
 environment, and installs pins into it with ``--require-hashes --no-deps``. uv is located
 through its Python package (``uv.find_uv_bin``); it is used when that binary runs.
+
+Both resolve and install from wheels only (uv's ``--no-build``, pip's ``--only-binary
+:all:``): building an sdist, even only to read its metadata, runs its ``setup.py`` or backend,
+and environments are prepared outside the sandbox that builds run in. A requirement with no
+wheel fails with a :class:`BuildError` that names it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import functools
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol
@@ -25,7 +31,6 @@ from packaging.utils import (
 from reprobuild._fs import sha256_file
 from reprobuild.errors import BuildError
 from reprobuild.frontend._run import run_tool
-from reprobuild.frontend.buildsystem import LEGACY_BACKEND_SINCE
 from reprobuild.frontend.indexes import IndexConfig, load_index_config
 from reprobuild.frontend.interpreter import Interpreter
 from reprobuild.frontend.pins import PinnedRequirement, parse_pins
@@ -45,6 +50,19 @@ InstallerName = Literal["uv", "pip"]
 #: pip learnt ``--uploaded-prior-to`` (resolve as of a date) in 26.0, ``--python`` in 22.3.
 _PIP_UPLOADED_PRIOR_TO = (26, 0)
 _PIP_PYTHON_OPTION = (22, 3)
+
+#: How uv names a package it found no wheel of when building is off: its hint (uv 0.5 and
+#: later), else its explanation ("all versions of x have no usable wheels",
+#: "x==1.0 has no usable wheels").
+_UV_NO_WHEEL = (
+    re.compile(r"Wheels are required for `(?P<name>[^`]+)`"),
+    re.compile(
+        r"(?:versions of )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\S* (?:has|have) no usable wheels"
+    ),
+)
+#: pip's last word when nothing it may use matches a requirement (with ``--only-binary
+#: :all:``, an sdist is not something it may use).
+_PIP_NO_MATCH = re.compile(r"No matching distribution found for (?P<name>\S+)")
 
 
 class Installer(Protocol):
@@ -85,6 +103,49 @@ def rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _wheels_only(run: Callable[[], str], patterns: tuple[re.Pattern[str], ...], tool: str) -> str:
+    """``run()``'s output; when it fails because a package has no wheel (one of ``patterns``
+    names it in the log), a :class:`BuildError` that says so."""
+    try:
+        return run()
+    except BuildError as exc:
+        for pattern in patterns:
+            if match := pattern.search(exc.log_tail):
+                raise no_wheel_error(match["name"], tool=tool, log_tail=exc.log_tail) from exc
+        raise
+
+
+def no_wheel_error(requirement: str, *, tool: str, log_tail: str = "") -> BuildError:
+    """The error for a build requirement (a name, or a name and version) that has no wheel
+    ``tool`` may install (pip cannot tell that from a name it found nothing for at all: it
+    says less)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        name = Requirement(requirement).name
+    except InvalidRequirement:
+        name = requirement
+    if tool == "pip":
+        reason = (
+            f"pip found no wheel for the build requirement {requirement}: if it is published "
+            "only as an sdist, building it would run its code outside the sandbox"
+        )
+    else:
+        reason = (
+            f"the build requirement {requirement} has no wheel {tool} could use: building it "
+            "from its sdist would run its code outside the sandbox"
+        )
+    return BuildError(
+        reason + ", so reprobuild installs build requirements from wheels only",
+        hint=("check the name; " if tool == "pip" else "")
+        + f"require a version of {name} published as a wheel for this Python (a newer one, "
+        "or a later cut-off date), or build its wheel yourself, in a sandbox, and offer it "
+        "through pip's find-links or an index of your own"
+        + (f"\nthe last lines {tool} wrote:\n{log_tail}" if log_tail else ""),
+        log_tail=log_tail,
+    )
 
 
 def venv_python(venv: Path) -> Path:
@@ -173,23 +234,24 @@ class UvInstaller:
             "--no-progress",
             "--color",
             "never",
+            # wheels only: reading an sdist's metadata means running its build
+            "--no-build",
             *self.index.uv_args(),
         ]
         if exclude_newer is not None:
             cmd += ["--exclude-newer", rfc3339(exclude_newer)]
-            if exclude_newer < LEGACY_BACKEND_SINCE and not _names_setuptools(requirements_file):
-                # a requirement published only as an sdist is built, to read its metadata, by
-                # setuptools>=40.8.0, which an earlier cut-off hides; the setuptools of that
-                # throwaway build does not reach the environment, which does not require it
-                cmd += ["--exclude-newer-package", f"setuptools={rfc3339(LEGACY_BACKEND_SINCE)}"]
         # the scratch folder as working directory: a uv.toml of the project built, or of the
         # folder reprobuild runs in, must not change what is resolved
-        out = run_tool(
-            cmd,
-            what="resolving the build requirements with uv",
-            env=self._environ(),
-            cwd=workdir,
-            hint="check the requirement names and versions, and that the package index answers",
+        out = _wheels_only(
+            lambda: run_tool(
+                cmd,
+                what="resolving the build requirements with uv",
+                env=self._environ(),
+                cwd=workdir,
+                hint="check the requirement names and versions, and that the package index answers",
+            ),
+            _UV_NO_WHEEL,
+            "uv",
         )
         return parse_pins(out)
 
@@ -216,45 +278,38 @@ class UvInstaller:
     def install(
         self, pins_file: Path, *, interpreter: Interpreter, target_python: Path, workdir: Path
     ) -> None:
-        run_tool(
-            [
-                self.uv,
-                "pip",
-                "install",
-                "--require-hashes",
-                "--no-deps",
-                "-r",
-                pins_file,
-                "--python",
-                target_python,
-                # every hook of every build imports the backend anew, and builds write no byte
-                # code (PYTHONDONTWRITEBYTECODE): without it, each import compiles the
-                # backend's modules again (setuptools: 0.23 s an import, 0.13 s with it). The
-                # byte code names the temporary folder the environment is made in, which no
-                # import sees: CPython gives the code it loads the path it loaded it for
-                "--compile-bytecode",
-                "--no-progress",
-                "--color",
-                "never",
-                *self.index.uv_args(),
-            ],
-            what="installing the build requirements with uv",
-            env=self._environ(),
-            cwd=workdir,
+        command: list[str | Path] = [
+            self.uv,
+            "pip",
+            "install",
+            "--require-hashes",
+            "--no-deps",
+            "--no-build",  # pins recorded elsewhere may name an sdist: never build it
+            "-r",
+            pins_file,
+            "--python",
+            target_python,
+            # every hook of every build imports the backend anew, and builds write no byte
+            # code (PYTHONDONTWRITEBYTECODE): without it, each import compiles the
+            # backend's modules again (setuptools: 0.23 s an import, 0.13 s with it). The
+            # byte code names the temporary folder the environment is made in, which no
+            # import sees: CPython gives the code it loads the path it loaded it for
+            "--compile-bytecode",
+            "--no-progress",
+            "--color",
+            "never",
+            *self.index.uv_args(),
+        ]
+        _wheels_only(
+            lambda: run_tool(
+                command,
+                what="installing the build requirements with uv",
+                env=self._environ(),
+                cwd=workdir,
+            ),
+            _UV_NO_WHEEL,
+            "uv",
         )
-
-
-def _names_setuptools(requirements_file: Path) -> bool:
-    """Whether a line of ``requirements_file`` requires setuptools itself."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    for line in requirements_file.read_text(encoding="utf-8").splitlines():
-        try:
-            if Requirement(line.split("#", 1)[0]).name.lower() == "setuptools":
-                return True
-        except InvalidRequirement:
-            continue
-    return False
 
 
 class PipInstaller:
@@ -309,6 +364,8 @@ class PipInstaller:
             "off",
             "--dest",
             downloads,
+            "--only-binary",  # wheels only: reading an sdist's metadata means running its build
+            ":all:",
             "-r",
             requirements_file,
             *self.index_args,
@@ -322,11 +379,15 @@ class PipInstaller:
                     "--exclude-newer",
                 )
             cmd += ["--uploaded-prior-to", rfc3339(exclude_newer)]
-        run_tool(
-            cmd,
-            what="resolving the build requirements with pip",
-            cwd=workdir,
-            hint="check the requirement names and versions, and that the package index answers",
+        _wheels_only(
+            lambda: run_tool(
+                cmd,
+                what="resolving the build requirements with pip",
+                cwd=workdir,
+                hint="check the requirement names and versions, and that the package index answers",
+            ),
+            (_PIP_NO_MATCH,),
+            "pip",
         )
         lines = []
         for file in sorted(downloads.iterdir()):
@@ -362,21 +423,26 @@ class PipInstaller:
         source: list[str | Path] = (
             ["--no-index", "--find-links", downloads] if downloads.is_dir() else [*self.index_args]
         )
-        run_tool(
-            [
-                *pip,
-                "install",
-                "--progress-bar",
-                "off",
-                "--require-hashes",
-                "--no-deps",
-                *source,
-                "--compile",  # see UvInstaller.install
-                "-r",
-                pins_file,
-            ],
-            what="installing the build requirements with pip",
-            cwd=workdir,
+        command: list[str | Path] = [
+            *pip,
+            "install",
+            "--progress-bar",
+            "off",
+            "--require-hashes",
+            "--no-deps",
+            "--only-binary",  # see resolve
+            ":all:",
+            *source,
+            "--compile",  # see UvInstaller.install
+            "-r",
+            pins_file,
+        ]
+        _wheels_only(
+            lambda: run_tool(
+                command, what="installing the build requirements with pip", cwd=workdir
+            ),
+            (_PIP_NO_MATCH,),
+            "pip",
         )
 
 
