@@ -124,14 +124,24 @@ def parse_record(data: bytes, *, member: str) -> tuple[RecordRow, ...]:
     except UnicodeDecodeError as exc:
         raise ArchiveError(f"RECORD is not UTF-8: {exc}", member=member) from exc
     rows = []
-    for fields in csv.reader(io.StringIO(text)):
-        if not fields:
-            continue
-        if len(fields) != 3:
-            raise ArchiveError(
-                f"RECORD row has {len(fields)} fields, not 3: {fields!r}", member=member
-            )
-        rows.append(RecordRow(path=fields[0], hash=fields[1], size=fields[2]))
+    reader = csv.reader(io.StringIO(text, newline=""))  # a quoted name may hold a line break
+    try:
+        for fields in reader:
+            if not fields:
+                continue
+            if len(fields) != 3:
+                shown = repr(fields) if len(repr(fields)) <= 200 else f"{repr(fields)[:200]}…"
+                raise ArchiveError(
+                    f"RECORD row {reader.line_num} has {len(fields)} fields, not 3: {shown}",
+                    member=member,
+                )
+            rows.append(RecordRow(path=fields[0], hash=fields[1], size=fields[2]))
+    except csv.Error as exc:  # a stray quote or line break, a field over csv's size limit
+        raise ArchiveError(
+            f"RECORD is not valid CSV at line {reader.line_num}: {exc}",
+            member=member,
+            hint="a wheel's RECORD lists one file a line: path, hash, size",
+        ) from exc
     return tuple(rows)
 
 
