@@ -277,3 +277,15 @@ def test_normalize_wheel_is_idempotent(
     twice = normalize_bytes(once.data, filename=WHL, policy=policy)
     assert twice.canonical and twice.data == once.data and twice.reports == ()
     assert parse_archive(once.data) == once.archive
+
+
+def test_sha256_is_the_digest_of_the_canonical_bytes() -> None:
+    import hashlib
+
+    from reprobuild.normalize import Policy, normalize_bytes
+    from tests.factories import make_tar_gz
+
+    result = normalize_bytes(
+        make_tar_gz({"p-1/a.txt": b"a" * 1000}), filename="p-1.tar.gz", policy=Policy()
+    )
+    assert result.sha256() == hashlib.sha256(result.data).hexdigest()

@@ -262,6 +262,11 @@ class Member:
         """The member's uncompressed content."""
         return self.payload.data()
 
+    def blocks(self) -> Iterator[Buffer]:
+        """The member's uncompressed content a block at a time (for large members: writing
+        one out never holds it whole)."""
+        return self.payload.blocks()
+
     @classmethod
     def from_bytes(
         cls,

@@ -72,6 +72,16 @@ class Normalized:
             return bytes(chunks[0])
         return b"".join(chunks)
 
+    def sha256(self) -> str:
+        """The sha256 of the canonical bytes, read piece by piece (never joined): to tell
+        whether two results are the same bytes without holding either."""
+        from hashlib import sha256
+
+        digest = sha256()
+        for chunk in self.chunks:
+            digest.update(chunk)
+        return digest.hexdigest()
+
 
 def rules_for(policy: Policy) -> tuple[Rule, ...]:
     """The rules this policy runs, in order."""
