@@ -402,6 +402,46 @@ def test_the_memory_limit_holds(tmp_path: Path) -> None:
     assert "MemoryError" in proc.stderr
 
 
+def test_the_limits_are_set_and_cannot_be_raised(tmp_path: Path) -> None:
+    code = """
+        import resource
+        for kind in (resource.RLIMIT_AS, resource.RLIMIT_NPROC, resource.RLIMIT_FSIZE):
+            soft, hard = resource.getrlimit(kind)
+            try:
+                resource.setrlimit(kind, (soft, hard + 1))
+            except (OSError, ValueError):
+                print(soft, hard, "kept")
+            else:
+                print(soft, hard, "raised")
+    """
+    memory, processes, file_size = 1000 * 2**20, 300, 5 * 2**20
+    spec = write_spec(tmp_path, memory=memory, processes=processes, file_size=file_size)
+    proc = launch(spec, python(code))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [f"{n} {n} kept" for n in (memory, processes, file_size)]
+
+
+@pytest.mark.skipif(os.getuid() == 0, reason="the kernel does not count root's processes")
+def test_the_process_limit_holds(tmp_path: Path) -> None:
+    code = """
+        import os, time
+        started = 0
+        try:
+            for _ in range(60):
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                started += 1
+        except BlockingIOError:
+            print("refused after", started)
+    """
+    proc = launch(write_spec(tmp_path, processes=20), python(code))
+    assert proc.returncode == 0, proc.stderr
+    words = proc.stdout.split()
+    assert words[:2] == ["refused", "after"], proc.stdout
+    assert int(words[2]) < 20
+
+
 def test_the_file_size_limit_holds(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
