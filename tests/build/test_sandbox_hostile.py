@@ -303,3 +303,54 @@ def test_verify_says_what_the_sandbox_stopped(
     (row,) = json.loads(capsys.readouterr().out)["attempts"]
     assert row["verdict"] == "build-failed"
     assert row["sandbox"] == document["sandbox"]["kind"]
+
+
+def _landlock(limits: Limits | None = None) -> Sandbox:
+    try:
+        return choose_sandbox(SandboxMode.LANDLOCK, limits or Limits())
+    except SandboxError as exc:  # pragma: no cover - depends on the machine
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Landlock fallback's tests: {exc.reason}")
+        pytest.skip(exc.reason)
+
+
+def test_the_landlock_fallback_holds_too(tmp_path: Path, cache: Path, token: str) -> None:
+    """The fallback for machines without user namespaces: the same cases, refused in place
+    (no private /tmp or home to divert writes to: they fail), and the same limits."""
+    box = _landlock(Limits(wall_seconds=5, processes=64))
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("SECRET-" + token, encoding="utf-8")
+    home_target = _home() / f"{token}-home"
+    marker = tmp_path / "planted-code-ran"
+    with _loopback_server() as (port, seen):
+        runs = {
+            case: _build(
+                tmp_path / case,
+                case,
+                sandbox=box,
+                cache=cache,
+                token=token,
+                secret=str(secret),
+                port=port,
+                marker=str(marker),
+            )
+            for case in ("writes-outside", "reads-secrets", "network", "daemon", "plants-pth")
+        }
+    try:
+        assert not home_target.exists()
+        assert not Path(f"/tmp/{token}-tmp").exists()
+    finally:
+        home_target.unlink(missing_ok=True)
+        Path(f"/tmp/{token}-tmp").unlink(missing_ok=True)
+    assert "could not write" in runs["writes-outside"].loot()
+    assert token not in runs["reads-secrets"].loot()
+    assert "could not read /etc/shadow" in runs["reads-secrets"].loot()
+    assert seen == []
+    assert "could not connect" in runs["network"].loot()
+    assert _processes_with(token) == []
+    assert "could not plant" in runs["plants-pth"].loot()
+    for case, limit in (("sleeps-forever", "wall-clock"), ("fork-bomb", "processes")):
+        run = _build(tmp_path / case, case, sandbox=box, cache=cache)
+        assert isinstance(run.error, SandboxLimitError), run.error
+        assert run.error.limit == limit
