@@ -262,12 +262,86 @@ def test_no_tcp_connection_leaves_the_sandbox(tmp_path: Path, without: tuple[str
     assert proc.stdout.startswith("failed"), proc.stdout
 
 
+ABSTRACT_CONNECT = """
+    import socket, sys
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        client.connect(b"\\0" + sys.argv[1].encode())
+    except OSError as exc:
+        print("failed", type(exc).__name__)
+    else:
+        print("connected")
+"""
+
+
+@pytest.mark.parametrize(
+    "without",
+    [
+        pytest.param((), id="namespace"),
+        pytest.param(("net",), id="landlock-only"),
+    ],
+)
+def test_no_abstract_unix_socket_outside_is_reached(
+    tmp_path: Path, without: tuple[str, ...]
+) -> None:
+    if without and ABI < 6:
+        pytest.skip(f"Landlock ABI {ABI} does not scope abstract unix sockets (6 or newer does)")
+    name = f"reprobuild-test-{uuid.uuid4().hex}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(b"\0" + name.encode())
+        server.listen()
+        proc = launch(write_spec(tmp_path), python(ABSTRACT_CONNECT, name), without=without)
+        server.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            server.accept()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("failed"), proc.stdout
+
+
+@pytest.mark.parametrize(
+    "without",
+    [
+        pytest.param((), id="namespaces"),
+        pytest.param(("pid", "net"), id="landlock-only"),
+    ],
+)
+def test_no_signal_reaches_a_process_outside(tmp_path: Path, without: tuple[str, ...]) -> None:
+    if without and ABI < 6:
+        pytest.skip(f"Landlock ABI {ABI} does not scope signals (6 or newer does)")
+    code = """
+        import os, signal, sys
+        try:
+            os.kill(int(sys.argv[1]), signal.SIGKILL)
+        except OSError as exc:
+            print("failed", type(exc).__name__)
+        else:
+            print("killed")
+    """
+    with subprocess.Popen(["sleep", "60"]) as target:
+        try:
+            proc = launch(write_spec(tmp_path), python(code, str(target.pid)), without=without)
+            assert target.poll() is None
+        finally:
+            target.kill()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("failed"), proc.stdout
+
+
 def test_the_same_connection_works_without_the_sandbox() -> None:
-    # the control for the test above: the client does connect when it is not sandboxed
+    # the control for the tests above: the client does connect when it is not sandboxed
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         proc = subprocess.run(
             python(CONNECT, str(port)), capture_output=True, text=True, timeout=60, check=False
+        )
+        server.accept()[0].close()
+    assert proc.stdout.strip() == "connected"
+    name = f"reprobuild-test-{uuid.uuid4().hex}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(b"\0" + name.encode())
+        server.listen()
+        proc = subprocess.run(
+            python(ABSTRACT_CONNECT, name), capture_output=True, text=True, timeout=60, check=False
         )
         server.accept()[0].close()
     assert proc.stdout.strip() == "connected"
