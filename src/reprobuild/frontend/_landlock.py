@@ -16,7 +16,9 @@ What the command gets (the guarantees):
   skipped) can be read and executed, and directories under them listed; the paths under
   ``write`` get every right (create, write, truncate, remove, rename, make folders, links,
   sockets and pipes, device ioctls). Opening, listing or executing anything else fails
-  with ``EACCES``, whatever the file's mode says and whoever the user is.
+  with ``EACCES``, whatever the file's mode says and whoever the user is. In the user
+  namespace the command is its own user and group; files of other owners show as owned by
+  the overflow user (``nobody``).
 - **Network**: none. The launcher first makes a new user namespace (mapping the user's uid and
   gid to themselves, ``setgroups`` denied) with an empty network namespace; where the kernel
   has Landlock ABI 4 or newer it also denies every TCP bind and connect. When neither can be
@@ -41,6 +43,9 @@ What the command gets (the guarantees):
 
 What it does not guarantee (bubblewrap's sandbox does better on each):
 
+- Landlock governs opening, listing, executing and changing files, not looking at them: the
+  metadata of any path (``stat``, ``readlink``, whether it exists) can still be read, and a
+  file descriptor the launcher was given stays usable.
 - A readable path is readable whole: a pathname unix socket under a ``read`` or ``write``
   path can be connected to (Landlock does not mediate ``connect`` on those sockets), and
   UDP is blocked only by the network namespace, not by Landlock.
@@ -48,9 +53,8 @@ What it does not guarantee (bubblewrap's sandbox does better on each):
   (when ``/proc`` is readable) and can signal those of its own user (unless the Landlock ABI
   is 6 or newer); with one, ``/proc`` is mounted afresh for it when the kernel allows.
 - The limits are per process (``RLIMIT_NPROC`` counts the user's processes): a build of many
-  processes may use many times ``memory`` in all. Wall-clock time and total output are the
-  runner's to watch (it does, and cgroups bound memory and processes as a whole where they
-  can be had).
+  processes may use many times ``memory`` in all. Wall-clock time, total output and limits
+  over the whole tree (cgroups) are the runner's to set and watch.
 - With Landlock ABI 1 (Linux 5.13 to 5.18) a file can never be linked or renamed into another
   folder (``EXDEV``), and truncation is not controlled before ABI 3 (Linux 6.2).
 - The file system is the real one: nothing is hidden or made private by mounts, timestamps
