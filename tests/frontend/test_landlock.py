@@ -54,15 +54,18 @@ RESTRICT = textwrap.dedent(
     split = sys.argv.index("--")
     names, argv = sys.argv[1:split], sys.argv[split + 1:]
     uid, gid = os.getuid(), os.getgid()
-    if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0:
+    try:  # exit 99: the namespace cannot be had here
+        if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0:
+            sys.exit(99)
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                           ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as file:
+                file.write(text)
+        for name in names:
+            with open(f"/proc/sys/user/max_{name}_namespaces", "w") as file:
+                file.write("0")
+    except OSError:
         sys.exit(99)
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
-                       ("gid_map", f"{gid} {gid} 1")):
-        with open(f"/proc/self/{name}", "w") as file:
-            file.write(text)
-    for name in names:
-        with open(f"/proc/sys/user/max_{name}_namespaces", "w") as file:
-            file.write("0")
     os.execv(argv[0], argv)
     """
 )
