@@ -19,9 +19,9 @@ import hashlib
 import struct
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-__all__ = ["ENCRYPTION_PASSWORD", "HOSTILE_CASES", "HOSTILE_MEMBERS"]
+__all__ = ["DEEP_LEVELS", "ENCRYPTION_PASSWORD", "HOSTILE_CASES", "HOSTILE_MEMBERS"]
 
 WHEEL_NAME = "evil-1.0-py3-none-any.whl"
 SDIST_NAME = "evil-1.0.tar.gz"
@@ -232,10 +232,26 @@ def _tar_header(entry: _TarEntry) -> bytes:
     return header[:148] + b"%06o\x00 " % sum(header) + header[156:]
 
 
+def _pax_record(key: str, value: str) -> bytes:
+    """One ``length key=value\\n`` record of a PAX extended header (the length counts itself)."""
+    body = f" {key}={value}\n".encode()
+    length = len(body) + 1
+    while len(str(length)) + len(body) != length:
+        length += 1
+    return str(length).encode() + body
+
+
 def _tar(entries: list[_TarEntry]) -> bytes:
+    """The tar of ``entries``; a name over 100 bytes goes in a PAX ``x`` header before its own."""
     out = bytearray()
     for entry in entries:
-        out += _tar_header(entry)
+        header = entry
+        if len(entry.name.encode()) > 100:
+            record = _pax_record("path", entry.name)
+            pax = _TarEntry(name="././@PaxHeader", data=record, typeflag=b"x")
+            out += _tar_header(pax) + record + b"\x00" * (-len(record) % 512)
+            header = replace(entry, name=entry.name.encode()[:100].decode("utf-8", "ignore"))
+        out += _tar_header(header)
         out += entry.data + b"\x00" * (-len(entry.data) % 512)
     out += b"\x00" * 1024
     out += b"\x00" * (-len(out) % 10240)
@@ -480,6 +496,83 @@ def tar_duplicate() -> tuple[str, bytes]:
                             data=b"import os\nos.system('true')\n"))  # fmt: skip
 
 
+#: A chain of symbolic links, each inside the archive by its own name: ``evil-1.0/a`` is the
+#: folder the sdist is unpacked into, ``evil-1.0/a/b`` (there) is its parent, and
+#: ``evil-1.0/a/b/c`` (there) the parent's parent.
+_CHAIN = (
+    _TarEntry(name="evil-1.0/a", typeflag=b"2", linkname="..", mode=0o777),
+    _TarEntry(name="evil-1.0/a/b", typeflag=b"2", linkname="..", mode=0o777),
+    _TarEntry(name="evil-1.0/a/b/c", typeflag=b"2", linkname="..", mode=0o777),
+)
+
+
+def tar_symlink_chain_write() -> tuple[str, bytes]:
+    """A chain of links that each look inside, then a file written through it: two levels
+    above the folder the sdist is unpacked into."""
+    return _sdist(*_CHAIN, _TarEntry(name="evil-1.0/a/b/c/PWNED", data=b"outside\n"))
+
+
+def tar_symlink_chain_read() -> tuple[str, bytes]:
+    """The same chain, then a hard link whose source goes through it: a file from outside
+    (``/etc/passwd``, from a folder two levels deep) copied into the sdist's tree."""
+    return _sdist(*_CHAIN, _TarEntry(name="evil-1.0/passwd", typeflag=b"1",
+                                     linkname="evil-1.0/a/b/c/etc/passwd"))  # fmt: skip
+
+
+def tar_symlink_later() -> tuple[str, bytes]:
+    """``evil-1.0/l -> d/../../etc``, inside while ``d`` is a folder; then ``evil-1.0/d -> ..``
+    makes it lead out: each link alone is inside, and the first one is wrong only once the
+    second exists."""
+    return _sdist(
+        _TarEntry(name="evil-1.0/l", typeflag=b"2", linkname="d/../../etc", mode=0o777),
+        _TarEntry(name="evil-1.0/d", typeflag=b"2", linkname="..", mode=0o777),
+    )
+
+
+def tar_name_escape() -> tuple[str, bytes]:
+    """A link out whose name holds terminal escape sequences (red text, then a reset)."""
+    return _sdist(_TarEntry(name="evil-1.0/\x1b[31mred\x1b[0m\u202e", typeflag=b"2",
+                            linkname="/etc/passwd", mode=0o777))  # fmt: skip
+
+
+def tar_name_newline() -> tuple[str, bytes]:
+    """A link out whose name holds a line break and a carriage return, to forge a line."""
+    return _sdist(_TarEntry(name="evil-1.0/a\nerror: fine\rb", typeflag=b"2",
+                            linkname="/etc/passwd", mode=0o777))  # fmt: skip
+
+
+DEEP_LEVELS = 10_000
+
+
+def tar_deep_path() -> tuple[str, bytes]:
+    """A file 10,000 folders deep (its name, 20,000 bytes, in a PAX header)."""
+    return _sdist(_TarEntry(name="evil-1.0/" + "a/" * DEEP_LEVELS + "x", data=b"deep\n"))
+
+
+def zip_deep_path() -> tuple[str, bytes]:
+    """A wheel member 10,000 folders deep, listed in RECORD."""
+    return _wheel(_ZipEntry(name="evil/" + "a/" * DEEP_LEVELS + "x.py", data=_INIT))
+
+
+def zip_record_newline() -> tuple[str, bytes]:
+    """A RECORD that lists ``evil/x\\ny.py`` (quoted, with its line break), which the wheel
+    does not hold."""
+    writer = _evil_wheel()
+    writer.record.append(("evil/x\ny.py", b""))
+    rows = [_record_row(name, data) for name, data in writer.record]
+    rows[-1] = '"' + rows[-1].replace(",", '",', 1)
+    writer.record.pop()
+    writer.add(_ZipEntry(name="evil-1.0.dist-info/METADATA",
+                         data=b"Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n"))  # fmt: skip
+    writer.add(_ZipEntry(name="evil-1.0.dist-info/WHEEL",
+                         data=b"Wheel-Version: 1.0\nGenerator: hostile 1.0\n"
+                              b"Root-Is-Purelib: true\nTag: py3-none-any\n"))  # fmt: skip
+    rows += [_record_row(name, data) for name, data in writer.record[-2:]]
+    record = "".join(rows) + "evil-1.0.dist-info/RECORD,,\n"
+    writer.add(_ZipEntry(name="evil-1.0.dist-info/RECORD", data=record.encode()))
+    return WHEEL_NAME, writer.finish()
+
+
 HOSTILE_CASES: dict[str, Callable[[], tuple[str, bytes]]] = {
     "zip-truncated-central": zip_truncated_central,
     "zip-corrupt-deflate": zip_corrupt_deflate,
@@ -507,6 +600,14 @@ HOSTILE_CASES: dict[str, Callable[[], tuple[str, bytes]]] = {
     "tar-symlink-absolute": tar_symlink_absolute,
     "tar-hardlink-nonmember": tar_hardlink_nonmember,
     "tar-duplicate": tar_duplicate,
+    "tar-symlink-chain-write": tar_symlink_chain_write,
+    "tar-symlink-chain-read": tar_symlink_chain_read,
+    "tar-symlink-later": tar_symlink_later,
+    "tar-name-escape": tar_name_escape,
+    "tar-name-newline": tar_name_newline,
+    "tar-deep-path": tar_deep_path,
+    "zip-deep-path": zip_deep_path,
+    "zip-record-newline": zip_record_newline,
 }
 
 #: The member a case is about, which the error message must name. Cases about the whole file
@@ -529,4 +630,12 @@ HOSTILE_MEMBERS: dict[str, str] = {
     "tar-symlink-absolute": "evil-1.0/passwd",
     "tar-hardlink-nonmember": "evil-1.0/passwd",
     "tar-duplicate": "evil-1.0/evil/__init__.py",
+    "tar-symlink-chain-write": "evil-1.0/a/b",
+    "tar-symlink-chain-read": "evil-1.0/a/b",
+    "tar-symlink-later": "evil-1.0/l",
+    "tar-name-escape": "evil-1.0/\x1b[31mred\x1b[0m\u202e",
+    "tar-name-newline": "evil-1.0/a\nerror: fine\rb",
+    "tar-deep-path": "evil-1.0/a/a/a/a/a/a/a/a",
+    "zip-deep-path": "evil/a/a/a/a/a/a/a/a",
+    "zip-record-newline": "evil-1.0.dist-info/RECORD",
 }

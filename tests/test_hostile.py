@@ -27,7 +27,8 @@ from typing import Literal
 
 import pytest
 
-from tests.hostile import ENCRYPTION_PASSWORD, HOSTILE_CASES, HOSTILE_MEMBERS
+from reprobuild.present._chars import visible
+from tests.hostile import DEEP_LEVELS, ENCRYPTION_PASSWORD, HOSTILE_CASES, HOSTILE_MEMBERS
 
 Mode = Literal["output", "in-place", "check"]
 MODES: tuple[Mode, ...] = ("output", "in-place", "check")
@@ -72,8 +73,9 @@ def test_hostile_archive_is_refused(case: str, mode: Mode, tmp_path: Path) -> No
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, where
     assert name in errors[0], where
-    if case in HOSTILE_MEMBERS:
-        assert HOSTILE_MEMBERS[case] in errors[0], where
+    if case in HOSTILE_MEMBERS:  # named, every control character escaped
+        assert visible(HOSTILE_MEMBERS[case]) in errors[0], where
+    assert "\x1b" not in result.stderr and "\r" not in result.stderr, where
     assert _files_under(outdir) == [], where
     assert _files_under(source) == [path], where  # no temporary file beside the input
     assert path.read_bytes() == data
@@ -294,6 +296,47 @@ def _check_tar_duplicate(data: bytes) -> None:
         assert contents[0] != contents[1]
 
 
+def _tar_links(links: dict[str, str]) -> Callable[[bytes], None]:
+    """The sdist holds these symbolic and hard links, with these targets, in this order."""
+
+    def check(data: bytes) -> None:
+        with _tar_gz(data) as archive:
+            found = {m.name: m.linkname for m in archive.getmembers() if m.issym() or m.islnk()}
+        assert found == links
+
+    return check
+
+
+_CHAIN = {"evil-1.0/a": "..", "evil-1.0/a/b": "..", "evil-1.0/a/b/c": ".."}
+
+
+def _check_chain_write(data: bytes) -> None:
+    _tar_links(_CHAIN)(data)
+    with _tar_gz(data) as archive:
+        assert archive.getmember("evil-1.0/a/b/c/PWNED").isfile()
+
+
+def _check_deep_tar(data: bytes) -> None:
+    with _tar_gz(data) as archive:
+        (deep,) = [m for m in archive.getmembers() if m.name.endswith("/x")]
+        assert deep.name.count("/") == DEEP_LEVELS + 1 and deep.isfile()
+
+
+def _check_deep_zip(data: bytes) -> None:
+    with _zip(data) as archive:
+        (deep,) = [n for n in archive.namelist() if n.endswith("/x.py")]
+        assert deep.count("/") == DEEP_LEVELS + 1
+        assert deep in archive.read("evil-1.0.dist-info/RECORD").decode()
+
+
+def _check_record_newline(data: bytes) -> None:
+    with _zip(data) as archive:
+        record = archive.read("evil-1.0.dist-info/RECORD").decode()
+        assert '"evil/x\ny.py",sha256=' in record
+        assert "evil/x\ny.py" not in archive.namelist()
+        assert archive.testzip() is None
+
+
 CHECKS: dict[str, Callable[[bytes], None]] = {
     "zip-truncated-central": _check_truncated_central,
     "zip-corrupt-deflate": _check_corrupt_deflate,
@@ -321,6 +364,16 @@ CHECKS: dict[str, Callable[[bytes], None]] = {
     "tar-symlink-absolute": _tar_filtered("evil-1.0/passwd", tarfile.AbsoluteLinkError),
     "tar-hardlink-nonmember": _check_hardlink_nonmember,
     "tar-duplicate": _check_tar_duplicate,
+    "tar-symlink-chain-write": _check_chain_write,
+    "tar-symlink-chain-read": _tar_links(
+        {**_CHAIN, "evil-1.0/passwd": "evil-1.0/a/b/c/etc/passwd"}
+    ),
+    "tar-symlink-later": _tar_links({"evil-1.0/l": "d/../../etc", "evil-1.0/d": ".."}),
+    "tar-name-escape": _tar_links({"evil-1.0/\x1b[31mred\x1b[0m\u202e": "/etc/passwd"}),
+    "tar-name-newline": _tar_links({"evil-1.0/a\nerror: fine\rb": "/etc/passwd"}),
+    "tar-deep-path": _check_deep_tar,
+    "zip-deep-path": _check_deep_zip,
+    "zip-record-newline": _check_record_newline,
 }
 
 
