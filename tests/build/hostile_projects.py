@@ -135,6 +135,26 @@ CASES: dict[str, str] = {
         except OSError as exc:
             loot.append("could not plant: " + str(exc))
     """,
+    # bytes written where a sandbox keeps its own folders in memory: its root, /dev, /dev/shm
+    "writes-to-memory": """
+        for target in ("/{token}", "/dev/{token}"):
+            try:
+                with open(target, "w") as out:
+                    out.write("planted")
+                loot.append("wrote " + target)
+            except OSError as exc:
+                loot.append("could not write " + target + ": " + str(exc))
+        block = b"\\0" * (1024 * 1024)
+        written = 0
+        try:
+            with open("/dev/shm/{token}", "wb") as out:
+                for _ in range(2048):
+                    out.write(block)
+                    written += len(block)
+        except OSError as exc:
+            loot.append("shm stopped after " + str(written) + ": " + str(exc))
+        loot.append("shm wrote " + str(written))
+    """,
     "fork-bomb": """
         while True:
             try:

@@ -173,6 +173,19 @@ def _loopback_server() -> Iterator[tuple[int, list[bytes]]]:
         server.close()
 
 
+def test_no_memory_backed_folder_takes_more_than_its_share(
+    tmp_path: Path, cache: Path, token: str
+) -> None:
+    """The sandbox's own root and /dev are read-only, and its /dev/shm is small: a build cannot
+    fill the machine's memory through them."""
+    run = _build(tmp_path, "writes-to-memory", cache=cache, token=token)
+    loot = run.loot()
+    assert f"could not write /{token}" in loot
+    assert f"could not write /dev/{token}" in loot
+    assert "shm stopped after" in loot
+    assert not Path(f"/{token}").exists()
+
+
 def test_no_network(tmp_path: Path, cache: Path, token: str) -> None:
     with _loopback_server() as (port, seen):
         run = _build(tmp_path, "network", cache=cache, port=port, token=token)

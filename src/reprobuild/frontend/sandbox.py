@@ -278,6 +278,9 @@ def _bwrap_base() -> list[str]:
 
 # --- what the build sees --------------------------------------------------------------------
 
+#: The largest private /dev/shm a build gets (it is memory).
+_SHM_SIZE = 512 * 1024**2
+
 #: The system folders a build sees, read-only (those that exist; symlinks stay symlinks).
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
@@ -456,6 +459,10 @@ def _bwrap_argv(
             args += ["--ro-bind", shown, shown]
     for folder in writable:
         args += ["--bind", str(folder), str(folder)]
+    # a private /dev/shm of bounded size; the sandbox's own root and /dev, bubblewrap's
+    # in-memory folders that hold the mount points, are made read-only last
+    shm = min(sandbox.limits.output, _SHM_SIZE)
+    args += ["--size", str(shm), "--tmpfs", "/dev/shm", "--remount-ro", "/dev", "--remount-ro", "/"]
     args += ["--chdir", str(cwd), "--", *argv]
     return args
 
