@@ -6,6 +6,8 @@ Library code raises these; only the command line catches them, once, and prints
 
 from __future__ import annotations
 
+from reprobuild._text import visible
+
 __all__ = [
     "ArchiveError",
     "BuildError",
@@ -48,8 +50,11 @@ class ReprobuildError(Exception):
         return self
 
     def location(self) -> str:
-        """``path › member`` (the parts that are known), for the one-line error message."""
-        parts = [p for p in (self.path, self.member) if p]
+        """``path › member`` (the parts that are known), for the one-line error message, every
+        control or invisible character in them escaped: a member's name is the archive's
+        author's, and a line break or a terminal escape in it must not reach a log or a
+        terminal as it is."""
+        parts = [visible(p) for p in (self.path, self.member) if p]
         return " › ".join(parts)
 
     def __str__(self) -> str:

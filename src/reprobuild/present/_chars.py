@@ -12,38 +12,9 @@ everything else, including every printable non-ASCII character, is kept as it is
 
 from __future__ import annotations
 
-import unicodedata
+from reprobuild._text import visible
 
 __all__ = ["split_lines", "visible"]
-
-_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
-
-
-def _escape(char: str) -> str:
-    if char in _SHORT:
-        return _SHORT[char]
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def visible(text: str, *, keep_tabs: bool = False) -> str:
-    """``text`` with every invisible or terminal-controlling character escaped.
-
-    ``keep_tabs`` keeps horizontal tabs as they are (in diff lines, where they are layout).
-    """
-    if text.isprintable():  # the common case: nothing to escape, no per-character work
-        return text
-    return "".join(
-        char
-        if (keep_tabs and char == "\t") or unicodedata.category(char) not in _HIDDEN
-        else _escape(char)
-        for char in text
-    )
 
 
 def split_lines(text: str) -> list[str]:
