@@ -150,6 +150,8 @@ class BuildSpec:
     #: the sandbox every backend subprocess runs in (None: the best this machine has, and an
     #: error when it has none; ``Sandbox(mode=SandboxMode.NONE)`` builds unsandboxed)
     sandbox: Sandbox | None = None
+    #: the host name the build sees (None: this machine's)
+    hostname: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -358,6 +360,7 @@ def _environment_for(
         wrapper=spec.wrapper,
         sandbox=sandbox,
         writable=(spec.build_root / _WORK,),
+        hostname=spec.hostname,
     )
     return prepare([*system.requires, *extra]) if extra else base
 
@@ -511,6 +514,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     wrapper=spec.wrapper,
                     sandbox=sandbox,
                     writable=(work,),
+                    hostname=spec.hostname,
                 )
                 sdist_data = sdist_path.read_bytes()
                 sdist_archive = load_archive(sdist_path, identical_duplicates=True)
@@ -562,6 +566,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 wrapper=spec.wrapper,
                 sandbox=sandbox,
                 writable=(work,),
+                hostname=spec.hostname,
             )
             artifacts: dict[str, bytes] = {}
             for path in (sdist_path, wheel_path):

@@ -55,7 +55,7 @@ def test_every_variation_changes_the_spec_and_is_pure(tmp_path: Path) -> None:
     assert changed["source-times"] == {"source_time_offset"}
     assert changed["file-order"] == {"creation_order"}
     assert changed["user-home"] == {"home_folder", "extra_env"}
-    assert changed["hostname"] == {"wrapper"}
+    assert changed["hostname"] == {"hostname"}
     assert changed["cpu-count"] == {"wrapper"}
 
 
@@ -67,7 +67,7 @@ def test_all_variations_compose(tmp_path: Path) -> None:
     assert env["USER"] == EXPERIMENT_USER
     assert env["PYTHONHASHSEED"] == "2"
     assert env["TMPDIR"].startswith(str(tmp_path / spec.home_folder))
-    assert EXPERIMENT_HOST in spec.wrapper
+    assert spec.hostname == EXPERIMENT_HOST
     assert "--cpu-list" in spec.wrapper
 
 

@@ -86,6 +86,7 @@ def call_hook(
     wrapper: Sequence[str] = (),
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
+    hostname: str | None = None,
 ) -> object:
     """Run the PEP 517 ``hook`` of the project in ``source_dir`` with ``env``'s Python.
 
@@ -102,7 +103,8 @@ def call_hook(
     :func:`~reprobuild.frontend.sandbox.choose_sandbox`; a machine with none refuses to run the
     hook unless ``Sandbox(mode=SandboxMode.NONE)`` is given). It may write only to
     ``writable`` folders (default: ``source_dir`` and the folder the hook writes into), and it
-    sees the system, ``env`` and its interpreter read-only. A hook stopped at one of the
+    sees the system, ``env`` and its interpreter read-only; ``hostname`` is the host name it
+    sees (None: this machine's). A hook stopped at one of the
     sandbox's limits raises :class:`SandboxLimitError`, which names the limit.
 
     Files the hook wrote outside its writable folders (into the sandbox's throw-away home or
@@ -157,6 +159,7 @@ def call_hook(
                         python=env.python,
                         scratch=scratch,
                         umask=umask,
+                        hostname=hostname,
                     )
                 except OSError as exc:
                     raise _CannotStart(exc) from exc
@@ -279,6 +282,7 @@ def get_requires(
     wrapper: Sequence[str] = (),
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
+    hostname: str | None = None,
 ) -> list[str]:
     """What the backend needs, besides ``requires``, to build a ``kind`` (PEP 517's
     ``get_requires_for_build_*``; an empty list when the backend lacks the hook)."""
@@ -295,6 +299,7 @@ def get_requires(
         wrapper=wrapper,
         sandbox=sandbox,
         writable=writable,
+        hostname=hostname,
     )
     if not isinstance(result, list) or not all(isinstance(item, str) for item in result):
         raise BuildError(
@@ -318,6 +323,7 @@ def build_sdist(
     wrapper: Sequence[str] = (),
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
+    hostname: str | None = None,
 ) -> Path:
     """Build the project's sdist into ``outdir``; return its path.
 
@@ -339,6 +345,7 @@ def build_sdist(
         wrapper=wrapper,
         sandbox=sandbox,
         writable=writable,
+        hostname=hostname,
     )
 
 
@@ -356,6 +363,7 @@ def build_wheel(
     wrapper: Sequence[str] = (),
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
+    hostname: str | None = None,
 ) -> Path:
     """Build the project's wheel into ``outdir``; return its path (as :func:`build_sdist`)."""
     return _build(
@@ -373,6 +381,7 @@ def build_wheel(
         wrapper=wrapper,
         sandbox=sandbox,
         writable=writable,
+        hostname=hostname,
     )
 
 
@@ -392,6 +401,7 @@ def _build(
     wrapper: Sequence[str] = (),
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
+    hostname: str | None = None,
 ) -> Path:
     outdir = Path(outdir).absolute()
     created = not outdir.exists()
@@ -412,6 +422,7 @@ def _build(
             wrapper=wrapper,
             sandbox=sandbox,
             writable=writable,
+            hostname=hostname,
         )
         if not isinstance(name, str) or not name or Path(name).name != name:
             raise BuildError(

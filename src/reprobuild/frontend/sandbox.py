@@ -385,13 +385,16 @@ def run_sandboxed(
     python: Path | None = None,
     scratch: Path,
     umask: int | None = None,
+    hostname: str | None = None,
 ) -> SandboxRun:
     """Run ``argv`` in ``sandbox`` with exactly ``env``, its output to ``stdout``.
 
     ``writable`` folders are the only ones it may change (its build folder); ``readable`` ones
     it may read besides the system, and ``python``'s environment and installation. ``scratch``
     is an empty folder of this process for the sandbox's private ``/tmp`` and throw-away home;
-    it is removed afterwards. Returns how the command ended; never leaves a process behind.
+    it is removed afterwards. ``hostname`` is the host name the command sees (bubblewrap's
+    UTS namespace, or ``unshare --uts`` around the other sandboxes; None: the machine's).
+    Returns how the command ended; never leaves a process behind.
     """
     if sandbox.mode is SandboxMode.AUTO:
         raise ValueError("choose_sandbox() first: AUTO is not a sandbox")
@@ -407,7 +410,13 @@ def run_sandboxed(
     try:
         if sandbox.mode is SandboxMode.BWRAP:
             command = _bwrap_argv(
-                sandbox, argv, cwd=cwd, writable=writable, readable=seen, scratch=scratch
+                sandbox,
+                argv,
+                cwd=cwd,
+                writable=writable,
+                readable=seen,
+                scratch=scratch,
+                hostname=hostname,
             )
         elif sandbox.mode is SandboxMode.LANDLOCK:
             command = _landlock_argv(
@@ -415,6 +424,8 @@ def run_sandboxed(
             )
         else:
             command = list(argv)
+        if hostname is not None and sandbox.mode is not SandboxMode.BWRAP:
+            command = [*_uts_wrapper(hostname), *command]
         command = _launcher(cgroup, limits, sandbox) + command
         proc = subprocess.Popen(
             command,
@@ -445,6 +456,7 @@ def _bwrap_argv(
     writable: Sequence[Path],
     readable: Sequence[str],
     scratch: Path,
+    hostname: str | None = None,
 ) -> list[str]:
     assert sandbox.bwrap is not None
     args = [str(sandbox.bwrap), *_bwrap_base(), *_system_binds()]
@@ -463,6 +475,8 @@ def _bwrap_argv(
     # in-memory folders that hold the mount points, are made read-only last
     shm = min(sandbox.limits.output, _SHM_SIZE)
     args += ["--size", str(shm), "--tmpfs", "/dev/shm", "--remount-ro", "/dev", "--remount-ro", "/"]
+    if hostname is not None:
+        args += ["--hostname", hostname]
     args += ["--chdir", str(cwd), "--", *argv]
     return args
 
@@ -497,6 +511,12 @@ def _landlock_argv(
         "--",
         *argv,
     ]
+
+
+def _uts_wrapper(hostname: str) -> list[str]:
+    """``unshare --uts`` that names the host ``hostname``, then runs what follows."""
+    unshare = shutil.which("unshare", path="/usr/bin:/bin") or "unshare"
+    return [unshare, "--uts", "--", "/bin/sh", "-c", 'hostname "$0" && exec "$@"', hostname]
 
 
 def _launcher(cgroup: _CGroup | None, limits: Limits, sandbox: Sandbox) -> list[str]:

@@ -10,6 +10,7 @@ kernel does not permit) says why in :meth:`Variation.available`, and is left out
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -166,6 +167,11 @@ def _runs(cmd: Sequence[str], what: str) -> str | None:
 
 def _uts_probe(unshare: str | None) -> Callable[[], str | None]:
     def probe() -> str | None:
+        from reprobuild.frontend.sandbox import SandboxError, SandboxMode, choose_sandbox
+
+        with contextlib.suppress(SandboxError):  # bubblewrap names the host itself
+            if choose_sandbox(SandboxMode.BWRAP).mode is SandboxMode.BWRAP:
+                return None
         if unshare is None:
             return "unshare (util-linux) is not installed"
         return _runs(
@@ -287,19 +293,7 @@ def default_variations(root: Path = VARY_ROOT) -> tuple[Variation, ...]:
         Variation(
             name="hostname",
             description=f"the host name is {EXPERIMENT_HOST} (a new UTS namespace)",
-            change=lambda spec: replace(
-                spec,
-                wrapper=(
-                    unshare or "unshare",
-                    "--uts",
-                    "--",
-                    "sh",
-                    "-c",
-                    'hostname "$0" && exec "$@"',
-                    EXPERIMENT_HOST,
-                    *spec.wrapper,
-                ),
-            ),
+            change=lambda spec: replace(spec, hostname=EXPERIMENT_HOST),
             probe=_uts_probe(unshare),
         ),
         Variation(
