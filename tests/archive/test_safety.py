@@ -91,3 +91,73 @@ def test_identical_duplicates_only_when_asked_and_only_when_identical() -> None:
         parse_archive(same + same + end)
     with pytest.raises(UnsafeArchiveError, match="duplicate member"):
         parse_archive(same + other + end, identical_duplicates=True)
+
+
+def _archive(*members: Member) -> Archive:
+    return Archive(
+        container=Container.TAR, members=(Member(name="p/", kind=MemberKind.DIR), *members)
+    )
+
+
+def _symlink(name: str, target: str) -> Member:
+    return Member(name=name, kind=MemberKind.SYMLINK, link_target=target)
+
+
+@pytest.mark.parametrize(
+    ("members", "refused"),
+    [
+        # each link inside by its own name; the second one, where the first leads, is not
+        ((_symlink("p/a", ".."), _symlink("p/a/b", ".."), Member(name="p/a/b/x")), "p/a/b"),
+        # a file written through a link that leads out
+        ((_symlink("p/a", "."), Member(name="p/a/../../x")), "p/a/../../x"),
+        # a link that is inside until a later link makes it lead out
+        ((_symlink("p/l", "d/../../etc"), _symlink("p/d", "..")), "p/l"),
+        # a hard link whose source goes through a link out
+        (
+            (
+                _symlink("p/a", ".."),
+                Member(name="p/f"),
+                Member(name="p/h", kind=MemberKind.HARDLINK, link_target="p/a/p/a/../f"),
+            ),
+            "p/h",
+        ),
+        # a loop
+        ((_symlink("p/x", "y"), _symlink("p/y", "x"), Member(name="p/x/f")), "p/x/f"),
+    ],
+)
+def test_links_are_followed_through_earlier_links(
+    members: tuple[Member, ...], refused: str
+) -> None:
+    with pytest.raises(UnsafeArchiveError) as caught:
+        check_archive(_archive(*members), DEFAULT_LIMITS)
+    assert caught.value.member == refused
+
+
+def test_links_inside_through_links_inside_are_accepted() -> None:
+    check_archive(
+        _archive(
+            Member(name="p/LICENSE"),
+            Member(name="p/pkg/", kind=MemberKind.DIR),
+            _symlink("p/pkg/LICENSE", "../LICENSE"),
+            _symlink("p/docs", "pkg"),
+            Member(name="p/docs/index.txt"),
+            Member(name="p/h", kind=MemberKind.HARDLINK, link_target="p/docs/index.txt"),
+            _symlink("p/dangling", "not/there/yet"),
+        ),
+        DEFAULT_LIMITS,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("p/" + "a/" * 10_000 + "x", "more than the limit of 4096"),
+        ("p/" + "a/" * 300 + "x", "folders deep"),
+        ("p/" + "x" * 256, "more than the limit of 255"),
+        ("p/" + "é" * 128, "more than the limit of 255"),  # 256 bytes in UTF-8
+    ],
+)
+def test_names_no_file_system_unpacks_are_refused(name: str, message: str) -> None:
+    with pytest.raises(UnsafeArchiveError, match=message):
+        check_name(name)
+    check_name("p/" + "a/" * 200 + "x" * 255)

@@ -26,6 +26,7 @@ from reprobuild.errors import UnsafeArchiveError
 
 __all__ = [
     "MAX_COMPONENT_BYTES",
+    "MAX_DEPTH",
     "MAX_LINK_HOPS",
     "MAX_NAME_BYTES",
     "LinkResolver",
@@ -42,6 +43,10 @@ _LONG_PART = re.compile(r"[^/]{64}")
 MAX_NAME_BYTES = 4096
 #: The longest component of a member name, in UTF-8 bytes (``NAME_MAX``).
 MAX_COMPONENT_BYTES = 255
+#: The most folders a member name may go down. File systems set no such limit, but Python's
+#: own tree walkers (``os.walk`` and ``shutil.rmtree`` before 3.12, ``glob``) recurse once or
+#: twice a level, and its recursion limit is 1,000: no real package goes a tenth as deep.
+MAX_DEPTH = 256
 #: The most symbolic links one path may pass through (Linux's ``MAXSYMLINKS``).
 MAX_LINK_HOPS = 40
 
@@ -63,6 +68,12 @@ def check_name(name: str) -> None:
         )
     if len(name) > MAX_NAME_BYTES // 4 or _LONG_PART.search(name):
         _check_lengths(name)
+    if len(name) > MAX_DEPTH and name.count("/") > MAX_DEPTH:
+        raise UnsafeArchiveError(
+            f"member name goes {name.count('/')} folders deep, more than the limit of {MAX_DEPTH}",
+            member=_shortened(name),
+            hint="no real package is that deep; tools that walk the tree would fail on it",
+        )
 
 
 def _check_lengths(name: str) -> None:
@@ -114,7 +125,9 @@ class LinkResolver:
         """``path`` (relative to the folder ``start``, a resolved path) with every link in it
         followed; the last component's only with ``follow_last``. None when it leaves the
         archive. Raises ``ValueError`` after :data:`MAX_LINK_HOPS` links (a loop)."""
-        resolved: list[str] = start.split("/") if start else []
+        resolved: list[str] = []  #: the resolved path's prefixes: "a", "a/b", "a/b/c"
+        for part in start.split("/") if start else ():
+            resolved.append(f"{resolved[-1]}/{part}" if resolved else part)
         pending = path.split("/")
         pending.reverse()
         hops = 0
