@@ -1,24 +1,43 @@
-"""Benchmark ``reprobuild build`` against ``python -m build`` (pypa/build).
+"""Benchmark ``reprobuild build``: the sandbox's cost, and ``python -m build --installer uv``.
 
 One command, from the repository root::
 
     python benchmarks/build.py
 
-Both tools build the sdist and then the wheel from that sdist of the fixture projects in
+Every tool builds the sdist and then the wheel from that sdist of the fixture projects in
 ``tests/fixtures/projects`` (one per build backend), each run as a whole process on a fresh copy
-of the project in a temporary folder. Per project, after one untimed build by each tool (so
-that pip's and uv's own download caches hold everything in every timed run):
+of the project in a temporary folder, with the same environment (no ``SOURCE_DATE_EPOCH``).
+Three *sides* are timed per project:
 
-- *cold*: ``python -m build``'s first timed run, and ``reprobuild build`` with an empty
-  environment cache (a fresh ``REPROBUILD_CACHE_DIR``);
-- *warm*: the best of N more runs of each, taking turns; reprobuild's environment cache is the
-  one its cold run filled.
+- ``reprobuild build`` with its default sandbox (``--sandbox auto``: bubblewrap here, else
+  Landlock);
+- ``reprobuild build --sandbox none``, the same build with no sandbox;
+- the peer, ``python -m build --installer uv`` (pypa/build making its isolated environments
+  with uv, as users who care about speed run it); with ``--with-pip``, also plain
+  ``python -m build`` (pip) as a fourth side.
 
-Every build's sdist and wheel are compared byte for byte with the tool's other builds of the
-same project. The Markdown table goes to stdout and, under the ``## build`` heading, into
-``docs/benchmarks.md`` (other sections of that file are left alone).
+Per project: one untimed build by the peer and by reprobuild (so that uv's and pip's own
+download caches hold everything), then reprobuild's *cold* build (an empty environment cache, a
+fresh ``REPROBUILD_CACHE_DIR``), then N *rounds*: in each round every side builds once, in an
+order that rotates from round to round. Both reprobuild sides use the environment cache the
+cold build filled, so they run in the same cache state; every side has the same N runs. The
+median and the minimum of each side's N runs are reported, and the sandbox's cost: sandboxed
+minus unsandboxed, in milliseconds and in per cent of the unsandboxed time, of the medians and
+of the minimums. The goal is a cost under 5 % or under 100 ms, on both.
 
-Progress and the commands run go to stderr.
+Checks: every sdist is a gzip'd tar with a ``PKG-INFO`` and every wheel a zip with a
+``.dist-info`` ``WHEEL`` and ``RECORD`` whose members read back (CRC); each side's builds are
+compared byte for byte with its other builds; and all of reprobuild's builds of a project,
+sandboxed or not, must be the same bytes. reprobuild's last lines must say which sandbox each
+side ran in.
+
+Then, apart from the builds, one process start through :func:`reprobuild.frontend.sandbox.
+run_sandboxed` (``python -c pass`` and ``true``) is timed in the sandbox and without it, N
+times each by turns: a build calls its backend about four times (``get_requires_for_build_sdist``,
+``build_sdist``, ``get_requires_for_build_wheel``, ``build_wheel``), each in a sandbox of its own.
+
+The Markdown goes to stdout and, under the ``## build`` heading, into ``docs/benchmarks.md``
+(other sections of that file are left alone). Progress and the commands run go to stderr.
 """
 
 from __future__ import annotations
@@ -27,21 +46,25 @@ import argparse
 import contextlib
 import fcntl
 import importlib.metadata
+import io
 import os
 import platform
 import shlex
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import IO
 
 from _common import (
     DOCS,
@@ -73,10 +96,20 @@ PROJECTS = (
     "st-cext",
     "hashseed",
 )
-RUNS = 3
+RUNS = 5
 TIMEOUT_SECONDS = 900.0
-#: The goal: with a warm cache, reprobuild is no slower than ``python -m build``.
-GOAL_RATIO = 1.0
+#: The sandbox's goal: it costs under 5 % or under 100 ms per build.
+GOAL_PERCENT = 5.0
+GOAL_MS = 100.0
+
+#: The sides, by key: what the table calls them.
+SANDBOXED, UNSANDBOXED, PEER_UV, PEER_PIP = "sandboxed", "none", "uv", "pip"
+LABELS = {
+    SANDBOXED: "reprobuild (sandbox)",
+    UNSANDBOXED: "reprobuild --sandbox none",
+    PEER_UV: "python -m build --installer uv",
+    PEER_PIP: "python -m build (pip)",
+}
 
 #: What the time after each of reprobuild's progress lines is spent on, by the line's start;
 #: a line that starts with none of these (a backend warning) does not start a new step.
@@ -120,15 +153,27 @@ class Run:
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out and len(self.artifacts) == 2
+        return (
+            self.exit_code == 0
+            and not self.timed_out
+            and len(self.artifacts) == 2
+            and not artifact_problems(self.artifacts)
+        )
 
     def error(self, timeout: float) -> str:
         if self.timed_out:
             return f"timed out after {timeout:.0f} s"
         tail = " / ".join(text for _, text in self.lines[-5:])
         if self.exit_code == 0:
+            problems = artifact_problems(self.artifacts)
+            if len(self.artifacts) == 2 and problems:
+                return "exit 0 but " + "; ".join(problems)
             return f"exit 0 but wrote {sorted(self.artifacts)}: {tail}"
         return f"exit {self.exit_code}: {tail}"
+
+    def sandbox_line(self) -> str:
+        """What reprobuild's last lines say of the sandbox the build ran in ("" if nothing)."""
+        return next((t for _, t in reversed(self.lines) if t.startswith("sandbox: ")), "")
 
 
 def run_build(
@@ -208,40 +253,39 @@ def wait_for_other_builds() -> bool:
 
 @dataclass(slots=True, kw_only=True)
 class Series:
-    """One tool's builds of one project: the untimed one, the cold one, the warm ones."""
+    """One side's builds of one project: the untimed one, the cold one, the timed ones."""
 
+    side: str
     prime: Run | None = None
     cold: Run | None = None
-    warm: list[Run] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
     error: str = ""
     waits: int = 0  #: builds that first waited for another reprobuild build to finish
 
     @property
-    def best_warm(self) -> Run | None:
-        good = [r for r in self.warm if r.ok]
-        return min(good, key=lambda r: r.seconds) if good and not self.error else None
+    def seconds(self) -> list[float]:
+        """The timed runs' seconds; none when any run failed (no partial statistics)."""
+        if self.error or not self.runs:
+            return []
+        return [r.seconds for r in self.runs]
 
     @property
-    def cold_seconds(self) -> float | None:
-        return self.cold.seconds if self.cold is not None and self.cold.ok else None
-
-    @property
-    def warm_seconds(self) -> float | None:
-        best = self.best_warm
-        return None if best is None else best.seconds
+    def stats(self) -> Stats | None:
+        return summarize(self.seconds)
 
     def all_runs(self) -> list[Run]:
-        return [r for r in (self.prime, self.cold, *self.warm) if r is not None and r.ok]
+        return [r for r in (self.prime, self.cold, *self.runs) if r is not None and r.ok]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tools:
     reprobuild: tuple[str, ...]
-    env: Mapping[str, str]  #: both tools' environment (no SOURCE_DATE_EPOCH)
+    env: Mapping[str, str]  #: every side's environment (no SOURCE_DATE_EPOCH)
     work: Path
     prime_cache: Path  #: reprobuild's environment cache for the untimed builds
     runs: int
     timeout: float
+    sides: tuple[str, ...]  #: the timed sides, in the first round's order
 
 
 def backend_of(project: Path) -> str:
@@ -254,10 +298,18 @@ def backend_of(project: Path) -> str:
     return str(backend) if backend else "setuptools, no build-backend"
 
 
-def bench_project(name: str, tools: Tools) -> tuple[Series, Series]:
-    """``python -m build`` and reprobuild on one project: untimed, cold, then warm by turns."""
+def rotated(items: Sequence[str], shift: int) -> list[str]:
+    """``items`` rotated left by ``shift``: round i starts with the i-th side."""
+    if not items:
+        return []
+    k = shift % len(items)
+    return [*items[k:], *items[:k]]
+
+
+def bench_project(name: str, tools: Tools) -> dict[str, Series]:
+    """Every side on one project: untimed, reprobuild's cold build, then the rounds."""
     source = FIXTURES / name
-    pmb, repro = Series(), Series()
+    series = {side: Series(side=side) for side in tools.sides}
     cache = tools.work / "caches" / name  #: reprobuild's, empty before its cold run
     counter = iter(range(1_000_000))
 
@@ -269,65 +321,100 @@ def bench_project(name: str, tools: Tools) -> tuple[Series, Series]:
         shutil.copytree(source, copy)
         return copy, slot / "out"
 
-    def python_m_build() -> Run:
+    def python_m_build(installer: str) -> Run:
         copy, out = fresh()
-        cmd = [sys.executable, "-m", "build", "--outdir", str(out), str(copy)]
+        cmd = [sys.executable, "-m", "build", "--installer", installer, "--outdir", str(out)]
+        cmd.append(str(copy))
         return run_build(cmd, cwd=copy.parent, env=tools.env, outdir=out, timeout=tools.timeout)
 
-    def reprobuild(cache_dir: Path) -> Run:
+    def reprobuild(cache_dir: Path, sandbox: str) -> Run:
         copy, out = fresh()
-        repro.waits += wait_for_other_builds()
+        series[sandbox].waits += wait_for_other_builds()
         cmd = [*tools.reprobuild, "build", str(copy), "-o", str(out)]
+        if sandbox == UNSANDBOXED:
+            cmd += ["--sandbox", "none"]
         env = {**tools.env, "REPROBUILD_CACHE_DIR": str(cache_dir)}
         return run_build(cmd, cwd=copy.parent, env=env, outdir=out, timeout=tools.timeout)
 
+    build: dict[str, Callable[[], Run]] = {
+        SANDBOXED: lambda: reprobuild(cache, SANDBOXED),
+        UNSANDBOXED: lambda: reprobuild(cache, UNSANDBOXED),
+        PEER_UV: lambda: python_m_build("uv"),
+        PEER_PIP: lambda: python_m_build("pip"),
+    }
+
     log(f"{name}: one untimed build by each tool")
-    pmb.prime = python_m_build()
-    repro.prime = reprobuild(tools.prime_cache)
-    for run in (pmb.prime, repro.prime):
+    for side in tools.sides:
+        if side == UNSANDBOXED:
+            continue  # the same downloads as the sandboxed side's
+        # reprobuild's untimed build fills an environment cache of its own, not the cold one's
+        run = reprobuild(tools.prime_cache, SANDBOXED) if side == SANDBOXED else build[side]()
+        series[side].prime = run
         if not run.ok:
             log(f"  the untimed build failed: {run.error(tools.timeout)}")
-    log(f"{name}: cold")
-    pmb.cold = python_m_build()
-    repro.cold = reprobuild(cache)
-    for series in (pmb, repro):
-        if series.cold is not None and not series.cold.ok:
-            series.error = series.cold.error(tools.timeout)
+    log(f"{name}: reprobuild cold")
+    cold = series[SANDBOXED].cold = build[SANDBOXED]()
+    if not cold.ok:
+        series[SANDBOXED].error = cold.error(tools.timeout)
+        series[UNSANDBOXED].error = "not run: the cold build failed"
     for i in range(tools.runs):
-        log(f"{name}: warm, run {i + 1} of {tools.runs}")
-        for series, build in ((pmb, python_m_build), (repro, lambda: reprobuild(cache))):
-            if series.error:
+        order = rotated(tools.sides, i)
+        log(f"{name}: round {i + 1} of {tools.runs}: {', '.join(order)}")
+        for side in order:
+            if series[side].error:
                 continue
-            run = build()
-            series.warm.append(run)
+            run = build[side]()
+            series[side].runs.append(run)
             if not run.ok:
-                series.error = run.error(tools.timeout)
+                series[side].error = run.error(tools.timeout)
     # the runs keep what they wrote; the copies can go
     shutil.rmtree(tools.work / "runs", ignore_errors=True)
-    return pmb, repro
+    return series
 
 
-# --- results -----------------------------------------------------------------------------------
+# --- checks and statistics ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Row:
-    project: str
-    backend: str
-    pmb: Series
-    reprobuild: Series
+def artifact_problems(artifacts: Mapping[str, bytes]) -> list[str]:
+    """What is wrong with a build's sdist and wheel, by name; empty when both are sound.
 
-    def ratio(self, which: Literal["cold", "warm"]) -> float | None:
-        if which == "cold":
-            a, b = self.pmb.cold_seconds, self.reprobuild.cold_seconds
+    An sdist must be a gzip'd tar holding ``NAME-VERSION/PKG-INFO``; a wheel a zip whose
+    members all read back (CRC) and that holds a ``.dist-info/WHEEL`` and ``.dist-info/RECORD``.
+    """
+    problems: list[str] = []
+    kinds = sorted("wheel" if n.endswith(".whl") else "sdist" for n in artifacts)
+    if kinds != ["sdist", "wheel"]:
+        problems.append(
+            f"wrote {', '.join(sorted(artifacts)) or 'nothing'}, not an sdist and a wheel"
+        )
+    for name, data in sorted(artifacts.items()):
+        if name.endswith(".whl"):
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as whl:
+                    bad = whl.testzip()
+                    names = whl.namelist()
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                problems.append(f"{name} is not a zip: {exc}")
+                continue
+            if bad is not None:
+                problems.append(f"{name}: {bad} does not read back")
+            for needed in ("WHEEL", "RECORD"):
+                if not any(n.count("/") == 1 and n.endswith(".dist-info/" + needed) for n in names):
+                    problems.append(f"{name} has no .dist-info/{needed}")
         else:
-            a, b = self.pmb.warm_seconds, self.reprobuild.warm_seconds
-        return a / b if a is not None and b else None
+            try:
+                with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as sdist:
+                    names = sdist.getnames()
+            except (tarfile.TarError, OSError, EOFError) as exc:
+                problems.append(f"{name} is not a gzip'd tar: {exc}")
+                continue
+            if not any(n.count("/") == 1 and n.endswith("/PKG-INFO") for n in names):
+                problems.append(f"{name} has no top-level PKG-INFO")
+    return problems
 
 
-def identical(series: Series) -> str:
-    """Whether every build of the series wrote the same sdist and wheel, byte for byte."""
-    runs = series.all_runs()
+def identical(runs: Sequence[Run]) -> str:
+    """Whether every one of ``runs`` wrote the same sdist and wheel, byte for byte."""
     if len(runs) < 2:
         return "n/a"
     first = runs[0].artifacts
@@ -342,7 +429,57 @@ def identical(series: Series) -> str:
     if not differ:
         return f"yes ({len(runs)} builds)"
     what = "the sdist and the wheel differ" if len(differ) == 2 else f"the {differ[0]} differs"
-    return f"no: {what} ({len(runs)} builds)"
+    return f"**no**: {what} ({len(runs)} builds)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stats:
+    median: float
+    minimum: float
+    count: int
+
+
+def summarize(values: Sequence[float]) -> Stats | None:
+    if not values:
+        return None
+    return Stats(median=statistics.median(values), minimum=min(values), count=len(values))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cost:
+    """What the sandbox adds to a build: sandboxed minus unsandboxed, of the medians and of
+    the minimums, in milliseconds and in per cent of the unsandboxed time."""
+
+    median_ms: float
+    median_percent: float
+    min_ms: float
+    min_percent: float
+
+    @property
+    def meets_goal(self) -> bool:
+        """Under 5 % or under 100 ms, of the medians and of the minimums alike."""
+        return all(
+            ms < GOAL_MS or percent < GOAL_PERCENT
+            for ms, percent in (
+                (self.median_ms, self.median_percent),
+                (self.min_ms, self.min_percent),
+            )
+        )
+
+
+def sandbox_cost(sandboxed: Stats, unsandboxed: Stats) -> Cost:
+    def ms(a: float, b: float) -> float:
+        return (a - b) * 1000
+
+    def percent(a: float, b: float) -> float:
+        return (a - b) / b * 100 if b > 0 else float("inf")
+
+    return Cost(
+        median_ms=ms(sandboxed.median, unsandboxed.median),
+        median_percent=percent(sandboxed.median, unsandboxed.median),
+        min_ms=ms(sandboxed.minimum, unsandboxed.minimum),
+        min_percent=percent(sandboxed.minimum, unsandboxed.minimum),
+    )
 
 
 def steps(run: Run) -> dict[str, float]:
@@ -362,36 +499,122 @@ def steps(run: Run) -> dict[str, float]:
     return spent
 
 
-def count_resolves(run: Run) -> int:
-    return sum(text.startswith("reprobuild: resolving ") for _, text in run.lines)
+def median_steps(runs: Sequence[Run]) -> dict[str, float]:
+    """Each step's median seconds over ``runs``."""
+    each = [steps(r) for r in runs]
+    return {key: statistics.median(s[key] for s in each) for key in STEPS}
 
 
-def seconds(value: float | None) -> str:
-    return "error" if value is None else f"{value:.2f} s"
+# --- results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Row:
+    project: str
+    backend: str
+    series: Mapping[str, Series]
+
+    def stats(self, side: str) -> Stats | None:
+        return self.series[side].stats if side in self.series else None
+
+    def cost(self) -> Cost | None:
+        a, b = self.stats(SANDBOXED), self.stats(UNSANDBOXED)
+        return sandbox_cost(a, b) if a is not None and b is not None else None
+
+    def ratio(self, peer: str) -> float | None:
+        """The peer's median over the sandboxed reprobuild's: above 1, reprobuild is faster."""
+        a, b = self.stats(peer), self.stats(SANDBOXED)
+        return a.median / b.median if a is not None and b is not None and b.median else None
+
+    def reprobuild_runs(self) -> list[Run]:
+        return [*self.series[SANDBOXED].all_runs(), *self.series[UNSANDBOXED].all_runs()]
+
+
+def seconds(stats: Stats | None) -> str:
+    return "error" if stats is None else f"{stats.median:.2f} / {stats.minimum:.2f} s"
 
 
 def times(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
 
 
-def render_table(rows: Sequence[Row], runs: int) -> str:
-    lines = [
-        "| project (backend) | python -m build cold | python -m build warm (best of "
-        f"{runs}) | reprobuild cold | reprobuild warm (best of {runs}) "
-        "| ratio cold (python -m build / reprobuild) | ratio warm (python -m build / reprobuild) "
-        "| reprobuild's builds identical "
-        "| python -m build's builds identical |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+def render_cost(cost: Cost | None) -> str:
+    if cost is None:
+        return "n/a"
+    return (
+        f"{cost.median_ms:+.0f} ms ({cost.median_percent:+.1f} %) / "
+        f"{cost.min_ms:+.0f} ms ({cost.min_percent:+.1f} %)"
+    )
+
+
+def render_table(rows: Sequence[Row], sides: Sequence[str]) -> str:
+    peers = [s for s in (PEER_UV, PEER_PIP) if s in sides]
+    head = [
+        "project (backend)",
+        *(f"{LABELS[s]}, median / min" for s in (*peers, UNSANDBOXED, SANDBOXED)),
+        "sandbox's cost, medians / minimums",
+        "sandbox goal",
+        *(f"ratio {LABELS[p]} / reprobuild (medians)" for p in peers),
+        "reprobuild cold (sandbox, one run)",
+        "reprobuild's builds identical (sandboxed and not)",
+        *(f"{LABELS[p]}'s builds identical" for p in peers),
     ]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 3) + "---|" * 2]
+    lines[1] = "|---|" + "---:|" * (len(peers) + 3) + "---|" + "---:|" * (len(peers) + 1)
+    lines[1] += "---|" * (1 + len(peers))
     for r in rows:
-        lines.append(
-            f"| {r.project} (`{r.backend}`) "
-            f"| {seconds(r.pmb.cold_seconds)} | {seconds(r.pmb.warm_seconds)} "
-            f"| {seconds(r.reprobuild.cold_seconds)} | {seconds(r.reprobuild.warm_seconds)} "
-            f"| {times(r.ratio('cold'))} | {times(r.ratio('warm'))} "
-            f"| {identical(r.reprobuild)} | {identical(r.pmb)} |"
-        )
+        cost = r.cost()
+        goal = "n/a" if cost is None else ("met" if cost.meets_goal else "**not met**")
+        cold = r.series[SANDBOXED].cold
+        cells = [
+            f"{r.project} (`{r.backend}`)",
+            *(seconds(r.stats(s)) for s in (*peers, UNSANDBOXED, SANDBOXED)),
+            render_cost(cost),
+            goal,
+            *(times(r.ratio(p)) for p in peers),
+            f"{cold.seconds:.2f} s" if cold is not None and cold.ok else "error",
+            identical(r.reprobuild_runs()),
+            *(identical(r.series[p].all_runs()) for p in peers),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def render_goal(rows: Sequence[Row]) -> str:
+    measured = [(r.project, r.cost()) for r in rows]
+    failed = [p for p, c in measured if c is None]
+    over = [
+        f"{p} ({c.median_ms:+.0f} ms, {c.median_percent:+.1f} % of the medians; "
+        f"{c.min_ms:+.0f} ms, {c.min_percent:+.1f} % of the minimums)"
+        for p, c in measured
+        if c is not None and not c.meets_goal
+    ]
+    goal = f"the sandbox costs under {GOAL_PERCENT:g} % or under {GOAL_MS:g} ms per build"
+    if failed:
+        verdict = f"**not measured** on {', '.join(failed)} (a build failed)"
+    elif over:
+        verdict = f"**not met** on {len(over)} of {len(rows)} projects: " + "; ".join(over)
+    else:
+        worst = max((c for _, c in measured if c is not None), key=lambda c: c.median_ms)
+        verdict = (
+            f"met on all {len(rows)} projects (the largest cost of the medians is "
+            f"{worst.median_ms:+.0f} ms, {worst.median_percent:+.1f} %)"
+        )
+    return f"Goal — {goal}: {verdict}."
+
+
+def render_peer(rows: Sequence[Row]) -> str:
+    ratios = [(r.project, r.ratio(PEER_UV)) for r in rows]
+    known = [v for _, v in ratios if v is not None]
+    if not known:
+        return "Against `python -m build --installer uv`: not measured (a build failed)."
+    slower = [f"{p} ({v:.2f}x)" for p, v in ratios if v is not None and v < 1]
+    text = (
+        "Against `python -m build --installer uv`, the ratio of the medians "
+        f"(`python -m build`'s over the sandboxed reprobuild's) is {min(known):.2f}x to "
+        f"{max(known):.2f}x"
+    )
+    return text + (f"; reprobuild is slower on {', '.join(slower)}." if slower else ".")
 
 
 def render_steps(rows: Sequence[Row]) -> str:
@@ -400,43 +623,24 @@ def render_steps(rows: Sequence[Row]) -> str:
         "|---|" + "---:|" * (len(STEPS) + 1),
     ]
     for r in rows:
-        cold, warm = r.reprobuild.cold, r.reprobuild.best_warm
-        if cold is None or warm is None or not cold.ok:
+        a_runs, b_runs = r.series[UNSANDBOXED].runs, r.series[SANDBOXED].runs
+        if r.series[UNSANDBOXED].error or r.series[SANDBOXED].error or not a_runs or not b_runs:
             continue
-        a, b = steps(cold), steps(warm)
-        cells = []
-        for key in STEPS:
-            cell = f"{a[key]:.2f} / {b[key]:.2f}"
-            if key == "resolve":
-                cell += f" ({count_resolves(warm)} times)"
-            cells.append(cell)
+        a, b = median_steps(a_runs), median_steps(b_runs)
+        whole_a = statistics.median(x.seconds for x in a_runs)
+        whole_b = statistics.median(x.seconds for x in b_runs)
+        cells = [f"{a[k]:.2f} / {b[k]:.2f}" for k in STEPS]
         lines.append(
-            f"| {r.project} | "
-            + " | ".join(cells)
-            + f" | {cold.seconds:.2f} / {warm.seconds:.2f} |"
+            f"| {r.project} | " + " | ".join(cells) + f" | {whole_a:.2f} / {whole_b:.2f} |"
         )
     return "\n".join(lines)
-
-
-def render_goal(rows: Sequence[Row]) -> str:
-    measured = [(r.project, r.ratio("warm")) for r in rows]
-    failed = [p for p, v in measured if v is None]
-    slower = [f"{p} ({v:.2f}x)" for p, v in measured if v is not None and v < GOAL_RATIO]
-    goal = "with a warm cache, no slower than `python -m build`"
-    if failed:
-        verdict = f"**not measured** on {', '.join(failed)} (a build failed)"
-    elif slower:
-        verdict = f"**not met**: slower on {', '.join(slower)}"
-    else:
-        low = min(v for _, v in measured if v is not None)
-        verdict = f"met on all {len(rows)} projects (the smallest ratio is {low:.2f}x)"
-    return f"Goal — {goal}: {verdict}."
 
 
 def render_notes(rows: Sequence[Row], timeout: float) -> str:
     notes: list[str] = []
     for r in rows:
-        for who, series in (("python -m build", r.pmb), ("reprobuild", r.reprobuild)):
+        for side, series in r.series.items():
+            who = LABELS[side]
             if series.error:
                 notes.append(f"- {r.project}: **{who} failed**: {series.error}")
             if series.waits:
@@ -448,22 +652,47 @@ def render_notes(rows: Sequence[Row], timeout: float) -> str:
                 notes.append(
                     f"- {r.project}: {who}'s untimed build failed: {series.prime.error(timeout)}"
                 )
+        for side, want in (
+            (SANDBOXED, ("sandbox: bwrap", "sandbox: landlock")),
+            (UNSANDBOXED, ("sandbox: none",)),
+        ):
+            said = {run.sandbox_line().split(" (")[0] for run in r.series[side].all_runs()}
+            wrong = sorted(s for s in said if not s.startswith(want))
+            if wrong:
+                notes.append(f"- {r.project}: **{LABELS[side]} said** {'; '.join(wrong)!r}")
     return "\n".join(notes)
 
 
-def isolation_of(rows: Sequence[Row]) -> str:
-    """How ``python -m build`` said it made its environments (``venv+pip``, …)."""
+def sandbox_of(rows: Sequence[Row]) -> str:
+    """What the sandboxed builds said of their sandbox (``bwrap 0.11.0 (limits …)``)."""
+    found = {
+        run.sandbox_line().removeprefix("sandbox: ")
+        for r in rows
+        for run in r.series[SANDBOXED].all_runs()
+    }
+    return "; ".join(sorted(s for s in found if s)) or "unknown"
+
+
+def isolation_of(rows: Sequence[Row], side: str) -> str:
+    """How ``python -m build`` said it made its environments (``venv+uv``, …)."""
     found: set[str] = set()
     marker = "* Creating isolated environment: "
     for r in rows:
-        for run in r.pmb.all_runs():
+        if side not in r.series:
+            continue
+        for run in r.series[side].all_runs():
             found |= {t.removeprefix(marker).rstrip(".") for _, t in run.lines if marker in t}
     return ", ".join(sorted(found)) or "unknown"
 
 
-def render_startup(startup: Mapping[str, float | None]) -> str:
+def render_startup(startup: Mapping[str, Stats | None]) -> str:
     return "\n".join(
-        f"- `{cmd}`: {'failed' if t is None else f'{t * 1000:.0f} ms'}"
+        f"- `{cmd}`: "
+        + (
+            "failed"
+            if t is None
+            else f"{t.median * 1000:.0f} ms median, {t.minimum * 1000:.0f} ms min"
+        )
         for cmd, t in startup.items()
     )
 
@@ -473,45 +702,70 @@ def render_section(
     *,
     command: str,
     runs: int,
+    sides: Sequence[str],
     timeout: float,
     versions: Mapping[str, str],
     machine: str,
-    startup: Mapping[str, float | None],
+    startup: Mapping[str, Stats | None],
+    hooks: Mapping[str, Stats | None],
 ) -> str:
     versions_text = ", ".join(f"{k} {v}" for k, v in versions.items())
     notes = render_notes(rows, timeout)
+    pip = (
+        f" With pip as well, `python -m build` ({isolation_of(rows, PEER_PIP)}) is a side of "
+        "its own."
+        if PEER_PIP in sides
+        else ""
+    )
     return f"""{HEADING}
 
-`reprobuild build PROJECT -o OUT` against `python -m build --outdir OUT PROJECT` (pypa/build),
-on the fixture projects of `tests/fixtures/projects`. Both build the sdist, then the wheel from
-that sdist. Every build runs as a whole process, timed from start to exit, on a fresh copy of
-the project in a folder of its own, with the same environment (no `SOURCE_DATE_EPOCH`).
+`reprobuild build PROJECT -o OUT` in its sandbox ({sandbox_of(rows)}), the same with
+`--sandbox none`, and `python -m build --installer uv --outdir OUT PROJECT` (pypa/build making
+its isolated environments with uv: {isolation_of(rows, PEER_UV)}), on the fixture projects of
+`tests/fixtures/projects`.{pip} Each builds the sdist, then the wheel from that sdist. Every
+build runs as a whole process, timed from start to exit, on a fresh copy of the project in a
+folder of its own, with the same environment (no `SOURCE_DATE_EPOCH`).
 
-- *Cold*: reprobuild with an empty environment cache (a fresh `REPROBUILD_CACHE_DIR`);
-  `python -m build`'s first timed run — it has no environment cache: each run creates fresh
-  isolated environments ({isolation_of(rows)}), one for the sdist and one for the wheel.
-- *Warm*: reprobuild with its environment cache filled by the cold build of the same project,
-  best of {runs} runs; `python -m build`, best of {runs} more runs. The two tools take turns.
-- pip's own download and wheel caches, and uv's cache, are warm in both cases: each project is
-  built once by each tool, untimed, before the cold runs (reprobuild into another environment
-  cache).
-- *Ratio* is `python -m build`'s time over reprobuild's: above 1, reprobuild is faster.
-- *Identical*: every build of that tool of that project (the untimed, the cold and the warm
-  ones) wrote the same sdist and wheel, byte for byte.
+- Per project, each tool first builds once, untimed, so that uv's (and pip's) download caches
+  hold everything; then reprobuild builds *cold*, in its sandbox, with an empty environment
+  cache (a fresh `REPROBUILD_CACHE_DIR`).
+- Then {runs} rounds: in each, every side builds once, in an order that rotates from round to
+  round. Both reprobuild sides use the environment cache the cold build filled; `python -m
+  build` has no environment cache and makes fresh environments on every build. Times are the
+  median / the minimum of each side's {runs} runs.
+- *Sandbox's cost*: the sandboxed time minus the unsandboxed one, of the medians / of the
+  minimums, in ms and in per cent of the unsandboxed time. The goal is under
+  {GOAL_PERCENT:g} % or under {GOAL_MS:g} ms, of the medians and of the minimums.
+- *Ratio*: `python -m build`'s median over the sandboxed reprobuild's: above 1, reprobuild is
+  faster.
+- *Identical*: every build of that project by that tool (the untimed, the cold and the timed
+  ones; for reprobuild, sandboxed and not together) wrote the same sdist and wheel, byte for
+  byte. Every build's sdist (a gzip'd tar with a `PKG-INFO`) and wheel (a zip that reads back,
+  with `WHEEL` and `RECORD`) were checked to be sound.
 
 Command: `{command}` — run on {today()} ({machine}; {versions_text}).
 
-{render_table(rows, runs)}
+{render_table(rows, sides)}
 
 {render_goal(rows)}
+
+{render_peer(rows)}
 {chr(10) + notes + chr(10) if notes else ""}
-Where reprobuild's time goes, cold / warm (the best warm run), in seconds, from the times its
-progress lines were printed; "resolve" runs once or more for the sdist's environment and once
-or more for the wheel's, on every build, cold or warm:
+Where reprobuild's time goes, `--sandbox none` / sandboxed, medians of the {runs} runs in
+seconds, from the times its progress lines were printed. The sandbox wraps each call of the
+backend (`get_requires_for_build_sdist`, `build_sdist`, `get_requires_for_build_wheel`,
+`build_wheel`, each in a sandbox of its own); resolving and creating environments run outside
+it:
 
 {render_steps(rows)}
 
-Start-up alone (a process that does no work), best of {runs}:
+One process through reprobuild's sandboxed runner (`run_sandboxed`), with and without the
+sandbox, {runs * 4} times each by turns, in one process (so the one-time costs of the first
+call are left out):
+
+{render_startup(hooks)}
+
+Start-up alone (a process that does no work), {runs} times each by turns:
 
 {render_startup(startup)}
 """
@@ -520,18 +774,73 @@ Start-up alone (a process that does no work), best of {runs}:
 # --- main --------------------------------------------------------------------------------------
 
 
-def time_startups(cmds: Mapping[str, Sequence[str]], runs: int) -> dict[str, float | None]:
-    """Best wall time of commands that do no work, taking turns."""
-    best: dict[str, float | None] = dict.fromkeys(cmds)
+def time_commands(cmds: Mapping[str, Callable[[], bool]], runs: int) -> dict[str, Stats | None]:
+    """Median and minimum wall time of callables that return whether they succeeded, by
+    turns; a label with any failure has ``None``."""
+    spent: dict[str, list[float]] = {label: [] for label in cmds}
+    failed: set[str] = set()
     for _ in range(runs):
-        for label, cmd in cmds.items():
+        for label, call in cmds.items():
             start = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, check=False)
-            elapsed = time.perf_counter() - start
-            previous = best[label]
-            if proc.returncode == 0 and (previous is None or elapsed < previous):
-                best[label] = elapsed
-    return best
+            ok = call()
+            spent[label].append(time.perf_counter() - start)
+            if not ok:
+                failed.add(label)
+    return {k: None if k in failed else summarize(v) for k, v in spent.items()}
+
+
+def process(cmd: Sequence[str]) -> Callable[[], bool]:
+    def call() -> bool:
+        return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
+
+    return call
+
+
+def time_sandbox_starts(work: Path, runs: int) -> dict[str, Stats | None]:
+    """One process through :func:`run_sandboxed`, sandboxed and not, by turns."""
+    from reprobuild.frontend.sandbox import SandboxMode, choose_sandbox, run_sandboxed
+
+    boxed, bare = choose_sandbox(SandboxMode.AUTO), choose_sandbox(SandboxMode.NONE)
+    folder = work / "sandbox-starts"
+    build = folder / "build"
+    build.mkdir(parents=True)
+    counter = iter(range(1_000_000))
+    python = Path(sys.executable)
+    true = shutil.which("true", path="/usr/bin:/bin") or "true"
+
+    def through(mode: str, argv: Sequence[str], sink: IO[bytes]) -> Callable[[], bool]:
+        box = boxed if mode == "sandbox" else bare
+
+        def call() -> bool:
+            run = run_sandboxed(
+                box,
+                argv,
+                cwd=build,
+                env={"PATH": "/usr/bin:/bin"},
+                stdout=sink,
+                writable=[build],
+                python=python,
+                scratch=folder / f"scratch.{next(counter)}",
+            )
+            return run.returncode == 0 and run.stopped is None
+
+        return call
+
+    py = [sys.executable, "-c", "pass"]
+    name = boxed.mode.value
+    with Path(os.devnull).open("wb") as sink:
+        # the first call's one-time costs (the scan of /etc) are left out
+        through("sandbox", py, sink)()
+        through("none", py, sink)()
+        return time_commands(
+            {
+                f"run_sandboxed({name}, python -c pass)": through("sandbox", py, sink),
+                "run_sandboxed(none, python -c pass)": through("none", py, sink),
+                f"run_sandboxed({name}, true)": through("sandbox", [true], sink),
+                "run_sandboxed(none, true)": through("none", [true], sink),
+            },
+            runs,
+        )
 
 
 def versions_of(reprobuild: Sequence[str]) -> dict[str, str]:
@@ -558,14 +867,34 @@ def versions_of(reprobuild: Sequence[str]) -> dict[str, str]:
     }
 
 
+def check_peer() -> None:
+    """``python -m build --installer uv`` needs uv: the ``uv`` module or ``uv`` on PATH."""
+    try:
+        import uv
+
+        uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        if shutil.which(os.environ.get("UV") or "uv") is None:
+            raise SystemExit(
+                "error: python -m build --installer uv needs uv: pip install uv (or build[uv])"
+            ) from None
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--runs", type=int, default=RUNS, help="warm runs per tool (best is kept)")
+    parser.add_argument(
+        "--runs", type=int, default=RUNS, help="timed runs per side (median and minimum kept)"
+    )
     parser.add_argument(
         "--project",
         action="append",
         choices=sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()),
         help=f"a fixture project to build; repeat for more (default: {', '.join(PROJECTS)})",
+    )
+    parser.add_argument(
+        "--with-pip",
+        action="store_true",
+        help="time plain python -m build (pip) too, as a side of its own",
     )
     parser.add_argument(
         "--timeout",
@@ -574,7 +903,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="seconds one build may take before it is killed and reported as a timeout",
     )
     parser.add_argument(
-        "--no-docs", action="store_true", help="print the table only; leave docs/ alone"
+        "--no-docs", action="store_true", help="print the tables only; leave docs/ alone"
     )
     return parser.parse_args(argv)
 
@@ -584,6 +913,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: int = args.runs
     timeout: float = args.timeout
     projects: list[str] = args.project or list(PROJECTS)
+    sides = (PEER_UV, *([PEER_PIP] if args.with_pip else []), UNSANDBOXED, SANDBOXED)
+    check_peer()
     machine = describe_machine()
     reprobuild = reprobuild_command()
     compile_bytecode()
@@ -601,19 +932,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             prime_cache=Path(tmp) / "caches" / "untimed",
             runs=runs,
             timeout=timeout,
+            sides=sides,
         )
         for name in projects:
-            pmb, repro = bench_project(name, tools)
-            rows.append(
-                Row(project=name, backend=backend_of(FIXTURES / name), pmb=pmb, reprobuild=repro)
-            )
+            series = bench_project(name, tools)
+            rows.append(Row(project=name, backend=backend_of(FIXTURES / name), series=series))
+        log("one process through the sandboxed runner")
+        hooks = time_sandbox_starts(Path(tmp), runs * 4)
     if hasattr(os, "getloadavg"):
         machine += f", {os.getloadavg()[0]:.2f} at the end"
-    startup = time_startups(
+    startup = time_commands(
         {
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "reprobuild --version": [*reprobuild, "--version"],
-            "python -m build --version": [sys.executable, "-m", "build", "--version"],
+            "python -c pass": process([sys.executable, "-c", "pass"]),
+            "reprobuild --version": process([*reprobuild, "--version"]),
+            "python -m build --version": process([sys.executable, "-m", "build", "--version"]),
         },
         runs,
     )
@@ -623,10 +955,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows,
             command=command,
             runs=runs,
+            sides=sides,
             timeout=timeout,
             versions=versions_of(reprobuild),
             machine=machine,
             startup=startup,
+            hooks=hooks,
         )
     )
     print(section)
