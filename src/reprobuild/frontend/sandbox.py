@@ -437,7 +437,9 @@ def run_sandboxed(
             umask=-1 if umask is None else umask,
             start_new_session=True,
         )
-        stopped, detail = _watch(proc, limits, cgroup, watched)
+        stopped, detail = _watch(
+            proc, limits, cgroup, watched, gentle=sandbox.mode is SandboxMode.LANDLOCK
+        )
         outside = _written(scratch) if sandbox.mode is SandboxMode.BWRAP else ()
         return SandboxRun(
             returncode=proc.returncode, stopped=stopped, detail=detail, outside=outside
@@ -505,6 +507,7 @@ def _landlock_argv(
     return [
         sys.executable,
         "-I",
+        "-S",  # the launcher needs the standard library only: no site-packages, no .pth
         str(Path(_landlock.__file__)),
         "--spec",
         str(spec_path),
@@ -546,6 +549,8 @@ def _watch(
     limits: Limits,
     cgroup: _CGroup | None,
     watched: Sequence[Path],
+    *,
+    gentle: bool = False,
 ) -> tuple[str | None, str]:
     """Wait for ``proc``; stop it (and all it started) at the first limit it passes."""
     start = time.monotonic()
@@ -573,7 +578,7 @@ def _watch(
                 stopped = "output"
                 detail = f"it wrote {_size(used)}, more than {_size(limits.output)}"
         if stopped:
-            _kill(proc, cgroup)
+            _kill(proc, cgroup, gentle=gentle)
             break
     if stopped is None and cgroup is not None and (hit := cgroup.hit()):
         stopped, detail = hit
@@ -594,7 +599,15 @@ def _watch(
     return stopped, detail
 
 
-def _kill(proc: subprocess.Popen[bytes], cgroup: _CGroup | None) -> None:
+def _kill(proc: subprocess.Popen[bytes], cgroup: _CGroup | None, *, gentle: bool) -> None:
+    """Stop the sandbox and all it started. ``gentle``: ask with SIGTERM first (the Landlock
+    launcher then kills its whole tree, daemons in sessions of their own too), for at most
+    two seconds; bubblewrap's PID namespace ends with it, so it gets SIGKILL at once."""
+    if gentle:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     if cgroup is not None:
