@@ -736,6 +736,8 @@ folder of its own, with the same environment (no `SOURCE_DATE_EPOCH`).
 - *Sandbox's cost*: the sandboxed time minus the unsandboxed one, of the medians / of the
   minimums, in ms and in per cent of the unsandboxed time. The goal is under
   {GOAL_PERCENT:g} % or under {GOAL_MS:g} ms, of the medians and of the minimums.
+  `--sandbox none` still runs each backend call through the same runner (its cgroup, its
+  limits, its watcher), so the cost is that of the sandbox itself.
 - *Ratio*: `python -m build`'s median over the sandboxed reprobuild's: above 1, reprobuild is
   faster.
 - *Identical*: every build of that project by that tool (the untimed, the cold and the timed
