@@ -378,3 +378,21 @@ def test_the_json_and_html_of_a_different_wheel_name_the_sides() -> None:
     assert "--- published/demo/__init__.py" in doc and "+++ rebuilt/demo/__init__.py" in doc
     page = verification_page([verification])
     assert "published/demo/__init__.py" in page and "rebuilt/demo/__init__.py" in page
+
+
+def test_text_output_escapes_what_a_release_wrote(capsys: pytest.CaptureFixture[str]) -> None:
+    """A cause or a build log quoting a backend's output cannot drive the terminal."""
+    from reprobuild.cli.verify import _print_details
+    from reprobuild.rebuild.verify import ArtifactResult, Verdict
+
+    result = ArtifactResult(
+        filename="demo-1.0-py3-none-any.whl",
+        verdict=Verdict.BUILD_FAILED,
+        sha256="0" * 64,
+        cause="the backend said \x1b[2J\x1b[31mall good",
+        log_tail="line one\n\x1b]0;title\x07line two\u202e",
+    )
+    _print_details(result)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b[2J" in out and "line two\\u202e" in out

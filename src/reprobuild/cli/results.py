@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from reprobuild.cli._cache import results_db_of
-from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, print_json, shown
 from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
@@ -158,8 +158,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"no attempts recorded in {db}", file=sys.stderr)
         for a in attempts:
-            cause = f"  {a.cause}" if a.cause else ""
-            what = f"  {a.filename}" if a.filename else ""
+            cause = f"  {shown(a.cause)}" if a.cause else ""
+            what = f"  {shown(a.filename)}" if a.filename else ""
             where = " (local)" if a.origin == LOCAL else ""
             box = " [unsandboxed]" if a.sandbox == "none" else ""
             print(f"{a.started[:19]}  {a.name}=={a.version}{where}{what}: {a.verdict}{box}{cause}")

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of, results_db_of
 from reprobuild.cli._checks import parse_release, reason_of, writable_folder
-from reprobuild.cli._output import HelpFormatter, Subparsers, colour, job_count, print_json
+from reprobuild.cli._output import (
+    HelpFormatter,
+    Subparsers,
+    colour,
+    job_count,
+    print_json,
+    shown,
+)
 from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
 from reprobuild.errors import UsageError
 
@@ -479,7 +486,7 @@ def _print_text(verification: Verification) -> None:
     out = sys.stdout
     rebuilt = any(r.verdict.value != "not-verifiable" for r in verification.results)
     source = f" (rebuilt from {verification.sdist})" if verification.sdist and rebuilt else ""
-    print(f"{verification.name} {verification.version}{source}")
+    print(f"{shown(verification.name)} {shown(verification.version)}{shown(source)}")
     from reprobuild.rebuild.verify import COMPILED
 
     # a release of compiled wheels only lists them in one line, not one each
@@ -490,7 +497,7 @@ def _print_text(verification: Verification) -> None:
             continue
         verdict = colour(result.verdict.value, _COLOURS[result.verdict.value], out)
         checkout = " (rebuilt from the checkout)" if result.filename == verification.sdist else ""
-        print(f"  {result.filename}{checkout}: {verdict}  [{result.seconds:.1f} s]")
+        print(f"  {shown(result.filename)}{checkout}: {verdict}  [{result.seconds:.1f} s]")
         _print_details(result)
     if grouped:
         verdict = colour(compiled[0].verdict.value, _COLOURS[compiled[0].verdict.value], out)
@@ -510,8 +517,10 @@ def _print_details(result: ArtifactResult) -> None:
     from reprobuild.cli._output import colour_on
     from reprobuild.present import render_excerpt
 
+    # causes, evidence and log lines may quote what a release holds (names, a backend's
+    # output): their controls are shown escaped, so they cannot drive the terminal
     if result.cause:
-        print(f"    cause: {result.cause}")
+        print(f"    cause: {shown(result.cause)}")
     if result.difference is not None:
         print(f"    differences: {result.difference.summary()}")
         sys.stdout.write(render_excerpt(result.difference, colour=colour_on(sys.stdout), depth=2))
@@ -523,8 +532,8 @@ def _print_details(result: ArtifactResult) -> None:
         print("    recipe:")
         for evidence in recipe.evidence:
             value = evidence.value or "-"
-            print(f"      {evidence.field} = {value}  ({evidence.reason})")
+            print(f"      {evidence.field} = {shown(value)}  ({shown(evidence.reason)})")
     if result.log_tail:
         print("    build log (last lines):")
         for line in result.log_tail.splitlines()[-15:]:
-            print(f"      {line}")
+            print(f"      {shown(line)}")
