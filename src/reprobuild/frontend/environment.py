@@ -14,11 +14,18 @@ made, every entry of it (path, kind, mode, sha256 or link target) is recorded *b
 its sha256 is the environment's :attr:`Environment.digest`. Each reuse scans the folder again
 and compares: an environment that was changed since it was made, or that has no record, is
 discarded and made again, with a warning that names the first path that differs.
+
+Requirements are resolved and installed from wheels only (see
+:mod:`reprobuild.frontend.installers`); ``find_links`` offers folders of wheels besides the
+index, such as those :mod:`reprobuild.frontend.wheelhouse` keeps of requirements built from
+their sdists in the sandbox. A wheel taken from there is pinned by its own sha256 like any
+other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -86,6 +93,8 @@ class Environment:
     ``digest`` is the sha256 of everything the folder held when it was made (every path, its
     kind, mode, and the sha256 of a file or the target of a link; see
     :mod:`reprobuild.frontend.envdigest`), checked again each time it is reused.
+    ``find_links`` are the folders of wheels that were offered besides the index when it was
+    asked for.
     """
 
     path: Path
@@ -96,6 +105,7 @@ class Environment:
     python_version: str
     implementation: str
     digest: str
+    find_links: tuple[Path, ...] = ()
 
     @property
     def scripts(self) -> Path:
@@ -111,13 +121,14 @@ def resolve_requirements(
     installer: InstallerName | None = None,
     index: IndexConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    find_links: Sequence[Path] = (),
 ) -> tuple[PinnedRequirement, ...]:
     """Pin ``requirements`` and all they need to exact versions with sha256 hashes.
 
     The arguments are those of :func:`prepare_environment`; nothing is installed.
     """
     interpreter = find_interpreter(python)
-    tool = get_installer(installer, index=index)
+    tool = get_installer(installer, index=index, find_links=find_links)
     with tempfile.TemporaryDirectory(prefix="reprobuild-") as scratch:
         return _resolve(
             _validate(requirements),
@@ -139,6 +150,7 @@ def prepare_environment(
     installer: InstallerName | None = None,
     index: IndexConfig | None = None,
     pins: Sequence[PinnedRequirement] | None = None,
+    find_links: Sequence[Path] = (),
 ) -> Environment:
     """An isolated environment with ``requirements`` installed, pinned and cached.
 
@@ -152,14 +164,18 @@ def prepare_environment(
     and installs exactly those (as recorded by an earlier build); ``requirements`` are then only
     checked for syntax. ``progress`` receives one line per step, and a line starting with
     ``warning:`` when a cached environment was changed since it was made and is made again.
+    ``find_links`` are folders of wheels searched besides the index (each wheel there is
+    offered whatever its upload time: give only the wheels meant for this environment).
 
-    Raises :class:`ProjectError` for a requirement that does not parse, and
-    :class:`BuildError` when resolution or installation fails.
+    Raises :class:`ProjectError` for a requirement that does not parse,
+    :class:`~reprobuild.frontend.installers.NoWheelError` when a requirement has no wheel, and
+    :class:`BuildError` when resolution or installation fails otherwise.
     """
     say = progress or _quiet
     wanted = _validate(requirements)
     interpreter = find_interpreter(python)
-    tool = get_installer(installer, index=index)
+    links = tuple(Path(folder).absolute() for folder in find_links)
+    tool = get_installer(installer, index=index, find_links=links)
     envs = Path(cache_dir).absolute() / "envs"
     try:
         envs.mkdir(parents=True, exist_ok=True)
@@ -185,19 +201,19 @@ def prepare_environment(
         found = _load(final, key, pinned, interpreter)
         if isinstance(found, Environment):
             say(f"reusing environment {key[:12]} ({_count(pinned)})")
-            return found
+            return dataclasses.replace(found, find_links=links)
         # a changed environment is judged again under the lock: another process may be making
         # it again at this very moment, and then there is nothing to warn about
         with _making(envs, key):
             found = _load(final, key, pinned, interpreter)
             if isinstance(found, Environment):
                 say(f"reusing environment {key[:12]} ({_count(pinned)}), made meanwhile")
-                return found
+                return dataclasses.replace(found, find_links=links)
             if isinstance(found, _Damaged):
                 say(f"warning: environment {key[:12]} {found.reason}: making it again")
             environment = _create(final, key, pinned, interpreter, tool, scratch, say)
     say(f"environment {key[:12]} ready")
-    return environment
+    return dataclasses.replace(environment, find_links=links)
 
 
 def _create(

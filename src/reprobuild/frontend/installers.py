@@ -7,7 +7,9 @@ through its Python package (``uv.find_uv_bin``); it is used when that binary run
 Both resolve and install from wheels only (uv's ``--no-build``, pip's ``--only-binary
 :all:``): building an sdist, even only to read its metadata, runs its ``setup.py`` or backend,
 and environments are prepared outside the sandbox that builds run in. A requirement with no
-wheel fails with a :class:`BuildError` that names it.
+wheel fails with a :class:`NoWheelError` that names it (and the versions asked for, when the
+installer said), so that its caller can build that wheel in the sandbox and offer it again as
+``find_links``: folders of wheels searched besides the index.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ import functools
 import os
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -38,6 +43,7 @@ from reprobuild.frontend.pins import PinnedRequirement, parse_pins
 __all__ = [
     "Installer",
     "InstallerName",
+    "NoWheelError",
     "PipInstaller",
     "UvInstaller",
     "find_uv",
@@ -63,6 +69,30 @@ _UV_NO_WHEEL = (
 #: pip's last word when nothing it may use matches a requirement (with ``--only-binary
 #: :all:``, an sdist is not something it may use).
 _PIP_NO_MATCH = re.compile(r"No matching distribution found for (?P<name>\S+)")
+#: What a specifier looks like in uv's explanations (``pytoml>=0.1,<0.2``, ``x==1.0``).
+_UV_SPECIFIER = r"(?P<spec>(?:[<>=!~]=?=?[A-Za-z0-9.*+!_-]+,?)+)"
+
+
+class NoWheelError(BuildError):
+    """A build requirement has no wheel the installer may use (it is published only as an
+    sdist, at least in the versions allowed). ``name`` is its normalized name; ``specifier``
+    the versions asked for, as far as the installer said (``""``: any); ``tool`` the installer
+    (``"uv"`` or ``"pip"``)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        name: str,
+        specifier: str = "",
+        tool: str,
+        hint: str | None = None,
+        log_tail: str = "",
+    ) -> None:
+        super().__init__(reason, hint=hint, log_tail=log_tail)
+        self.name = name
+        self.specifier = specifier
+        self.tool = tool
 
 
 class Installer(Protocol):
@@ -117,16 +147,36 @@ def _wheels_only(run: Callable[[], str], patterns: tuple[re.Pattern[str], ...], 
         raise
 
 
-def no_wheel_error(requirement: str, *, tool: str, log_tail: str = "") -> BuildError:
+def _asked_versions(name: str, requirement: Requirement | None, log_tail: str) -> str:
+    """The versions of ``name`` asked for: ``requirement``'s specifier, and those uv's
+    explanation in ``log_tail`` gives it (``x>=1 depends on name<2``, ``you require
+    name==1.0``, ``name==1.0 has no usable wheels``), joined; ``""`` when none is said."""
+    specifiers = SpecifierSet(str(requirement.specifier)) if requirement else SpecifierSet()
+    spelled = "[-_.]+".join(re.escape(part) for part in re.split(r"[-_.]+", name))
+    patterns = (
+        rf"depends on {spelled}{_UV_SPECIFIER}",
+        rf"you require {spelled}{_UV_SPECIFIER}",
+        rf"(?<![\w.-]){spelled}{_UV_SPECIFIER} (?:has|have) no usable wheels",
+    )
+    for pattern in patterns:
+        for match in re.finditer(pattern, log_tail, flags=re.IGNORECASE):
+            try:
+                specifiers &= SpecifierSet(match["spec"].rstrip(","))
+            except InvalidSpecifier:
+                continue
+    return str(specifiers)
+
+
+def no_wheel_error(requirement: str, *, tool: str, log_tail: str = "") -> NoWheelError:
     """The error for a build requirement (a name, or a name and version) that has no wheel
     ``tool`` may install (pip cannot tell that from a name it found nothing for at all: it
     says less)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
+    parsed: Requirement | None
     try:
-        name = Requirement(requirement).name
+        parsed = Requirement(requirement)
+        name = parsed.name
     except InvalidRequirement:
-        name = requirement
+        parsed, name = None, requirement
     if tool == "pip":
         reason = (
             f"pip found no wheel for the build requirement {requirement}: if it is published "
@@ -137,8 +187,11 @@ def no_wheel_error(requirement: str, *, tool: str, log_tail: str = "") -> BuildE
             f"the build requirement {requirement} has no wheel {tool} could use: building it "
             "from its sdist would run its code outside the sandbox"
         )
-    return BuildError(
+    return NoWheelError(
         reason + ", so reprobuild installs build requirements from wheels only",
+        name=canonicalize_name(name),
+        specifier=_asked_versions(name, parsed, log_tail),
+        tool=tool,
         hint=("check the name; " if tool == "pip" else "")
         + f"require a version of {name} published as a wheel for this Python (a newer one, "
         "or a later cut-off date), or build its wheel yourself, in a sandbox, and offer it "
@@ -176,24 +229,31 @@ def find_uv() -> str | None:
     return path if proc.returncode == 0 else None
 
 
-def get_installer(name: InstallerName | None, *, index: IndexConfig | None) -> Installer:
+def get_installer(
+    name: InstallerName | None, *, index: IndexConfig | None, find_links: Sequence[Path] = ()
+) -> Installer:
     """The installer called ``name``, or uv when it runs and pip otherwise (``None``).
 
     ``index`` is an explicit index configuration; ``None`` uses pip's own (which uv is given
-    as options, see :mod:`reprobuild.frontend.indexes`).
+    as options, see :mod:`reprobuild.frontend.indexes`). ``find_links`` are folders of wheels
+    searched besides it (wheels reprobuild built in the sandbox).
     """
     if name not in {None, "uv", "pip"}:
         raise ValueError(f"unknown installer {name!r}: use 'uv' or 'pip'")
     if name in {None, "uv"}:
         uv = find_uv()
         if uv is not None:
-            return UvInstaller(uv, index=index)
+            return UvInstaller(uv, index=index, find_links=find_links)
         if name == "uv":
             raise BuildError(
                 "uv is not available: the uv package is not installed or its binary does not run",
                 hint="install reprobuild's dependencies (pip install uv), or use pip",
             )
-    return PipInstaller(index=index)
+    return PipInstaller(index=index, find_links=find_links)
+
+
+def _links_args(find_links: Sequence[Path]) -> list[str]:
+    return [arg for folder in find_links for arg in ("--find-links", str(Path(folder).absolute()))]
 
 
 class UvInstaller:
@@ -201,9 +261,12 @@ class UvInstaller:
 
     name: InstallerName = "uv"
 
-    def __init__(self, uv: str, *, index: IndexConfig | None) -> None:
+    def __init__(
+        self, uv: str, *, index: IndexConfig | None, find_links: Sequence[Path] = ()
+    ) -> None:
         self.uv = uv
         self._index = index
+        self.find_links = tuple(find_links)
 
     @functools.cached_property
     def index(self) -> IndexConfig:
@@ -237,6 +300,7 @@ class UvInstaller:
             # wheels only: reading an sdist's metadata means running its build
             "--no-build",
             *self.index.uv_args(),
+            *_links_args(self.find_links),
         ]
         if exclude_newer is not None:
             cmd += ["--exclude-newer", rfc3339(exclude_newer)]
@@ -299,6 +363,7 @@ class UvInstaller:
             "--color",
             "never",
             *self.index.uv_args(),
+            *_links_args(self.find_links),
         ]
         _wheels_only(
             lambda: run_tool(
@@ -316,12 +381,17 @@ class PipInstaller:
     """``pip download`` (hashes computed here), ``python -m venv``, ``pip install``.
 
     pip reads its own configuration; an explicit :class:`IndexConfig` is passed as options.
+    With ``find_links``, pip's own configuration is passed as options too: a ``--find-links``
+    on the command line replaces those of its configuration, it does not add to them.
     """
 
     name: InstallerName = "pip"
 
-    def __init__(self, *, index: IndexConfig | None) -> None:
+    def __init__(self, *, index: IndexConfig | None, find_links: Sequence[Path] = ()) -> None:
+        if find_links and index is None:
+            index = load_index_config()
         self.index_args = [] if index is None else index.pip_args()
+        self.index_args += _links_args(find_links)
         self._pip_versions: dict[Path, tuple[int, ...]] = {}
 
     def _pip(self, interpreter: Interpreter) -> list[str | Path]:
