@@ -316,6 +316,11 @@ def test_verify_says_what_the_sandbox_stopped(
     (row,) = json.loads(capsys.readouterr().out)["attempts"]
     assert row["verdict"] == "build-failed"
     assert row["sandbox"] == document["sandbox"]["kind"]
+    # the page says it too
+    argv[argv.index("--timeout") + 1] = "1"
+    assert main([*argv[:-1], "html"]) == 1
+    page = capsys.readouterr().out
+    assert "<dt>sandbox</dt>" in page and "wall_seconds 1" in page
 
 
 def _landlock(limits: Limits | None = None) -> Sandbox:

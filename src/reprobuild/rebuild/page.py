@@ -10,8 +10,9 @@ outside it, so it can be kept as a CI artifact or published as a record of what 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from reprobuild._types import JSONValue
 from reprobuild.present.htmlpage import escape, html_page, render_tree
 from reprobuild.rebuild.verify import ArtifactResult, Verdict, Verification
 
@@ -66,6 +67,18 @@ def _recipe(result: ArtifactResult) -> list[str]:
     ]
 
 
+def _sandbox(record: Mapping[str, JSONValue]) -> str:
+    """The sandbox a rebuild ran in, in a few words: ``bwrap 0.11.0, limits 900 s …``."""
+    kind = str(record.get("kind", "?"))
+    if kind == "none":
+        return "none: the build ran with all the rights of the user who ran it"
+    limits = record.get("limits")
+    text = f"{kind} {record.get('version', '')}".strip()
+    if isinstance(limits, dict):
+        text += ", limits " + ", ".join(f"{k} {v}" for k, v in limits.items())
+    return text
+
+
 def _artifact(index: int, verification: Verification, result: ArtifactResult) -> list[str]:
     facts = [
         ("release", f"{verification.name} {verification.version}"),
@@ -80,6 +93,8 @@ def _artifact(index: int, verification: Verification, result: ArtifactResult) ->
         facts.append(("cause", result.cause))
     if result.difference is not None:
         facts.append(("differences", result.difference.summary()))
+    if result.recipe is not None and verification.sandbox:
+        facts.append(("sandbox", _sandbox(verification.sandbox)))
     facts.append(("time", f"{result.seconds:.1f} s"))
     out = [
         f'<section class="artifact" id="{_anchor(index)}">',
