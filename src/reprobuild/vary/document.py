@@ -42,7 +42,11 @@ def _members(finding: ArtifactFinding) -> list[str]:
 
 def render_text(report: VaryReport, *, max_members: int = 12) -> str:
     """The report as plain text, ending with the summary line and a newline."""
-    out = [f"source: {report.source}", "variations:"]
+    out = [f"source: {report.source}"]
+    if report.sandbox:
+        kind, version = report.sandbox.get("kind"), report.sandbox.get("version") or ""
+        out.append(f"sandbox: {kind} {version}".rstrip())
+    out.append("variations:")
     for v in report.variations:
         state = f"skipped: {v.skipped}" if v.skipped else v.description
         out.append(f"  {v.name:<15} {state}")
