@@ -6,6 +6,13 @@ fixed environment (``TZ=UTC``, a UTF-8 locale, ``PYTHONHASHSEED=0``, umask 022, 
 ``HOME``), unpacks that sdist at a fixed path and builds the wheel from it, normalizes both, and
 writes them with a buildinfo record. Nothing is written into the output folder before every
 artifact is ready.
+
+A build requirement published only as an sdist (no wheel before the cut-off date) is built
+first: its sdist is downloaded from the index, checked against the index's sha256, built into a
+wheel by this same ``build``, in the same sandbox, and kept in the cache (see
+:mod:`reprobuild.frontend.wheelhouse`); the environment is then resolved again with that wheel
+offered beside the index, pinned by its own sha256. Its build requirements go the same way, at
+most :data:`SDIST_DEPTH` levels deep, and a requirement needed to build itself is refused.
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ import platform
 import shutil
 import stat
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -38,6 +46,7 @@ from reprobuild.frontend import (
     Environment,
     PinnedRequirement,
     Sandbox,
+    SandboxMode,
     build_sdist,
     build_wheel,
     clock_variables,
@@ -47,11 +56,23 @@ from reprobuild.frontend import (
     prepare_environment,
     read_build_system,
 )
+from reprobuild.frontend.installers import NoWheelError
+from reprobuild.frontend.interpreter import find_interpreter
+from reprobuild.frontend.wheelhouse import (
+    BuiltWheel,
+    find_built,
+    kept_wheels,
+    source_key,
+    store_built,
+)
+from reprobuild.index import IndexClient
+from reprobuild.index.pages import IndexFile
 from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
 from reprobuild.report import JSONValue
 
 __all__ = [
     "BUILD_ROOT",
+    "SDIST_DEPTH",
     "BuildResult",
     "BuildSpec",
     "PrepareStep",
@@ -63,6 +84,12 @@ __all__ = [
 #: Where every build happens, the same on every machine, so that what a build embeds of its own
 #: path (debug information of C extensions, a generated module's ``__file__``) is the same too.
 BUILD_ROOT = Path("/tmp/reprobuild-build")
+
+#: How deep build requirements built from their sdists may nest: a requirement published only
+#: as an sdist, one of its own build requirements published only as an sdist, and so on.
+SDIST_DEPTH = 3
+#: How many wheels one environment may need built from sdists before reprobuild gives up.
+_MOST_BUILT = 16
 
 #: Folders at the top of a source tree that hold outputs of earlier work, never inputs.
 _SKIPPED_AT_TOP = frozenset({"build", "dist", ".tox", ".nox", ".venv"})
@@ -152,6 +179,9 @@ class BuildSpec:
     sandbox: Sandbox | None = None
     #: the host name the build sees (None: this machine's)
     hostname: str | None = None
+    #: the build requirements whose sdists are being built, outermost first, this build being
+    #: the last one's (set by reprobuild when it builds a requirement published only as an sdist)
+    building: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -319,17 +349,32 @@ def _environment_for(
     ``resolved`` remembers the environments of this build by requirement set: the sdist's and
     the wheel's usually need the same, and one build resolves a set once. A set that
     ``spec.resolved`` holds is installed as pinned there, not resolved again.
+
+    A requirement with no wheel is built from its sdist in ``sandbox`` (see
+    :func:`_with_built_wheels`).
     """
-    if kind in spec.pins:
-        return prepare_environment(
-            [f"{p.name}=={p.version}" for p in spec.pins[kind]],
-            cache_dir=spec.cache_dir,
-            pins=spec.pins[kind],
-            python=spec.python,
-            progress=progress,
-        )
     cutoff = spec.exclude_newer
-    if system.legacy and cutoff is not None and cutoff < LEGACY_BACKEND_SINCE:
+    legacy = system.legacy and cutoff is not None and cutoff < LEGACY_BACKEND_SINCE
+    built: dict[str, BuiltWheel] = {}  # offered again to the next environment of this hook
+    if kind in spec.pins:
+        pins = spec.pins[kind]
+        return _with_built_wheels(
+            lambda links: prepare_environment(
+                [f"{p.name}=={p.version}" for p in pins],
+                cache_dir=spec.cache_dir,
+                pins=pins,
+                python=spec.python,
+                progress=progress,
+                find_links=links,
+            ),
+            spec,
+            [f"{p.name}=={p.version}" for p in pins],
+            LEGACY_BACKEND_SINCE if legacy else cutoff,
+            sandbox,
+            progress,
+            built,
+        )
+    if legacy and cutoff is not None:
         progress(
             f"resolving as of {LEGACY_BACKEND_SINCE.date()}, not {cutoff.date()}: the "
             f"project has no build-backend, and {LEGACY_BACKEND} came with setuptools 40.8.0"
@@ -339,13 +384,23 @@ def _environment_for(
     def prepare(requirements: Sequence[str]) -> Environment:
         key = tuple(requirements)
         if key not in resolved:
-            resolved[key] = prepare_environment(
-                _overridden(requirements, spec.overrides),
-                cache_dir=spec.cache_dir,
-                exclude_newer=cutoff,
-                python=spec.python,
-                progress=progress,
-                pins=spec.resolved.get(key),
+            wanted = _overridden(requirements, spec.overrides)
+            resolved[key] = _with_built_wheels(
+                lambda links: prepare_environment(
+                    wanted,
+                    cache_dir=spec.cache_dir,
+                    exclude_newer=cutoff,
+                    python=spec.python,
+                    progress=progress,
+                    pins=spec.resolved.get(key),
+                    find_links=links,
+                ),
+                spec,
+                wanted,
+                cutoff,
+                sandbox,
+                progress,
+                built,
             )
         return resolved[key]
 
@@ -363,6 +418,200 @@ def _environment_for(
         hostname=spec.hostname,
     )
     return prepare([*system.requires, *extra]) if extra else base
+
+
+class _SdistBuildError(BuildError):
+    """A build requirement's wheel could not be built from its sdist (said once, where it
+    failed, not again by every build that needed it)."""
+
+
+def _with_built_wheels(
+    make: Callable[[tuple[Path, ...]], Environment],
+    spec: BuildSpec,
+    requirements: Sequence[str],
+    cutoff: datetime | None,
+    sandbox: Sandbox,
+    say: Progress,
+    built: dict[str, BuiltWheel],
+) -> Environment:
+    """``make(find_links)``, first with the folders of the wheels ``built`` holds (by name);
+    each time it fails because a requirement has no wheel, that requirement's wheel is built
+    from its sdist in ``sandbox`` (:func:`_wheel_from_sdist`), added to ``built`` and offered
+    in one folder more."""
+    while True:
+        try:
+            return make(tuple(wheel.folder for wheel in built.values()))
+        except NoWheelError as exc:
+            if exc.name in built:
+                wheel = built[exc.name]
+                raise BuildError(
+                    f"the build requirement {exc.name} has no wheel {exc.tool} could use, even "
+                    f"with {wheel.path.name}, built from its sdist {wheel.sdist}, beside the index",
+                    hint="the versions the other requirements allow may not be the one built "
+                    f"({exc.specifier or 'any version'} was asked for); require a version of "
+                    f"{exc.name} yourself (--override)",
+                    log_tail=exc.log_tail,
+                ) from exc
+            if len(built) >= _MOST_BUILT:
+                raise BuildError(
+                    f"more than {_MOST_BUILT} build requirements of one environment have no "
+                    "wheel: reprobuild builds at most that many from their sdists",
+                    hint="check the requirements, or give a later cut-off date",
+                    log_tail=exc.log_tail,
+                ) from exc
+            specifier = _asked_for(exc.name, exc.specifier, requirements)
+            built[exc.name] = _wheel_from_sdist(spec, exc.name, specifier, cutoff, sandbox, say)
+
+
+def _asked_for(name: str, specifier: str, requirements: Sequence[str]) -> str:
+    """``specifier``, narrowed by what ``requirements`` ask of ``name`` themselves."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+
+    out = SpecifierSet(specifier)
+    for text in requirements:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) == name:
+            out &= requirement.specifier
+    return str(out)
+
+
+def _wheel_from_sdist(
+    spec: BuildSpec,
+    name: str,
+    specifier: str,
+    cutoff: datetime | None,
+    sandbox: Sandbox,
+    say: Progress,
+) -> BuiltWheel:
+    """The wheel of the build requirement ``name``, built from the sdist of the version a
+    resolver would pick (the newest that ``specifier`` allows, published before ``cutoff``,
+    for the build's interpreter), downloaded and checked against the index's sha256, built by
+    :func:`build` in ``sandbox``, and kept in the cache (or taken from there when that sdist
+    was built so before)."""
+    chain = (*spec.building, name)
+    if name in spec.building:
+        raise _SdistBuildError(
+            "a build requirement is needed to build itself: " + " › ".join(chain),
+            hint=f"publish (or offer through find-links) a wheel of {name}",
+        )
+    if len(spec.building) >= SDIST_DEPTH:
+        raise _SdistBuildError(
+            f"the build requirements published only as sdists nest more than {SDIST_DEPTH} "
+            "deep: " + " › ".join(chain),
+            hint=f"offer a wheel of {name} through find-links, or give a later cut-off date",
+        )
+    interpreter = find_interpreter(spec.python)
+    client = IndexClient(cache_dir=spec.cache_dir)
+    file, version = _chosen_sdist(
+        client.project_files(name), name, specifier, cutoff, interpreter.version
+    )
+    box = sandbox.to_json()
+    key = source_key(
+        sdist_sha256=file.sha256 or "",
+        implementation=interpreter.implementation,
+        python_version=interpreter.version,
+        exclude_newer=cutoff,
+        sandbox=box,
+    )
+    where = "in the sandbox" if sandbox.mode is not SandboxMode.NONE else "without a sandbox"
+    found = find_built(spec.cache_dir, key)
+    if found is not None:
+        say(f"reusing {found.path.name}, built from its sdist {file.filename} {where}")
+        return found
+    sdist = client.download(file)
+    say(f"building the build requirement {name} {version} from its sdist {file.filename} {where}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="reprobuild-") as out:
+            nested = BuildSpec(
+                source=sdist,
+                outdir=Path(out),
+                cache_dir=spec.cache_dir,
+                exclude_newer=cutoff,
+                python=spec.python,
+                sandbox=sandbox,
+                build_root=spec.build_root.with_name(f"{spec.build_root.name}-{len(chain)}"),
+                building=chain,
+            )
+            result = build(nested, progress=lambda message: say(f"{name}: {message}"))
+            (wheel,) = [path for path in result.paths if path.name.endswith(".whl")]
+            kept = store_built(
+                spec.cache_dir,
+                key,
+                wheel,
+                name=name,
+                version=version,
+                sdist=file.filename,
+                sdist_sha256=file.sha256 or "",
+                sdist_url=file.url,
+                sandbox=box,
+                buildinfo=result.buildinfo,
+            )
+    except _SdistBuildError:
+        raise  # a requirement's requirement: said already
+    except BuildError as exc:
+        raise _SdistBuildError(
+            f"the build requirement {name} {version} has no wheel, and building it from its "
+            f"sdist {file.filename} {where} failed: {exc.reason}",
+            path=exc.path,
+            hint=exc.hint,
+            log_tail=exc.log_tail,
+            log_path=exc.log_path,
+        ) from exc
+    say(f"built {kept.path.name} (sha256 {kept.sha256[:12]}) from its sdist {where}")
+    return kept
+
+
+def _chosen_sdist(
+    files: Sequence[IndexFile],
+    name: str,
+    specifier: str,
+    cutoff: datetime | None,
+    python_version: str,
+) -> tuple[IndexFile, str]:
+    """The sdist of the newest version of ``name`` in ``files`` that ``specifier`` allows, not
+    yanked, published before ``cutoff`` (a file whose index gives no upload time is taken, as
+    uv does) and whose Requires-Python admits ``python_version``; with its version. A
+    ``.tar.gz`` is preferred to a ``.zip`` of the same version."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.utils import InvalidSdistFilename, parse_sdist_filename
+    from packaging.version import InvalidVersion, Version
+
+    limit = None
+    if cutoff is not None:
+        limit = cutoff if cutoff.tzinfo else cutoff.replace(tzinfo=UTC)
+    candidates: dict[Version, list[IndexFile]] = {}
+    for file in files:
+        if file.yanked or file.sha256 is None:
+            continue
+        if limit is not None and file.upload_time is not None and file.upload_time >= limit:
+            continue
+        try:
+            _, version = parse_sdist_filename(file.filename)
+            if file.requires_python and not SpecifierSet(file.requires_python).contains(
+                Version(python_version), prereleases=True
+            ):
+                continue
+        except (InvalidSdistFilename, InvalidSpecifier, InvalidVersion):
+            continue
+        candidates.setdefault(version, []).append(file)
+    allowed = list(SpecifierSet(specifier).filter(candidates))
+    if not allowed:
+        before = f" published before {format_time(int(limit.timestamp()))}" if limit else ""
+        raise BuildError(
+            f"the build requirement {name} has no wheel, and no sdist of it either "
+            f"({specifier or 'any version'}{before}, for Python {python_version}) to build one "
+            "from",
+            hint="check the name and the cut-off date, and that the index lists sdists with "
+            "sha256 digests",
+        )
+    version = max(allowed)
+    file = max(candidates[version], key=lambda f: (f.filename.endswith(".tar.gz"), f.filename))
+    return file, str(version)
 
 
 def _clocked(
@@ -429,12 +678,17 @@ def _overridden(requirements: Sequence[str], overrides: Sequence[str]) -> list[s
 
 
 def _environment_record(env: Environment) -> dict[str, JSONValue]:
-    return {
+    record: dict[str, JSONValue] = {
         "installer": env.installer,
         "requirements": [
             {"name": p.name, "version": p.version, "hashes": list(p.hashes)} for p in env.pinned
         ],
     }
+    pinned = {digest.removeprefix("sha256:") for p in env.pinned for digest in p.hashes}
+    built = [w for f in env.find_links for w in kept_wheels(f) if w.sha256 in pinned]
+    if built:  # installed from wheels reprobuild built from their sdists, in the sandbox
+        record["built_from_sdist"] = [wheel.to_json() for wheel in built]
+    return record
 
 
 def _epoch_for(spec: BuildSpec, sdist: Archive | None, source: Path) -> tuple[int, str]:
