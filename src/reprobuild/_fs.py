@@ -16,13 +16,17 @@ from reprobuild._types import Buffer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import mmap
     from typing import BinaryIO
 
 __all__ = [
+    "Behind",
     "atomic_write",
     "default_cache_dir",
     "digest",
+    "equal_buffers",
     "read_bytes_mapped",
+    "release",
     "sha256_file",
     "sha256_hex",
     "write_bytes_atomic",
@@ -37,6 +41,11 @@ def digest(algorithm: str, data: bytes | memoryview) -> bytes:
     return hashlib.new(algorithm, data).digest()
 
 
+#: A file larger than this is mapped without reading it in up front, and its pages are let go
+#: behind the reader (:func:`release`): memory then holds a window of it, never the whole.
+MAP_WHOLE = 1 << 25
+
+
 def read_bytes_mapped(path: Path) -> Buffer:
     """The bytes of the file at ``path``, mapped into memory rather than read into it.
 
@@ -47,21 +56,126 @@ def read_bytes_mapped(path: Path) -> Buffer:
     is in use (reading past its new end would stop the process with SIGBUS). What is not a
     regular file (a pipe, a device), an empty file, and a system that is not POSIX (where a
     mapped file cannot be replaced) get a plain read.
+
+    A file of at most :data:`MAP_WHOLE` bytes has its pages mapped at once (Linux's
+    ``MAP_POPULATE``): it is read whole anyway, by the copy that writes it out again. A larger
+    one is mapped a page at a time as it is read, and whoever reads it through calls
+    :func:`release` behind itself, so that the pages it read stop counting in the process's
+    memory: a mapped page that was touched is resident, whatever its size on disk.
     """
     if os.name != "posix":
         return path.read_bytes()
     import mmap
     import stat
 
-    # the pages are mapped at once (Linux's MAP_POPULATE), not one fault at a time: the whole
-    # file is read anyway, by the copy that writes it out again
-    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
     with path.open("rb") as handle:
         status = os.fstat(handle.fileno())
         if not stat.S_ISREG(status.st_mode) or not status.st_size:
             return handle.read()
-        mapped = mmap.mmap(handle.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+        if status.st_size <= MAP_WHOLE:
+            flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+            mapped = mmap.mmap(handle.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+        else:
+            mapped = _mapping_class()(
+                handle.fileno(), 0, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ
+            )
     return memoryview(mapped)
+
+
+#: The class of large mapped files, once one is mapped (see :func:`_mapping_class`).
+_MAPPING: list[type[mmap.mmap]] = []
+
+
+def _mapping_class() -> type[mmap.mmap]:
+    """The class of the large files :func:`read_bytes_mapped` maps (made at the first use:
+    ``mmap`` is imported only then)."""
+    if not _MAPPING:
+        import mmap
+
+        class Mapping(mmap.mmap):
+            """A large file mapped read-only and shared by :func:`read_bytes_mapped`: its
+            pages can be let go at any time, and are read again from the page cache when
+            touched again."""
+
+        _MAPPING.append(Mapping)
+    return _MAPPING[0]
+
+
+def release(data: Buffer, start: int = 0, end: int | None = None) -> None:
+    """Let go of the pages of a large mapped file (see :func:`read_bytes_mapped`) that hold
+    ``data[start:end]``: they stop counting in the process's memory, and stay in the page
+    cache, from which they are mapped again if read again. Nothing changes for anything else
+    (bytes, a small file's mapping). When ``data`` is a view of part of the file, the whole
+    file's pages are let go.
+    """
+    if not _MAPPING or isinstance(data, bytes):
+        return
+    mapped = memoryview(data).obj
+    if not isinstance(mapped, _MAPPING[0]):
+        return
+    import mmap
+
+    length = len(mapped)
+    if memoryview(data).nbytes != length:
+        start, end = 0, length
+    stop = length if end is None else min(end, length)
+    start -= start % mmap.PAGESIZE
+    if stop > start:
+        mapped.madvise(mmap.MADV_DONTNEED, start, stop - start)
+
+
+#: Bytes read between two calls of :func:`release` by a reader that goes through a file.
+RELEASE_EVERY = 1 << 24
+_PIECE = 1 << 20
+
+
+class Behind:
+    """Lets go of the pages of a large mapped file (:func:`release`) behind a reader that
+    goes through ``data`` in order: it says how far it has read with :meth:`reached`."""
+
+    __slots__ = ("_data", "_done", "_pos")
+
+    def __init__(self, data: Buffer) -> None:
+        self._data = data
+        self._done = 0
+        self._pos = 0
+
+    def reached(self, pos: int) -> None:
+        """Everything before ``pos`` is read; its pages go once :data:`RELEASE_EVERY` bytes
+        have piled up."""
+        self._pos = pos
+        if pos - self._done >= RELEASE_EVERY:
+            release(self._data, self._done, pos)
+            self._done = pos
+
+    def finish(self) -> None:
+        """Let go of the pages read and not let go of yet."""
+        if self._pos > self._done:
+            release(self._data, self._done, self._pos)
+            self._done = self._pos
+
+
+def equal_buffers(a: Buffer, b: Buffer) -> bool:
+    """Whether ``a`` and ``b`` hold the same bytes: compared a MiB at a time (as ``bytes``,
+    with ``memcmp``), never copied whole, letting go of the pages of large mapped files behind
+    the comparison (:func:`release`)."""
+    if isinstance(a, bytes) and isinstance(b, bytes):
+        return a == b
+    view_a, view_b = memoryview(a).cast("B"), memoryview(b).cast("B")
+    size = view_a.nbytes
+    if size != view_b.nbytes:
+        return False
+    if size <= _PIECE:
+        return bytes(view_a) == bytes(view_b)
+    behind_a, behind_b = Behind(a), Behind(b)
+    for at in range(0, size, _PIECE):
+        if bytes(view_a[at : at + _PIECE]) != bytes(view_b[at : at + _PIECE]):
+            return False
+        behind_a.reached(at + _PIECE)
+        behind_b.reached(at + _PIECE)
+    behind_a.finish()
+    behind_b.finish()
+    return True
 
 
 def sha256_hex(data: bytes | memoryview) -> str:
@@ -149,18 +263,47 @@ _BATCH_BYTES = 1 << 24
 
 def _write_all(fd: int, chunks: Iterable[Buffer]) -> None:
     """Write every byte of ``chunks`` to ``fd``: batches of up to the system's limit of pieces
-    (and about 16 MiB) per ``writev``."""
+    (and about 16 MiB) per ``writev``. A piece that views a large mapped file is written 16 MiB
+    at a time, and the file's pages are let go after each write (:func:`release`): writing it
+    out never makes it resident whole."""
     limit = _iov_max()
     batch: list[Buffer] = []
     size = 0
     for chunk in chunks:
+        length = len(chunk) if isinstance(chunk, bytes) else memoryview(chunk).nbytes
+        if length > _BATCH_BYTES and not isinstance(chunk, bytes):
+            if batch:
+                _write_batch(fd, batch)
+                _release_all(batch)
+                batch, size = [], 0
+            view = memoryview(chunk).cast("B")
+            for start in range(0, length, _BATCH_BYTES):
+                _write_batch(fd, [view[start : start + _BATCH_BYTES]])
+                release(chunk, start, start + _BATCH_BYTES)
+            continue
         batch.append(chunk)
-        size += len(chunk) if isinstance(chunk, bytes) else memoryview(chunk).nbytes
+        size += length
         if len(batch) >= limit or size >= _BATCH_BYTES:
             _write_batch(fd, batch)
+            _release_all(batch)
             batch, size = [], 0
     if batch:
         _write_batch(fd, batch)
+        _release_all(batch)
+
+
+def _release_all(chunks: list[Buffer]) -> None:
+    """:func:`release` the large mapped files that ``chunks`` view, each once."""
+    if not _MAPPING:
+        return
+    seen: set[int] = set()
+    for chunk in chunks:
+        if isinstance(chunk, bytes):
+            continue
+        mapped = memoryview(chunk).obj
+        if isinstance(mapped, _MAPPING[0]) and id(mapped) not in seen:
+            seen.add(id(mapped))
+            release(memoryview(mapped))
 
 
 def _write_batch(fd: int, chunks: list[Buffer]) -> None:

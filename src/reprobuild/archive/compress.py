@@ -10,6 +10,7 @@ import struct
 import zlib
 from collections.abc import Iterable, Iterator
 
+from reprobuild._fs import Behind
 from reprobuild._types import Buffer
 from reprobuild.archive.model import Compression, GzipHeader, Limits
 from reprobuild.errors import ArchiveError, UnsafeArchiveError
@@ -104,11 +105,19 @@ def parse_gzip_header(data: Buffer, start: int = 0) -> tuple[GzipHeader, int]:
     return header, pos
 
 
+#: Compressed bytes given to a decompressor at a time. A decompressor stopped by its output
+#: cap keeps a copy of the input it did not consume: fed whole, a large file would be copied
+#: into memory whole (which is what reading a tar too large to hold had done).
+_FEED = 1 << 24
+
+
 def _inflate_gzip(data: Buffer, limits: Limits) -> tuple[bytes, GzipHeader]:
     """Inflate every gzip stream of ``data``; the header is the first stream's.
 
-    Each stream is inflated in one call capped at what the limits still allow, so the result
-    is not copied again (a 9 MB tar costs 9 MB, not twice that while it grows).
+    Each stream is inflated a :data:`_FEED` of input at a time, each call capped at what the
+    limits still allow: a stream of up to 16 MiB (any sdist one would hold) is inflated in one
+    call, and its result not copied again (a 9 MB tar costs 9 MB, not twice that while it
+    grows). The pages of a large mapped input are let go behind.
     """
     pieces: list[bytes] = []
     total = 0
@@ -116,37 +125,51 @@ def _inflate_gzip(data: Buffer, limits: Limits) -> tuple[bytes, GzipHeader]:
     streams = 0
     pos = 0
     view = memoryview(data)
+    behind = Behind(data)
     while pos < len(view):
         if streams and not any(view[pos:]):
             break  # zero padding after the last stream, as tape-blocked files have
         header, body = parse_gzip_header(view, pos)
         first = first or header
         inflater = zlib.decompressobj(-15)
-        allowed = limits.max_total_size - total
+        parts: list[bytes] = []
+        size = crc = 0
+        fed = body
         try:
-            piece = inflater.decompress(view[body:], allowed + 1)
+            while not inflater.eof and fed < len(view):
+                behind.reached(fed)
+                allowed = limits.max_total_size - total - size
+                part = inflater.decompress(view[fed : fed + _FEED], allowed + 1)
+                fed = min(fed + _FEED, len(view))
+                if len(part) > allowed or inflater.unconsumed_tail:
+                    raise UnsafeArchiveError(
+                        f"gzip stream expands to more than {limits.max_total_size} bytes",
+                        member="(gzip stream)",
+                        hint="this looks like a decompression bomb",
+                    )
+                crc = zlib.crc32(part, crc)
+                size += len(part)
+                parts.append(part)
         except zlib.error as exc:
             raise ArchiveError(f"corrupt gzip data: {exc}", member="(gzip stream)") from exc
-        if len(piece) > allowed:
-            raise UnsafeArchiveError(
-                f"gzip stream expands to more than {limits.max_total_size} bytes",
-                member="(gzip stream)",
-                hint="this looks like a decompression bomb",
-            )
         if not inflater.eof:
             raise ArchiveError("gzip stream is truncated", member="(gzip stream)", offset=len(view))
         tail = inflater.unused_data
-        if len(tail) < 8:
+        end = fed - len(tail)
+        trailer = bytes(view[end : end + 8])
+        if len(trailer) < 8:
             raise ArchiveError(
                 "gzip trailer is truncated", member="(gzip stream)", offset=len(view)
             )
-        want_crc, want_size = struct.unpack_from("<II", tail)
-        if want_crc != zlib.crc32(piece) or want_size != len(piece) & 0xFFFFFFFF:
+        want_crc, want_size = struct.unpack("<II", trailer)
+        if want_crc != crc or want_size != size & 0xFFFFFFFF:
             raise ArchiveError("gzip CRC or length does not match the data", member="(gzip stream)")
-        pieces.append(piece)
-        total += len(piece)
+        pieces.append(parts[0] if len(parts) == 1 else b"".join(parts))
+        del parts
+        total += size
         streams += 1
-        pos = len(view) - len(tail) + 8
+        pos = end + 8
+    behind.finish()
     if first is None:
         raise ArchiveError("empty gzip file", member="(gzip header)")
     if streams > 1:
@@ -172,9 +195,18 @@ def _bounded(
 ) -> bytes:
     caught: tuple[type[Exception], ...] = (OSError, EOFError, *errors)
     out = bytearray()
-    chunk: Buffer = data
+    view = memoryview(data)
+    behind = Behind(data)
+    fed = 0
     try:
         while not decompressor.eof:
+            chunk: Buffer = b""
+            if decompressor.needs_input:
+                if fed >= len(view):
+                    raise ArchiveError(f"{what} stream is truncated", member=f"({what} stream)")
+                behind.reached(fed)
+                chunk = view[fed : fed + _CHUNK]
+                fed += len(chunk)
             piece = decompressor.decompress(chunk, _CHUNK)
             out += piece
             if len(out) > limits.max_total_size:
@@ -183,11 +215,9 @@ def _bounded(
                     member=f"({what} stream)",
                     hint="this looks like a decompression bomb",
                 )
-            chunk = b""
-            if not piece and decompressor.needs_input:
-                raise ArchiveError(f"{what} stream is truncated", member=f"({what} stream)")
     except caught as exc:
         raise ArchiveError(f"corrupt {what} data: {exc}", member=f"({what} stream)") from exc
+    behind.finish()
     return bytes(out)
 
 

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from reprobuild._fs import sha256_hex
+from reprobuild._fs import Behind, sha256_hex
 from reprobuild._types import Buffer, PaxRecords
 from reprobuild.archive.spool import BLOCK, Extent
 from reprobuild.errors import ArchiveError, UnsafeArchiveError
@@ -126,8 +126,11 @@ class Payload:
             yield from self.spooled.blocks(size)
             return
         view = memoryview(self.raw).cast("B")
+        behind = Behind(self.raw)  # a large input file's pages are let go as they are read
         for start in range(0, view.nbytes, size):
             yield view[start : start + size]
+            behind.reached(start + size)
+        behind.finish()
 
     def blocks(self, size: int = BLOCK) -> Iterator[Buffer]:
         """The uncompressed bytes, ``size`` at a time (checked against ``size`` as

@@ -16,6 +16,7 @@ import struct
 import zlib
 from collections.abc import Collection, Iterable, Iterator
 
+from reprobuild._fs import Behind
 from reprobuild._types import Buffer
 from reprobuild.archive.compress import parse_gzip_header
 from reprobuild.archive.model import (
@@ -77,9 +78,7 @@ class PlainStream:
 
     def __iter__(self) -> Iterator[bytes | memoryview]:
         if self._compression is Compression.NONE:
-            pieces: Iterator[bytes | memoryview] = (
-                self._data[start : start + CHUNK] for start in range(0, len(self._data), CHUNK)
-            )
+            pieces: Iterator[bytes | memoryview] = self._plain()
         elif self._compression is Compression.GZIP:
             pieces = self._gzip()
         else:
@@ -100,8 +99,17 @@ class PlainStream:
             self._digest.update(piece)
             yield piece
 
+    def _plain(self) -> Iterator[memoryview]:
+        view = self._data
+        behind = Behind(view)  # a large input file's pages are let go as they are read
+        for start in range(0, len(view), CHUNK):
+            yield view[start : start + CHUNK]
+            behind.reached(start + CHUNK)
+        behind.finish()
+
     def _gzip(self) -> Iterator[bytes]:
         view = self._data
+        behind = Behind(view)
         first: GzipHeader | None = None
         streams = 0
         pos = 0
@@ -118,6 +126,7 @@ class PlainStream:
                     if inflater.unconsumed_tail:
                         feed: Buffer = inflater.unconsumed_tail
                     elif fed < len(view):
+                        behind.reached(fed)  # what was fed before is consumed (or copied)
                         feed = view[fed : fed + _FEED]
                         fed += len(feed)
                     else:
@@ -143,6 +152,7 @@ class PlainStream:
                 )
             streams += 1
             pos = end + 8
+        behind.finish()
         if first is None:
             raise ArchiveError("empty gzip file", member="(gzip header)")
         self.gzip = dataclasses.replace(first, streams=streams) if streams > 1 else first
@@ -158,6 +168,7 @@ class PlainStream:
             else lzma.LZMADecompressor()
         )
         view = self._data
+        behind = Behind(view)
         fed = 0
         try:
             while not decompressor.eof:
@@ -165,11 +176,13 @@ class PlainStream:
                 if decompressor.needs_input:
                     if fed >= len(view):
                         raise ArchiveError(f"{what} stream is truncated", member=f"({what} stream)")
+                    behind.reached(fed)
                     feed = view[fed : fed + _FEED]
                     fed += len(feed)
                 yield decompressor.decompress(feed, CHUNK)
         except (OSError, EOFError, lzma.LZMAError) as exc:
             raise ArchiveError(f"corrupt {what} data: {exc}", member=f"({what} stream)") from exc
+        behind.finish()
 
 
 class _Reader:

@@ -544,7 +544,7 @@ def _stored_data(member: Member, details: ZipDetails, level: int) -> tuple[Buffe
     payload = member.payload
     if payload.method == details.method:
         if payload.method == ZipMethod.STORED:
-            return payload.raw, zlib.crc32(payload.raw), payload.size
+            return payload.raw, _crc32(payload), payload.size
         crc = details.crc32 if member.zip is not None else zlib.crc32(payload.data())
         return payload.raw, crc, payload.size
     if member.kind is MemberKind.SYMLINK and member.link_target and not payload.size:
@@ -561,6 +561,17 @@ def _stored_data(member: Member, details: ZipDetails, level: int) -> tuple[Buffe
         )
     deflater = zlib.compressobj(level, zlib.DEFLATED, -15)
     return deflater.compress(data) + deflater.flush(), zlib.crc32(data), len(data)
+
+
+def _crc32(payload: Payload) -> int:
+    """The CRC-32 of a stored payload; a large one a block at a time (the pages of a large
+    input file are then let go behind)."""
+    if payload.stored_size <= MEMBER_HOLD:
+        return zlib.crc32(payload.raw)
+    crc = 0
+    for block in payload.raw_blocks():
+        crc = zlib.crc32(block, crc)
+    return crc
 
 
 def _without_zip64(extra: bytes) -> bytes:

@@ -29,6 +29,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from reprobuild._fs import equal_buffers
 from reprobuild._types import Buffer
 from reprobuild.archive import Member, ZipDetails, ZipMethod, parse_archive
 from reprobuild.archive.spool import MEMBER_HOLD
@@ -186,14 +187,7 @@ def _zip_headers(a: Member, b: Member) -> list[FieldChange]:
 def _same_raw(a: Buffer, b: Buffer) -> bool:
     """Whether two stored byte strings are equal, compared a block at a time as ``bytes``
     (fast, and never a copy of a large member whole)."""
-    view_a, view_b = memoryview(a).cast("B"), memoryview(b).cast("B")
-    if view_a.nbytes != view_b.nbytes:
-        return False
-    step = 1 << 20
-    return all(
-        bytes(view_a[at : at + step]) == bytes(view_b[at : at + step])
-        for at in range(0, view_a.nbytes, step)
-    )
+    return equal_buffers(a, b)
 
 
 def _zip_content(a: Member, b: Member, context: Context) -> Difference | None:

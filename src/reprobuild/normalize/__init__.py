@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from reprobuild._fs import Behind, equal_buffers
 from reprobuild._types import Buffer
 from reprobuild.archive import (
     DEFAULT_LIMITS,
@@ -114,8 +115,9 @@ def _same_bytes(chunks: tuple[Buffer, ...], data: Buffer) -> bool:
     """Whether the pieces ``chunks``, one after the other, are the bytes of ``data``.
 
     Piece by piece, without joining them: the first piece that differs (a rewritten header,
-    usually the first) settles it. Each side is compared as ``bytes``, which compare with
-    ``memcmp`` (memoryviews compare item by item).
+    usually the first) settles it. Each piece is compared a MiB at a time, as ``bytes``
+    (``memcmp``; memoryviews compare item by item), so a large member copied raw is never
+    copied whole, and the pages of a large input file are let go behind the comparison.
     """
     view = memoryview(data).cast("B")
     sizes = [len(chunk) if isinstance(chunk, bytes) else chunk.nbytes for chunk in chunks]
@@ -123,7 +125,7 @@ def _same_bytes(chunks: tuple[Buffer, ...], data: Buffer) -> bool:
         return False
     pos = 0
     for chunk, size in zip(chunks, sizes, strict=True):
-        if bytes(view[pos : pos + size]) != bytes(chunk):
+        if not equal_buffers(view[pos : pos + size], chunk):
             return False
         pos += size
     return True
@@ -150,15 +152,18 @@ class _Comparing:
         self._pos = 0
 
     def __iter__(self) -> Iterator[Buffer]:
+        behind = Behind(self._view)  # a large input file's pages are let go as they are read
         for piece in self._pieces:
             size = len(piece) if isinstance(piece, bytes) else memoryview(piece).nbytes
             if self.same:
                 end = self._pos + size
-                self.same = end <= self._view.nbytes and bytes(
-                    self._view[self._pos : end]
-                ) == bytes(piece)
+                self.same = end <= self._view.nbytes and equal_buffers(
+                    self._view[self._pos : end], piece
+                )
+                behind.reached(end)
             self._pos += size
             yield piece
+        behind.finish()
         self.same = self.same and self._pos == self._view.nbytes
 
 
