@@ -14,6 +14,7 @@ from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from reprobuild._types import Buffer
     from reprobuild.compare import CompareOptions, Difference
 
 # The library is imported when the command runs, not when the parser is built (see
@@ -149,6 +150,17 @@ def _read(path: Path) -> bytes:
         raise UsageError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
 
 
+def _map(path: Path) -> Buffer:
+    """A file to compare, mapped (a large one is never read in whole: see
+    :func:`~reprobuild._fs.read_bytes_mapped`)."""
+    from reprobuild._fs import read_bytes_mapped
+
+    try:
+        return read_bytes_mapped(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
+
+
 def _read_folder(root: Path, options: CompareOptions) -> dict[str, bytes]:
     """Every regular file below ``root`` by its relative POSIX path, less the excluded ones."""
 
@@ -226,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
         writable_file(output, hint="write the report into an existing, writable folder")
     options = CompareOptions(max_diff_lines=args.max_diff_lines, exclude=tuple(args.exclude))
     if kind_a == "file":
-        found = compare(Item(name=str(a), data=_read(a)), Item(name=str(b), data=_read(b)), options)
+        found = compare(Item(name=str(a), data=_map(a)), Item(name=str(b), data=_map(b)), options)
     else:
         found = _compare_folders(a, b, options)
     diff = found if found is not None else Difference(source_a=str(a), source_b=str(b))

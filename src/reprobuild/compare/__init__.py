@@ -15,6 +15,8 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from reprobuild._fs import equal_buffers
+from reprobuild._types import Buffer
 from reprobuild.archive import DEFAULT_LIMITS, Limits, Member
 from reprobuild.compare.difference import INCONSEQUENTIAL, Category, Difference
 from reprobuild.errors import ReprobuildError
@@ -38,11 +40,27 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Item:
-    """One side of a comparison: a name to show, the bytes, and the archive member if any."""
+    """One side of a comparison: a name to show, the bytes, and the archive member if any.
+
+    ``data`` is ``bytes``, or a view of a file mapped into memory (a large input, which is
+    then never read in whole): comparators that need ``bytes`` methods use :attr:`content`."""
 
     name: str
-    data: bytes
+    data: Buffer
     member: Member | None = None
+
+    @property
+    def content(self) -> bytes:
+        """The bytes as ``bytes`` (a copy only when :attr:`data` is a view)."""
+        return self.data if isinstance(self.data, bytes) else bytes(self.data)
+
+    def startswith(self, prefix: bytes | tuple[bytes, ...]) -> bool:
+        """Whether the bytes start with ``prefix`` (or one of them), as ``bytes.startswith``
+        says, without copying a view."""
+        if isinstance(self.data, bytes):
+            return self.data.startswith(prefix)
+        longest = max(map(len, prefix)) if isinstance(prefix, tuple) else len(prefix)
+        return bytes(self.data[:longest]).startswith(prefix)
 
     @property
     def basename(self) -> str:
@@ -100,7 +118,7 @@ class Context:
 
     def recurse(self, a: Item, b: Item) -> Difference | None:
         """Compare ``a`` and ``b`` with the first comparator that accepts them."""
-        if a.data == b.data:
+        if equal_buffers(a.data, b.data):
             return None
         deeper = Context(options=self.options, registry=self.registry, depth=self.depth + 1)
         comments: list[str] = []

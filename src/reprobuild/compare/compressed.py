@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reprobuild._fs import equal_buffers
+from reprobuild._types import Buffer
 from reprobuild.archive import Compression, GzipHeader, Limits
 from reprobuild.archive.compress import (
     FCOMMENT,
@@ -104,7 +106,7 @@ class StreamComparator:
     magic: bytes
 
     def accepts(self, a: Item, b: Item) -> bool:
-        return a.data.startswith(self.magic) and b.data.startswith(self.magic)
+        return a.startswith(self.magic) and b.startswith(self.magic)
 
     def compare(self, a: Item, b: Item, context: Context) -> Difference | None:
         scanned = _scan_if_tars(a, b, self.compression, context)
@@ -126,7 +128,7 @@ class StreamComparator:
         children: list[Difference | None] = []
         inner_a, inner_b = inner_name(a.name), inner_name(b.name)
         if same:
-            if memoryview(a.data)[start_a:] != memoryview(b.data)[start_b:]:
+            if not equal_buffers(memoryview(a.data)[start_a:], memoryview(b.data)[start_b:]):
                 level = [c for c in changes if c.category is Category.COMPRESSION]
                 changes = [c for c in changes if c.category is not Category.COMPRESSION]
                 children.append(
@@ -166,7 +168,7 @@ class StreamComparator:
 _HEAD = 1 << 16
 
 
-def _head(data: bytes, compression: Compression, limits: Limits) -> bytes:
+def _head(data: Buffer, compression: Compression, limits: Limits) -> bytes:
     head = bytearray()
     for piece in PlainStream(data, compression, limits=limits):
         head += piece

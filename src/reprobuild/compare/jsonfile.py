@@ -152,8 +152,8 @@ def json_difference(
         return text_difference(
             a.name,
             b.name,
-            a.data.decode("utf-8"),
-            b.data.decode("utf-8"),
+            a.content.decode("utf-8"),
+            b.content.decode("utf-8"),
             max_lines=max_lines,
             comment="the same JSON value, formatted differently",
             labels=labels,
@@ -172,8 +172,8 @@ class JsonComparator:
 
     def compare(self, a: Item, b: Item, context: Context) -> Difference | None:
         try:
-            doc_a = json.loads(a.data.decode("utf-8"))
-            doc_b = json.loads(b.data.decode("utf-8"))
+            doc_a = json.loads(a.content.decode("utf-8"))
+            doc_b = json.loads(b.content.decode("utf-8"))
             return json_difference(
                 a,
                 b,

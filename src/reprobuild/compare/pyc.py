@@ -215,8 +215,8 @@ class _CodeWalk:
 def _code_difference(
     a: Item, b: Item, max_lines: int, labels: tuple[str, str] = ("", "")
 ) -> list[Difference]:
-    code_a = marshal.loads(a.data[_HEADER.size :])
-    code_b = marshal.loads(b.data[_HEADER.size :])
+    code_a = marshal.loads(a.content[_HEADER.size :])
+    code_b = marshal.loads(b.content[_HEADER.size :])
     if not isinstance(code_a, CodeType) or not isinstance(code_b, CodeType):
         raise ValueError("the .pyc body is not a code object")
     found: list[Difference] = []
@@ -263,9 +263,10 @@ class PycComparator:
         )
 
     def compare(self, a: Item, b: Item, context: Context) -> Difference | None:
-        head_a, head_b = a.data[: _HEADER.size], b.data[: _HEADER.size]
+        data_a, data_b = a.content, b.content
+        head_a, head_b = data_a[: _HEADER.size], data_b[: _HEADER.size]
         children = field_leaves(a.name, b.name, _header_changes(head_a, head_b))
-        body_a, body_b = a.data[_HEADER.size :], b.data[_HEADER.size :]
+        body_a, body_b = data_a[_HEADER.size :], data_b[_HEADER.size :]
         if body_a != body_b:
             same_python = head_a[:4] == head_b[:4] == importlib.util.MAGIC_NUMBER
             if same_python:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
+from reprobuild._types import Buffer
 from reprobuild.compare import Context, Item
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.compare.nodes import cut_note, join_comments, leaf, sides, unified
@@ -20,10 +21,10 @@ __all__ = ["TEXT", "TextComparator", "looks_like_text", "text_difference"]
 _HEAD = 8192
 
 
-def looks_like_text(data: bytes) -> bool:
+def looks_like_text(data: Buffer) -> bool:
     """No NUL in the first 8 KiB, and those bytes decode as UTF-8 (a character cut at the
     boundary allowed)."""
-    head = data[:_HEAD]
+    head = bytes(data[:_HEAD])
     if b"\x00" in head:
         return False
     try:
@@ -113,8 +114,8 @@ class TextComparator:
         return text_difference(
             a.name,
             b.name,
-            a.data.decode("utf-8"),
-            b.data.decode("utf-8"),
+            a.content.decode("utf-8"),
+            b.content.decode("utf-8"),
             max_lines=context.options.max_diff_lines,
             labels=context.options.labels,
         )

@@ -56,7 +56,7 @@ def _in_dist_info(item: Item, basename: str) -> bool:
 
 
 def _decode(item: Item) -> str:
-    return item.data.decode("utf-8")
+    return item.content.decode("utf-8")
 
 
 def _formatting_only(a: Item, b: Item, context: Context, what: str) -> Difference | None:
@@ -85,8 +85,8 @@ class RecordComparator:
 
     def compare(self, a: Item, b: Item, context: Context) -> Difference | None:
         try:
-            rows_a = parse_record(a.data, member=a.name)
-            rows_b = parse_record(b.data, member=b.name)
+            rows_a = parse_record(a.content, member=a.name)
+            rows_b = parse_record(b.content, member=b.name)
         except csv.Error as exc:
             raise ValueError(f"RECORD is not CSV: {exc}") from exc
         renames = _record_renames(a.name, b.name)

@@ -304,9 +304,7 @@ class ZipComparator:
     name: str = "zip"
 
     def accepts(self, a: Item, b: Item) -> bool:
-        return all(
-            item.data.startswith(_MAGIC) or item.basename.endswith(_SUFFIXES) for item in (a, b)
-        )
+        return all(item.startswith(_MAGIC) or item.basename.endswith(_SUFFIXES) for item in (a, b))
 
     def compare(self, a: Item, b: Item, context: Context) -> Difference | None:
         limits = context.options.limits
