@@ -22,11 +22,13 @@ import errno
 import os
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from reprobuild._types import Buffer
 from reprobuild.archive.model import Archive, Member, MemberKind
 from reprobuild.archive.safety import MAX_LINK_HOPS, check_name
+from reprobuild.archive.spool import BLOCK
 from reprobuild.errors import UnsafeArchiveError
 
 __all__ = ["extract_archive"]
@@ -183,15 +185,18 @@ class _Extractor:
         elif member.kind is MemberKind.HARDLINK:
             self._copy(member.link_target or "", where)
         else:
-            self._create(where, member.data(), self.file_mode(member.mode))
+            self._create(where, member.blocks(), self.file_mode(member.mode))
         self.first[where] = member
         return where
 
-    def _create(self, where: str, data: bytes, mode: int | None) -> None:
+    def _create(self, where: str, blocks: Iterable[Buffer], mode: int | None) -> None:
+        """A regular file holding ``blocks``, written a block at a time (a large member is
+        never held whole)."""
         fd = os.open(self._abs(where), _CREATE, 0o600 if mode is not None else 0o666)
         try:
             with os.fdopen(fd, "wb", closefd=False) as out:
-                out.write(data)
+                for block in blocks:
+                    out.write(block)
             if mode is not None:
                 os.fchmod(fd, mode)
         finally:
@@ -211,11 +216,10 @@ class _Extractor:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise _Refused(f"hard link to {source_name!r}, which is not a regular file")
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                data = handle.read()
+            with os.fdopen(fd, "rb", closefd=False) as handle:  # copied a block at a time
+                self._create(where, iter(lambda: handle.read(BLOCK), b""), None)
         finally:
             os.close(fd)
-        self._create(where, data, None)
 
     def recheck_links(self) -> None:
         """Resolve every link's target again, with every member written."""
