@@ -205,7 +205,7 @@ def test_an_sdist_only_requirement_is_built_in_the_sandbox_and_pinned(
     again: list[str] = []
     second = _build(tmp_path, app, cache=tmp_path / "cache", messages=again)
     assert any(m.startswith("reusing sdonly-1.0-py3-none-any.whl") for m in again), again
-    assert not any("from its sdist sdonly-1.0.tar.gz in" in m for m in again if "build" in m)
+    assert not any(m.startswith("building the build requirement") for m in again), again
     assert _wheel_env(second) == env
 
 
