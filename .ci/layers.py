@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "_types": 0,
     "_fs": 0,
+    "_text": 0,
     "archive": 1,
     "dist": 1,
     "normalize": 2,
