@@ -27,6 +27,7 @@ __all__ = [
     "equal_buffers",
     "read_bytes_mapped",
     "release",
+    "sha256_chunks",
     "sha256_file",
     "sha256_hex",
     "write_bytes_atomic",
@@ -183,6 +184,29 @@ def sha256_hex(data: bytes | memoryview) -> str:
     from hashlib import sha256
 
     return sha256(data).hexdigest()
+
+
+def sha256_chunks(chunks: Iterable[Buffer]) -> tuple[str, int]:
+    """The sha256 (lower-case hex) and the length of ``chunks`` joined, without joining them:
+    each is hashed a MiB at a time, and the pages of a large mapped file are let go behind
+    (:func:`release`), so that hashing a file's mapping never makes it resident whole."""
+    from hashlib import sha256
+
+    digest = sha256()
+    length = 0
+    for chunk in chunks:
+        if isinstance(chunk, bytes):
+            digest.update(chunk)
+            length += len(chunk)
+            continue
+        view = memoryview(chunk).cast("B")
+        behind = Behind(chunk)
+        for start in range(0, view.nbytes, _PIECE):
+            digest.update(view[start : start + _PIECE])
+            behind.reached(start + _PIECE)
+        behind.finish()
+        length += view.nbytes
+    return digest.hexdigest(), length
 
 
 def sha256_file(path: Path) -> str:

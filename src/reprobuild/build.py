@@ -26,13 +26,21 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
-from reprobuild._fs import sha256_hex, write_bytes_atomic
+from reprobuild._fs import (
+    read_bytes_mapped,
+    sha256_chunks,
+    sha256_file,
+    sha256_hex,
+    write_bytes_atomic,
+    write_chunks_atomic,
+)
+from reprobuild._types import Buffer
 from reprobuild.archive import Archive, load_archive
 from reprobuild.archive.extract import extract_archive
 from reprobuild.buildinfo import BuildOutput, dump_buildinfo
@@ -770,15 +778,13 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     writable=(work,),
                     hostname=spec.hostname,
                 )
-                sdist_data = sdist_path.read_bytes()
                 sdist_archive = load_archive(sdist_path, identical_duplicates=True)
                 source_kind = "folder"
             else:
-                sdist_data = source.read_bytes()
                 sdist_archive = sdist_in
                 sdist_path = staging / source.name
-                sdist_path.write_bytes(sdist_data)
-                source_digest = sha256_hex(sdist_data)
+                shutil.copyfile(source, sdist_path)
+                source_digest = sha256_file(sdist_path)
                 env_sdist = None
                 source_kind = "sdist"
             unpacked = _unpack_sdist(
@@ -822,19 +828,23 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 writable=(work,),
                 hostname=spec.hostname,
             )
-            artifacts: dict[str, bytes] = {}
+            # each artifact as the pieces of its file (never joined): its mapping outlives the
+            # work folder, and a large one is never read in whole
+            artifacts: dict[str, Iterable[Buffer]] = {}
             for path in (sdist_path, wheel_path):
-                data = path.read_bytes() if path != sdist_path else sdist_data
-                if spec.normalize:
-                    data = normalize_bytes(
+                data = read_bytes_mapped(path)
+                artifacts[path.name] = (
+                    normalize_bytes(
                         data, filename=path.name, policy=Policy(source_date_epoch=epoch)
-                    ).data
-                artifacts[path.name] = data
+                    ).chunks
+                    if spec.normalize
+                    else (data,)
+                )
     finally:
         os.umask(old_umask)
     outputs = tuple(
-        BuildOutput(filename=name, sha256=sha256_hex(data), size=len(data))
-        for name, data in artifacts.items()
+        BuildOutput(filename=name, sha256=digest, size=size)
+        for name, (digest, size) in ((name, sha256_chunks(c)) for name, c in artifacts.items())
     )
     name, version = _name_version(sdist_path.name)
     environments: dict[str, JSONValue] = {"wheel": _environment_record(env_wheel)}
@@ -875,9 +885,9 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
     }
     spec.outdir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for filename, data in artifacts.items():
+    for filename, chunks in artifacts.items():
         target = spec.outdir / filename
-        write_bytes_atomic(target, data, mode=0o644)
+        write_chunks_atomic(target, chunks, mode=0o644)
         paths.append(target)
     info_path = spec.outdir / f"{name}-{version}.buildinfo.json"
     write_bytes_atomic(info_path, dump_buildinfo(record).encode(), mode=0o644)

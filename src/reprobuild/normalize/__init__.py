@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from reprobuild._fs import Behind, equal_buffers
+from reprobuild._fs import Behind, equal_buffers, sha256_chunks
 from reprobuild._types import Buffer
 from reprobuild.archive import (
     DEFAULT_LIMITS,
@@ -76,12 +76,7 @@ class Normalized:
     def sha256(self) -> str:
         """The sha256 of the canonical bytes, read piece by piece (never joined): to tell
         whether two results are the same bytes without holding either."""
-        from hashlib import sha256
-
-        digest = sha256()
-        for chunk in self.chunks:
-            digest.update(chunk)
-        return digest.hexdigest()
+        return sha256_chunks(self.chunks)[0]
 
 
 def rules_for(policy: Policy) -> tuple[Rule, ...]:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from reprobuild._fs import sha256_hex
-from reprobuild._types import JSONValue
-from reprobuild.archive import parse_archive
+from reprobuild._fs import read_bytes_mapped, sha256_chunks, sha256_file
+from reprobuild._types import Buffer, JSONValue
+from reprobuild.archive import load_archive, parse_archive
 from reprobuild.build import BUILD_ROOT, BuildSpec, Progress, build
 from reprobuild.compare import CompareOptions, Item, compare
 from reprobuild.compare.difference import Category, Difference
@@ -228,8 +228,8 @@ def verify_wheel(
     say = progress or (lambda _message: None)
     sandbox = sandbox if sandbox is not None else default_sandbox()
     started = time.monotonic()
-    published = wheel_path.read_bytes()
-    digest = sha256_hex(published)
+    published = read_bytes_mapped(wheel_path)  # a large wheel is never read in whole
+    digest = sha256_file(wheel_path)
     filename = wheel_path.name
 
     result = _Result(filename=filename, digest=digest, started=started)
@@ -246,7 +246,7 @@ def verify_wheel(
     except ReprobuildError as exc:
         return result(Verdict.NOT_VERIFIABLE, cause=f"the published wheel does not read: {exc}")
     try:
-        sdist = parse_archive(sdist_path.read_bytes(), identical_duplicates=True)
+        sdist = load_archive(sdist_path, identical_duplicates=True)
     except (OSError, ReprobuildError) as exc:
         return result(Verdict.NOT_VERIFIABLE, cause=f"the sdist does not read: {exc}")
     recipe = infer_recipe(
@@ -269,7 +269,7 @@ def verify_wheel(
             ),
         )
 
-    def rebuild(seed: int) -> tuple[bytes, str] | ArtifactResult:
+    def rebuild(seed: int) -> tuple[Buffer, str] | ArtifactResult:
         """The rebuilt wheel's bytes and name, under ``PYTHONHASHSEED`` ``seed``."""
         return _rebuild(
             recipe,
@@ -316,7 +316,7 @@ def verify_wheel(
         again = rebuild(seed)
         if isinstance(again, ArtifactResult):
             break
-        if sha256_hex(again[0]) == digest:
+        if sha256_chunks((again[0],))[0] == digest:
             recipe = replace(
                 recipe,
                 hash_seed=seed,
@@ -359,9 +359,9 @@ def verify_sdist(
     say = progress or (lambda _message: None)
     sandbox = sandbox if sandbox is not None else default_sandbox()
     started = time.monotonic()
-    published = sdist_path.read_bytes()
+    published = read_bytes_mapped(sdist_path)  # a large sdist is never read in whole
     filename = sdist_path.name
-    result = _Result(filename=filename, digest=sha256_hex(published), started=started)
+    result = _Result(filename=filename, digest=sha256_file(sdist_path), started=started)
     try:
         archive = parse_archive(published, identical_duplicates=True)
     except ReprobuildError as exc:
@@ -389,7 +389,7 @@ def verify_sdist(
     return _judge(published, filename, *made, recipe, result)
 
 
-def _canonical(recipe: Recipe, published: bytes, filename: str) -> Recipe:
+def _canonical(recipe: Recipe, published: Buffer, filename: str) -> Recipe:
     """``recipe``, set to normalize the rebuild when the published file is in reprobuild's
     canonical form for the recipe's ``SOURCE_DATE_EPOCH``: it was normalized after its build,
     as ``reprobuild build`` does."""
@@ -424,7 +424,7 @@ def _rebuild(
     result: _Result,
     say: Progress,
     adjust: Callable[[BuildSpec], BuildSpec],
-) -> tuple[bytes, str] | ArtifactResult:
+) -> tuple[Buffer, str] | ArtifactResult:
     """Build ``source`` with ``recipe`` (the spec made from it passed through ``adjust``), not
     normalized, in a scratch folder; return the wheel's (or with ``wheel`` False the sdist's)
     bytes and name, or the ``build-failed`` result."""
@@ -458,7 +458,8 @@ def _rebuild(
         if not made:
             kind = "wheel" if wheel else "sdist"
             return result(Verdict.BUILD_FAILED, cause=f"the build made no {kind}", recipe=recipe)
-        return made[0].read_bytes(), made[0].name
+        # mapped: the mapping outlives the scratch folder, and a large file is not read in
+        return read_bytes_mapped(made[0]), made[0].name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -496,16 +497,16 @@ class _Result:
 
 
 def _judge(
-    published: bytes,
+    published: Buffer,
     filename: str,
-    rebuilt: bytes,
+    rebuilt: Buffer,
     rebuilt_name: str,
     recipe: Recipe,
     result: _Result,
 ) -> ArtifactResult:
     """The verdict on a rebuild: the same bytes, the same once normalized, or different."""
-    digest = sha256_hex(published)
-    rebuilt_digest = sha256_hex(rebuilt)
+    digest = sha256_chunks((published,))[0]
+    rebuilt_digest = sha256_chunks((rebuilt,))[0]
     made = (rebuilt_name, rebuilt_digest)
     if rebuilt_digest == digest:
         return result(Verdict.REPRODUCIBLE, cause="", recipe=recipe, rebuilt=made)
@@ -518,9 +519,10 @@ def _judge(
     # members deflated again, both sides by this zlib: another zlib's (or level's) bytes for
     # the same content are a compression difference, which normalization removes
     policy = Policy(source_date_epoch=DEFAULT_SOURCE_DATE_EPOCH, recompress_zip=True)
+    # compared by digest, each computed a piece at a time: neither side is held whole
     same_normalized = rebuilt_name == filename and (
-        normalize_bytes(published, filename=filename, policy=policy).data
-        == normalize_bytes(rebuilt, filename=filename, policy=policy).data
+        normalize_bytes(published, filename=filename, policy=policy).sha256()
+        == normalize_bytes(rebuilt, filename=filename, policy=policy).sha256()
     )
     if same_normalized:
         return result(
