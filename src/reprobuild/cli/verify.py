@@ -407,12 +407,13 @@ def _check_local(args: argparse.Namespace, *, read: bool = True) -> tuple[str, s
 
 def _check_readable(path: Path, *, wheel: bool) -> None:
     """Refuse a local archive that does not read (truncated, or not an archive at all)."""
+    from reprobuild._fs import read_bytes_mapped
     from reprobuild.archive import parse_archive
     from reprobuild.errors import ReprobuildError
 
     hint = "give the file as it was published: this one is damaged or of another kind"
     try:
-        data = path.read_bytes()
+        data = read_bytes_mapped(path)  # a large file is never read in whole
     except OSError as exc:
         raise UsageError(f"cannot read: {reason_of(exc)}", path=str(path), hint=hint) from exc
     try:
