@@ -99,8 +99,8 @@ def _zip(
         info._compresslevel = level  # type: ignore[attr-defined]  # open() ignores the archive's
         with archive.open(info, "w") as member:
             if noise:
-                for block in _noise(SIZE, flip=SIZE - 1 if last else -1):
-                    member.write(block)
+                for piece in _noise(SIZE, flip=SIZE - 1 if last else -1):
+                    member.write(piece)
                 return
             for start in range(0, SIZE, 1 << 20):
                 block = bytearray(1 << 20)
