@@ -241,6 +241,7 @@ def test_unsandboxed_planting_is_caught_when_the_environment_is_reused(
     assert not marker.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "limits", "limit"),
     [
@@ -273,6 +274,7 @@ def test_the_record_names_the_sandbox(tmp_path: Path, cache: Path) -> None:
     assert record["limits"]["wall_seconds"] == 900
 
 
+@pytest.mark.slow
 def test_verify_says_what_the_sandbox_stopped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -332,6 +334,7 @@ def _landlock(limits: Limits | None = None) -> Sandbox:
         pytest.skip(exc.reason)
 
 
+@pytest.mark.slow
 def test_the_landlock_fallback_holds_too(tmp_path: Path, cache: Path, token: str) -> None:
     """The fallback for machines without user namespaces: the same cases, refused in place
     (no private /tmp or home to divert writes to: they fail), and the same limits."""
