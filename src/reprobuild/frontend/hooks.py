@@ -87,6 +87,7 @@ def call_hook(
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
     hostname: str | None = None,
+    contained: list[str] | None = None,
 ) -> object:
     """Run the PEP 517 ``hook`` of the project in ``source_dir`` with ``env``'s Python.
 
@@ -107,6 +108,7 @@ def call_hook(
     sees (None: this machine's). A hook stopped at one of the
     sandbox's limits raises :class:`SandboxLimitError`, which names the limit.
 
+    What the sandbox kept the hook from doing is appended to ``contained``, one sentence each.
     Files the hook wrote outside its writable folders (into the sandbox's throw-away home or
     ``/tmp``) are named in the log and passed to ``progress``.
 
@@ -259,6 +261,8 @@ def call_hook(
                     f"folder: {shown}\n"
                 )
             say(f"sandbox: {hook} wrote outside its build folder (discarded): {shown}")
+            if contained is not None:
+                contained.append(f"{hook} wrote outside its build folder (discarded): {shown}")
         if caught:
             with log.open("a", encoding="utf-8") as out:
                 for warning in caught:
@@ -283,6 +287,7 @@ def get_requires(
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
     hostname: str | None = None,
+    contained: list[str] | None = None,
 ) -> list[str]:
     """What the backend needs, besides ``requires``, to build a ``kind`` (PEP 517's
     ``get_requires_for_build_*``; an empty list when the backend lacks the hook)."""
@@ -300,6 +305,7 @@ def get_requires(
         sandbox=sandbox,
         writable=writable,
         hostname=hostname,
+        contained=contained,
     )
     if not isinstance(result, list) or not all(isinstance(item, str) for item in result):
         raise BuildError(
@@ -324,6 +330,7 @@ def build_sdist(
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
     hostname: str | None = None,
+    contained: list[str] | None = None,
 ) -> Path:
     """Build the project's sdist into ``outdir``; return its path.
 
@@ -346,6 +353,7 @@ def build_sdist(
         sandbox=sandbox,
         writable=writable,
         hostname=hostname,
+        contained=contained,
     )
 
 
@@ -364,6 +372,7 @@ def build_wheel(
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
     hostname: str | None = None,
+    contained: list[str] | None = None,
 ) -> Path:
     """Build the project's wheel into ``outdir``; return its path (as :func:`build_sdist`)."""
     return _build(
@@ -382,6 +391,7 @@ def build_wheel(
         sandbox=sandbox,
         writable=writable,
         hostname=hostname,
+        contained=contained,
     )
 
 
@@ -402,6 +412,7 @@ def _build(
     sandbox: Sandbox | None = None,
     writable: Sequence[Path] = (),
     hostname: str | None = None,
+    contained: list[str] | None = None,
 ) -> Path:
     outdir = Path(outdir).absolute()
     created = not outdir.exists()
@@ -423,6 +434,7 @@ def _build(
             sandbox=sandbox,
             writable=writable,
             hostname=hostname,
+            contained=contained,
         )
         if not isinstance(name, str) or not name or Path(name).name != name:
             raise BuildError(
