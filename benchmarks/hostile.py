@@ -13,19 +13,29 @@ It makes its inputs in a temporary folder by a fixed rule (nothing is downloaded
   zip-bomb limit (``Limits.max_ratio``);
 - ``zeros-fast.zip``: the same content deflated at level 1 (equal content, other bytes);
 - ``zeros-one.zip``: the same, with its last byte 1 (other content);
-- ``big-1.0.other.tar.gz``: the sdist with one byte of ``data.bin`` changed.
+- ``big-1.0.other.tar.gz``: the sdist with one byte of ``data.bin`` changed;
+- the same with incompressible content (``os.urandom``), whose files are as large as their
+  member, so that the input file itself must never be resident whole: ``noise-1.0.tar.gz``
+  and ``noise-1.0.other.tar.gz`` (one byte changed), ``noise-stored.zip`` and
+  ``noise-stored-one.zip`` (its last byte changed), ``noise.zip`` and ``noise-fast.zip``
+  (deflated at levels 9 and 1);
+- ``huge-1.0.tar.gz``, an sdist whose in-tree build backend (``backend-path = ["."]``, no
+  build requirement) writes ``huge-1.0-py3-none-any.whl`` holding its incompressible
+  ``data.bin``; the wheel is written here by that backend, for ``verify`` to rebuild offline.
 
 Then it runs the ``reprobuild`` command as a child process for each case (normalize,
 normalize --verify, normalize --check of the output, diff of equal content compressed
-otherwise, diff of other content, for zips and for the sdist), checks the exit status that
-says the verdict is right, and measures the child's peak resident memory (``os.wait4``). The
-Markdown table, with the goal (below 200 MB) and pass or fail, goes to stdout; progress to
-stderr. ``verify`` and ``build`` are not run: they need a build backend from the package index.
+otherwise, diff of other content, for zips and for the sdists; verify of the wheel from the
+sdist with ``--sandbox none``), checks the exit status that says the verdict is right, and
+measures the peak resident memory of the child and of the processes it waited for
+(``os.wait4``). The Markdown table, with the goal (below 200 MB) and pass or fail, goes to
+stdout; progress to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import os
 import platform
@@ -43,6 +53,7 @@ from pathlib import Path
 from _common import log, reprobuild_command
 
 GOAL_MB = 200
+STORED, DEFLATED = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
 GIB = 1 << 30
 PAGE = 4096
 EPOCH = 1_700_000_000
@@ -127,6 +138,158 @@ def make_zip(path: Path, size: int, *, level: int = 9, last: int = 0) -> None:
             source = io.BufferedReader(_Zeros(size, last=last), 1 << 20)
             while block := source.read(1 << 20):
                 member.write(block)
+
+
+class _Noise(io.RawIOBase):
+    """``size`` incompressible bytes: blocks of ``os.urandom``, each used for ``1/REUSE`` of
+    the content (so that two files made from the same ``seed`` hold the same bytes), the
+    byte at ``flip`` (if any) changed."""
+
+    def __init__(self, size: int, seed: bytes, *, flip: int = -1) -> None:
+        self._size = size
+        self._pos = 0
+        self._flip = flip
+        self._seed = seed
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        count = min(len(view), self._size - self._pos, NOISE_BLOCK - self._pos % NOISE_BLOCK)
+        block = bytearray(_noise_block(self._seed, self._pos // NOISE_BLOCK)[:count])
+        if self._pos <= self._flip < self._pos + count:
+            block[self._flip - self._pos] ^= 0xFF
+        view[:count] = block
+        self._pos += count
+        return count
+
+
+NOISE_BLOCK = 1 << 20
+_NOISE: dict[tuple[bytes, int], bytes] = {}
+
+
+def _noise_block(seed: bytes, number: int) -> bytes:
+    """Block ``number`` of the noise of ``seed``: SHAKE-256 of both (fast, incompressible, and
+    the same for every file made from ``seed``)."""
+    import hashlib
+
+    key = (seed, number)
+    if key not in _NOISE:
+        _NOISE.clear()  # one block kept: files are written one after the other
+        _NOISE[key] = hashlib.shake_256(seed + number.to_bytes(8, "big")).digest(NOISE_BLOCK)
+    return _NOISE[key]
+
+
+def make_noise_sdist(path: Path, size: int, seed: bytes, *, flip: int = -1) -> None:
+    """An sdist holding ``data.bin``, ``size`` incompressible bytes, gzip level 1."""
+    with (
+        path.open("wb") as raw,
+        tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.GNU_FORMAT, compresslevel=1) as tar,
+    ):
+        info = tarfile.TarInfo("noise-1.0/data.bin")
+        info.size, info.mtime, info.uname, info.uid = size, EPOCH + 99, "builder", 1000
+        tar.addfile(info, io.BufferedReader(_Noise(size, seed, flip=flip), NOISE_BLOCK))
+
+
+def make_noise_zip(
+    path: Path, size: int, seed: bytes, *, method: int, level: int = 9, last: bool = False
+) -> None:
+    """A zip of one member, ``size`` incompressible bytes (the last changed if ``last``),
+    stored or deflated at ``level``."""
+    with zipfile.ZipFile(path, "w") as archive:
+        info = zipfile.ZipInfo("noise.bin", date_time=(2024, 1, 1, 0, 0, 0))
+        info.compress_type = method
+        info._compresslevel = level  # type: ignore[attr-defined]  # open() ignores the archive's
+        info.file_size = size
+        with archive.open(info, "w", force_zip64=size >= 1 << 31) as member:
+            source = _Noise(size, seed, flip=size - 1 if last else -1)
+            while block := source.read(NOISE_BLOCK):
+                member.write(block)
+
+
+_BACKEND = """\
+import base64, hashlib, os, shutil, tarfile, zipfile
+
+NAME = "huge"
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    base = NAME + "-1.0"
+    path = os.path.join(sdist_directory, base + ".tar.gz")
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT, compresslevel=1) as tar:
+        for name in ("backend.py", "data.bin", "pyproject.toml"):
+            tar.add(name, arcname=base + "/" + name)
+    return base + ".tar.gz"
+
+
+def _row(path, digest, size):
+    text = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return path + ",sha256=" + text + "," + str(size)
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    dist = NAME + "-1.0.dist-info"
+    name = NAME + "-1.0-py3-none-any.whl"
+    digest = hashlib.sha256()
+    with open("data.bin", "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    small = {
+        dist + "/METADATA": b"Metadata-Version: 2.1\\nName: huge\\nVersion: 1.0\\n",
+        dist + "/WHEEL": b"Wheel-Version: 1.0\\nGenerator: huge\\nRoot-Is-Purelib: true\\n"
+        b"Tag: py3-none-any\\n",
+    }
+    rows = [_row("huge/data.bin", digest.digest(), os.path.getsize("data.bin"))]
+    rows += [_row(path, hashlib.sha256(data).digest(), len(data)) for path, data in small.items()]
+    rows.append(dist + "/RECORD,,")
+    small[dist + "/RECORD"] = ("\\n".join(rows) + "\\n").encode()
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as wheel:
+        info = zipfile.ZipInfo("huge/data.bin", (1980, 1, 1, 0, 0, 0))
+        info.external_attr = 0o644 << 16
+        with open("data.bin", "rb") as source, wheel.open(info, "w", force_zip64=True) as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+        for path, data in small.items():
+            info = zipfile.ZipInfo(path, (1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            wheel.writestr(info, data)
+    return name
+"""
+
+_PYPROJECT = """\
+[build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["."]
+
+[project]
+name = "huge"
+version = "1.0"
+"""
+
+
+def make_huge_project(work: Path, size: int) -> None:
+    """The project ``huge`` in ``work/huge`` (an in-tree backend, ``size`` bytes of noise in
+    ``data.bin``), and its sdist and wheel in ``work``, written by its own backend."""
+    project = work / "huge"
+    project.mkdir()
+    (project / "backend.py").write_text(_BACKEND, encoding="utf-8")
+    (project / "pyproject.toml").write_text(_PYPROJECT, encoding="utf-8")
+    with (project / "data.bin").open("wb") as out:
+        source = _Noise(size, b"huge")
+        while block := source.read(NOISE_BLOCK):
+            out.write(block)
+    here = Path.cwd()
+    sys.path.insert(0, str(project))
+    try:
+        os.chdir(project)
+        backend = importlib.import_module("backend")
+        backend.build_sdist(str(work))
+        backend.build_wheel(str(work))
+    finally:
+        os.chdir(here)
+        sys.path.remove(str(project))
+        sys.modules.pop("backend", None)
 
 
 # --- runs --------------------------------------------------------------------------------------
@@ -248,16 +411,105 @@ def cases(size: int) -> list[Case]:
             expect=1,
             check=_mentions("data.bin", "first difference at offset"),
         ),
+        Case(
+            name="normalize sdist of noise (.tar.gz)",
+            args=lambda w: ["normalize", str(w / "noise-1.0.tar.gz"), "-o", out(w)],
+            expect=0,
+        ),
+        Case(
+            name="normalize --verify sdist of noise",
+            args=lambda w: ["normalize", "--verify", str(w / "noise-1.0.tar.gz"), "-o", out(w)],
+            expect=0,
+        ),
+        Case(
+            name="normalize --check of its output",
+            args=lambda w: ["normalize", "--check", str(w / "out" / "noise-1.0.tar.gz")],
+            expect=0,
+        ),
+        Case(
+            name="normalize stored zip of noise",
+            args=lambda w: ["normalize", str(w / "noise-stored.zip"), "-o", out(w)],
+            expect=0,
+        ),
+        Case(
+            name="normalize --verify stored zip of noise",
+            args=lambda w: ["normalize", "--verify", str(w / "noise-stored.zip"), "-o", out(w)],
+            expect=0,
+        ),
+        Case(
+            name="normalize deflated zip of noise",
+            args=lambda w: ["normalize", str(w / "noise.zip"), "-o", out(w)],
+            expect=0,
+        ),
+        Case(
+            name="normalize --verify deflated zip of noise",
+            args=lambda w: ["normalize", "--verify", str(w / "noise.zip"), "-o", out(w)],
+            expect=0,
+        ),
+        Case(
+            name="diff zips of noise: same content, level 9 vs 1",
+            args=lambda w: ["diff", str(w / "noise.zip"), str(w / "noise-fast.zip")],
+            expect=1,
+            check=_mentions("compressed differently"),
+        ),
+        Case(
+            name="diff stored zips of noise: last byte differs",
+            args=lambda w: ["diff", str(w / "noise-stored.zip"), str(w / "noise-stored-one.zip")],
+            expect=1,
+            check=_mentions("first difference at offset"),
+        ),
+        Case(
+            name="diff sdists of noise: one byte differs",
+            args=lambda w: [
+                "diff",
+                str(w / "noise-1.0.tar.gz"),
+                str(w / "noise-1.0.other.tar.gz"),
+            ],
+            expect=1,
+            check=_mentions("data.bin", "first difference at offset"),
+        ),
+        Case(
+            name="verify wheel of noise from its sdist (--sandbox none)",
+            args=lambda w: [
+                "verify",
+                "--wheel",
+                str(w / "huge-1.0-py3-none-any.whl"),
+                "--sdist",
+                str(w / "huge-1.0.tar.gz"),
+                "--sandbox",
+                "none",
+                "--cache-dir",
+                str(w / "cache"),
+            ],
+            expect=0,
+            check=_mentions("reproducible"),
+        ),
     ]
 
 
 def make_inputs(work: Path, size: int) -> None:
-    made = [
+    made: list[tuple[str, Callable[[Path], None]]] = [
         ("big-1.0.tar.gz", lambda p: make_sdist(p, size)),
         ("big-1.0.other.tar.gz", lambda p: make_sdist(p, size, flip=size // 2 + 1)),
         ("zeros.zip", lambda p: make_zip(p, size)),
         ("zeros-fast.zip", lambda p: make_zip(p, size, level=1)),
         ("zeros-one.zip", lambda p: make_zip(p, size, last=1)),
+        ("noise-1.0.tar.gz", lambda p: make_noise_sdist(p, size, b"noise")),
+        (
+            "noise-1.0.other.tar.gz",
+            lambda p: make_noise_sdist(p, size, b"noise", flip=size // 2 + 1),
+        ),
+        ("noise-stored.zip", lambda p: make_noise_zip(p, size, b"noise", method=STORED)),
+        (
+            "noise-stored-one.zip",
+            lambda p: make_noise_zip(p, size, b"noise", method=STORED, last=True),
+        ),
+        ("noise.zip", lambda p: make_noise_zip(p, size, b"noise", method=DEFLATED)),
+        (
+            "noise-fast.zip",
+            lambda p: make_noise_zip(p, size, b"noise", method=DEFLATED, level=1),
+        ),
+        ("huge-1.0-py3-none-any.whl", lambda _p: make_huge_project(work, size)),
     ]
     for name, make in made:
         start = time.perf_counter()
@@ -268,9 +520,9 @@ def make_inputs(work: Path, size: int) -> None:
         )
 
 
-def render(results: Sequence[Result], size: int) -> str:
+def render(results: Sequence[Result], size: str) -> str:
     lines = [
-        f"Peak resident memory of `reprobuild`, one member of {size} GiB "
+        f"Peak resident memory of `reprobuild`, one member of {size} "
         f"(goal: below {GOAL_MB} MB whatever the size).",
         "",
         "| case | peak RSS (MB) | time (s) | verdict | result |",
@@ -292,13 +544,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--size", type=int, default=1, choices=(1, 4), help="GiB in the large member (1 or 4)"
     )
+    parser.add_argument(
+        "--mib", type=int, help="MiB in the large member instead (a quick run: --mib 300)"
+    )
     parser.add_argument("--only", action="append", default=[], help="run cases whose name has this")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    size = args.size * GIB
+    size = args.mib << 20 if args.mib else args.size * GIB
     with tempfile.TemporaryDirectory(prefix="reprobuild-hostile-") as folder:
         work = Path(folder)
         make_inputs(work, size)
@@ -309,7 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = run(case, work)
             log(f"  {result.peak_mb:.0f} MB, {result.seconds:.1f} s, {result.problem or 'right'}")
             results.append(result)
-    print(render(results, args.size))
+    print(render(results, f"{args.mib} MiB" if args.mib else f"{args.size} GiB"))
     return 0 if all(r.passed for r in results) else 1
 
 
