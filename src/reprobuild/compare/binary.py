@@ -191,7 +191,7 @@ class _Side:
     def consume(self, count: int) -> None:
         taken = self.buffer[:count]
         self.capture(taken, self.pos)
-        self.tail = (self.tail + taken)[-16:]
+        self.tail = (self.tail + taken[-16:])[-16:]  # not a copy of the block
         self.buffer = self.buffer[count:]
         self.pos += count
 
@@ -222,6 +222,9 @@ def streamed_difference(
     a, b = _Side(blocks_a), _Side(blocks_b)
     first: int | None = None
     last: int | None = None
+    #: the last pair of blocks that differ, and where: the last difference is found in it once,
+    #: at the end (a member that differs throughout would otherwise search every block)
+    last_pair: tuple[int, bytes, bytes] | None = None
     while True:
         a.fill(block)
         b.fill(block)
@@ -234,9 +237,12 @@ def streamed_difference(
                 first = a.pos + (first_difference(piece_a, piece_b) or 0)
                 a.start_region(first - first % 16)
                 b.start_region(first - first % 16)
-            last = a.pos + count - common_suffix(piece_a, piece_b) - 1
+            last_pair = (a.pos, piece_a, piece_b)
         a.consume(count)
         b.consume(count)
+    if last_pair is not None:
+        at, piece_a, piece_b = last_pair
+        last = at + len(piece_a) - common_suffix(piece_a, piece_b) - 1
     common = a.pos
     if first is None and a.buffer == b.buffer == b"" and a.done and b.done:
         return None
