@@ -201,6 +201,9 @@ class BuildResult:
     #: the requirement sets of this build's environments, with the pins installed for each
     #: (what ``BuildSpec.resolved`` of a later build takes)
     resolved: Mapping[tuple[str, ...], tuple[PinnedRequirement, ...]] = field(default_factory=dict)
+    #: what the sandbox kept the build from doing (writes outside its build folder), one
+    #: sentence each: a build that reproduces can still have tried
+    contained: tuple[str, ...] = ()
 
 
 Progress = Callable[[str], None]
@@ -347,6 +350,7 @@ def _environment_for(
     progress: Progress,
     resolved: dict[tuple[str, ...], Environment],
     sandbox: Sandbox,
+    contained: list[str] | None = None,
 ) -> Environment:
     """The pinned environment to run ``kind``'s hook in (static plus dynamic requirements) for
     the project in ``source``, whose build system is ``system``.
@@ -424,6 +428,7 @@ def _environment_for(
         sandbox=sandbox,
         writable=(spec.build_root / _WORK,),
         hostname=spec.hostname,
+        contained=contained,
     )
     return prepare([*system.requires, *extra]) if extra else base
 
@@ -734,6 +739,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
             )
         sdist_in = load_archive(source, identical_duplicates=True)
     sandbox = spec.sandbox if spec.sandbox is not None else default_sandbox()
+    contained: list[str] = []
     epoch, epoch_from = _epoch_for(spec, sdist_in, source)
     commit = git_commit_info(source) if sdist_in is None else None
     old_umask = os.umask(spec.umask)
@@ -761,7 +767,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     env_vars, spec.sdist_clock, work / "sdist-clock", say, what="the sdist's clock"
                 )
                 env_sdist = _environment_for(
-                    spec, tree, system, "sdist", sdist_vars, say, resolved, sandbox
+                    spec, tree, system, "sdist", sdist_vars, say, resolved, sandbox, contained
                 )
                 say("building the sdist")
                 sdist_path = build_sdist(
@@ -777,6 +783,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     sandbox=sandbox,
                     writable=(work,),
                     hostname=spec.hostname,
+                    contained=contained,
                 )
                 sdist_archive = load_archive(sdist_path, identical_duplicates=True)
                 source_kind = "folder"
@@ -811,7 +818,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 kept=_egg_info_files(unpacked) if keep else None,
             )
             env_wheel = _environment_for(
-                spec, unpacked, system, "wheel", wheel_vars, say, resolved, sandbox
+                spec, unpacked, system, "wheel", wheel_vars, say, resolved, sandbox, contained
             )
             say("building the wheel from the sdist")
             wheel_path = build_wheel(
@@ -827,6 +834,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 sandbox=sandbox,
                 writable=(work,),
                 hostname=spec.hostname,
+                contained=contained,
             )
             # each artifact as the pieces of its file (never joined): its mapping outlives the
             # work folder, and a large one is never read in whole
@@ -897,6 +905,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         buildinfo_path=info_path,
         buildinfo=record,
         resolved={key: env.pinned for key, env in resolved.items()},
+        contained=tuple(contained),
     )
 
 

@@ -375,3 +375,31 @@ def test_the_landlock_fallback_holds_too(tmp_path: Path, cache: Path, token: str
         run = _build(tmp_path / case, case, sandbox=box, cache=cache)
         assert isinstance(run.error, SandboxLimitError), run.error
         assert run.error.limit == limit
+
+
+def test_a_release_that_reproduces_still_shows_what_it_tried(
+    tmp_path: Path, cache: Path, token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A build that writes into the home folder and /tmp, yet makes the published bytes:
+    ``reproducible``, and the result says what the sandbox stopped."""
+    import json
+
+    from reprobuild.cli.main import main
+
+    home_target = _home() / f"{token}-home"
+    try:
+        published = _build(tmp_path / "published", "writes-outside", cache=cache, token=token)
+        assert published.result is not None, published.error
+        sdist, wheel = sorted(published.result.paths, key=lambda p: p.suffix == ".whl")
+        argv = ["verify", "--wheel", str(wheel), "--sdist", str(sdist), "--format", "json"]
+        argv += ["--db", str(tmp_path / "r.sqlite3"), "--cache-dir", str(cache)]
+        assert main(argv) == 0
+        assert not home_target.exists()
+    finally:
+        home_target.unlink(missing_ok=True)
+        Path(f"/tmp/{token}-tmp").unlink(missing_ok=True)
+    (artifact,) = json.loads(capsys.readouterr().out)["artifacts"]
+    assert artifact["verdict"] == "reproducible"
+    (said,) = artifact["contained"]
+    assert "wrote outside its build folder (discarded)" in said
+    assert str(home_target) in said and f"/tmp/{token}-tmp" in said

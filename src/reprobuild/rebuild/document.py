@@ -49,6 +49,7 @@ def result_document(result: ArtifactResult) -> dict[str, JSONValue]:
         "recipe": recipe_document(result.recipe) if result.recipe else None,
         "difference": render_json(result.difference) if result.difference else None,
         "log_tail": result.log_tail or None,
+        "contained": list(result.contained),
         "seconds": result.seconds,
     }
 

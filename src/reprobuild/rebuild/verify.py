@@ -84,6 +84,9 @@ class ArtifactResult:
     difference: Difference | None = None
     log_tail: str = ""
     seconds: float = 0.0
+    #: what the sandbox kept the rebuild from doing (writes outside its build folder, which it
+    #: discarded), one sentence each: a release that reproduces can still have tried
+    contained: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -448,6 +451,7 @@ def _rebuild(
         )
         try:
             built = build(adjust(spec), progress=say)
+            result.contained.extend(built.contained)
         except BuildError as exc:
             return result(
                 Verdict.BUILD_FAILED, cause=exc.reason, recipe=recipe, log_tail=exc.log_tail
@@ -470,6 +474,8 @@ class _Result:
     filename: str
     digest: str
     started: float
+    #: what the sandbox kept this artifact's rebuilds from doing, as they report it
+    contained: list[str] = field(default_factory=list)
 
     def __call__(
         self,
@@ -493,6 +499,7 @@ class _Result:
             difference=difference,
             log_tail=log_tail,
             seconds=round(time.monotonic() - self.started, 3),
+            contained=tuple(dict.fromkeys(self.contained)),
         )
 
 
