@@ -53,6 +53,14 @@ HOOKS: Mapping[str, tuple[str, ...]] = {
 
 ConfigSettings = Mapping[str, str | list[str]]
 
+#: The command-line option that raises each of the sandbox's limits.
+_LIMIT_OPTIONS = {
+    "wall-clock": "--timeout SECONDS",
+    "memory": "--memory-limit SIZE",
+    "processes": "--max-processes N",
+    "output": "--output-limit SIZE",
+}
+
 
 class _HookFailed(Exception):
     def __init__(self, returncode: int) -> None:
@@ -194,8 +202,9 @@ def call_hook(
                 f"{exc.run.stopped} limit: {exc.run.detail}",
                 limit=exc.run.stopped or "",
                 path=str(source_dir),
-                hint="raise the limit (see reprobuild build --help) if the build really needs "
-                "more; " + _log_hint(log_tail, log_path),
+                hint=f"if the build really needs more, raise the limit "
+                f"({_LIMIT_OPTIONS.get(exc.run.stopped or '', 'see --help')}); "
+                + _log_hint(log_tail, log_path),
                 log_tail=log_tail,
                 log_path=None if log_path is None else str(log_path),
             ) from None
