@@ -23,9 +23,12 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux", reason="ru_maxrss is read in KiB, as Linux gives it"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        sys.platform != "linux", reason="ru_maxrss is read in KiB, as Linux gives it"
+    ),
+    pytest.mark.slow,
+]
 
 BOUND = 200 * 1000 * 1000
 SIZE = 160 << 20
