@@ -317,7 +317,11 @@ class Result:
 
 
 def run(case: Case, work: Path) -> Result:
-    """Run the case's command as a child; its peak resident set size from ``os.wait4``."""
+    """Run the case's command as a child; its peak resident set size from ``os.wait4``.
+
+    Linux counts in a child's peak what the child was before its exec, a copy of this script:
+    the figure is an upper bound, by at most this small script's own peak (its inputs are
+    written a MiB at a time)."""
     cmd = [*reprobuild_command(), *case.args(work)]
     log("$ " + shlex.join(cmd))
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "NO_COLOR": "1"}
