@@ -95,6 +95,15 @@ CASES: dict[str, str] = {
             except OSError as exc:
                 loot.append("could not write " + target + ": " + str(exc))
     """,
+    # the same, and then the build fails: what it tried is still said
+    "writes-outside-and-fails": """
+        import pwd
+        home = pwd.getpwuid(os.getuid()).pw_dir
+        for target in (os.path.join(home, "{token}-home"), "/tmp/{token}-tmp"):
+            with open(target, "w") as out:
+                out.write("planted")
+        raise SystemExit("failing on purpose")
+    """,
     # secrets read and carried out in the wheel
     "reads-secrets": """
         for source in ({secret!r}, "/etc/shadow"):

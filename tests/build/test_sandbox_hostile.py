@@ -127,6 +127,21 @@ def test_writes_outside_land_in_a_throw_away_folder(
     assert str(home_target) in said[0] or str(tmp_target) in said[0]
 
 
+def test_writes_outside_are_reported_when_the_build_then_fails(
+    tmp_path: Path, cache: Path, token: str
+) -> None:
+    try:
+        run = _build(tmp_path, "writes-outside-and-fails", cache=cache, token=token)
+    finally:
+        (_home() / f"{token}-home").unlink(missing_ok=True)
+        (Path("/tmp") / f"{token}-tmp").unlink(missing_ok=True)
+    assert run.error is not None
+    said = [m for m in run.messages if "wrote outside its build folder" in m]
+    assert said and f"/tmp/{token}-tmp" in said[0], run.messages
+    assert run.error.log_path is not None
+    assert f"/tmp/{token}-tmp" in Path(run.error.log_path).read_text(encoding="utf-8")
+
+
 def test_secrets_stay_out_of_the_wheel(tmp_path: Path, cache: Path) -> None:
     secret = tmp_path / "outside" / "secret.txt"
     secret.parent.mkdir()
@@ -401,5 +416,5 @@ def test_a_release_that_reproduces_still_shows_what_it_tried(
     (artifact,) = json.loads(capsys.readouterr().out)["artifacts"]
     assert artifact["verdict"] == "reproducible"
     (said,) = artifact["contained"]
-    assert "wrote outside its build folder (discarded)" in said
+    assert "wrote outside its build folder" in said and "(discarded)" in said
     assert str(home_target) in said and f"/tmp/{token}-tmp" in said

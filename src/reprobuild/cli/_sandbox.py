@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from reprobuild.errors import UsageError
@@ -46,11 +47,12 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--memory-limit",
-        type=_size,
+        type=_memory,
         metavar="SIZE",
         default="3G",
-        help="memory a build may use, e.g. 3G or 512M (default: 3G; counted for the whole "
-        "build where a cgroup can be made, per process otherwise)",
+        help="memory a build may use: a number of bytes, or one with K, M, G or T (powers of "
+        "1024), e.g. 3G or 512M (default: 3G; at least 64M; counted for the whole build where "
+        "a cgroup can be made, per process otherwise)",
     )
     group.add_argument(
         "--max-processes",
@@ -61,7 +63,7 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--output-limit",
-        type=_size,
+        type=_output,
         metavar="SIZE",
         default="4G",
         help="bytes a build may write, in its build folder, /tmp and home together (default: 4G)",
@@ -96,10 +98,10 @@ def describe_sandbox(record: object) -> str:
     if not isinstance(record, dict):
         return "not recorded"
     kind = str(record.get("kind", "?"))
-    if kind == "none":
-        return "none: the build ran with all the rights of the user who ran it"
     limits = record.get("limits")
     text = f"{kind} {record.get('version', '')}".strip()
+    if kind == "none":
+        text = "none: the build ran with all the rights of the user who ran it"
     if isinstance(limits, dict):
         text += (
             f" (limits: {limits.get('wall_seconds')} s, {_gib(limits.get('memory'))} memory, "
@@ -124,14 +126,45 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(exc.reason) from None
 
 
+def _memory(text: str) -> int:
+    value = _size(text)
+    if value < _LEAST_MEMORY:
+        raise argparse.ArgumentTypeError(
+            f"a memory limit below 64M leaves no room for a Python build: {text!r} (a number "
+            "alone is bytes: write 512M, not 512)"
+        )
+    return value
+
+
+def _output(text: str) -> int:
+    value = _size(text)
+    if value < _LEAST_OUTPUT:
+        raise argparse.ArgumentTypeError(
+            f"an output limit below 1M leaves no room for a build: {text!r} (a number alone "
+            "is bytes)"
+        )
+    return value
+
+
+#: The smallest limits that leave a Python build room to start.
+_LEAST_MEMORY = 64 * 1024**2
+_LEAST_OUTPUT = 1024**2
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"a time limit must be positive, not {text!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"a time limit must be a positive number of seconds, not {text!r}"
+        )
     return value
+
+
+#: The most processes a limit may allow: Linux's largest pid_max.
+_MOST_PROCESSES = 4_194_304
 
 
 def _count(text: str) -> int:
@@ -139,6 +172,8 @@ def _count(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"a process limit must be positive, not {text!r}")
+    if not 1 <= value <= _MOST_PROCESSES:
+        raise argparse.ArgumentTypeError(
+            f"a process limit must be between 1 and {_MOST_PROCESSES}, not {text!r}"
+        )
     return value

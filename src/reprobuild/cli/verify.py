@@ -526,7 +526,7 @@ def _print_details(result: ArtifactResult) -> None:
         print(f"    differences: {result.difference.summary()}")
         sys.stdout.write(render_excerpt(result.difference, colour=colour_on(sys.stdout), depth=2))
     for said in result.contained:
-        print(f"    the sandbox stopped: {shown(said)}")
+        print(f"    contained by the sandbox: {shown(said)}")
     if result.rebuilt_sha256 and result.rebuilt_sha256 != result.sha256:
         print(f"    published sha256 {result.sha256}")
         print(f"    rebuilt   sha256 {result.rebuilt_sha256}")

@@ -32,6 +32,7 @@ from reprobuild.frontend.environment import Environment
 from reprobuild.frontend.sandbox import (
     Sandbox,
     SandboxLimitError,
+    SandboxMode,
     SandboxRun,
     default_sandbox,
     run_sandboxed,
@@ -141,7 +142,6 @@ def call_hook(
 
         box = sandbox if sandbox is not None else default_sandbox()
         folders = [Path(p).absolute() for p in writable] or _default_writable(source_dir, kwargs)
-        runs: list[SandboxRun] = []
 
         def runner(
             cmd: Sequence[str],
@@ -173,7 +173,17 @@ def call_hook(
                     )
                 except OSError as exc:
                     raise _CannotStart(exc) from exc
-            runs.append(run)
+            if run.outside:  # said at once: a build that then fails tried it too
+                listed = ", ".join(run.outside[:5]) + (
+                    f" and {len(run.outside) - 5} more" if len(run.outside) > 5 else ""
+                )
+                said = f"{hook} wrote outside its build folder, into the sandbox's throw-away "
+                said += f"home or /tmp (discarded): {listed}"
+                with log.open("a", encoding="utf-8") as out:
+                    out.write(f"reprobuild: {said}\n")
+                say(f"sandbox: {said}")
+                if contained is not None:
+                    contained.append(said)
             if run.stopped is not None:
                 raise _Stopped(run)
             if run.returncode != 0:
@@ -198,8 +208,9 @@ def call_hook(
         except _Stopped as exc:
             log_tail = read_tail(log, start=start)
             raise SandboxLimitError(
-                f"the sandbox stopped {hook} of {system.build_backend} at its "
-                f"{exc.run.stopped} limit: {exc.run.detail}",
+                f"{'reprobuild' if box.mode is SandboxMode.NONE else 'the sandbox'} stopped "
+                f"{hook} of {system.build_backend} at its {exc.run.stopped} limit: "
+                f"{exc.run.detail}",
                 limit=exc.run.stopped or "",
                 path=str(source_dir),
                 hint=f"if the build really needs more, raise the limit "
@@ -259,19 +270,6 @@ def call_hook(
                 log_tail=log_tail,
                 log_path=None if log_path is None else str(log_path),
             ) from exc
-        outside = sorted({path for run in runs for path in run.outside})
-        if outside:
-            shown = ", ".join(outside[:5]) + (
-                f" and {len(outside) - 5} more" if len(outside) > 5 else ""
-            )
-            with log.open("a", encoding="utf-8") as out:
-                out.write(
-                    f"reprobuild: the sandbox discarded what {hook} wrote outside its build "
-                    f"folder: {shown}\n"
-                )
-            say(f"sandbox: {hook} wrote outside its build folder (discarded): {shown}")
-            if contained is not None:
-                contained.append(f"{hook} wrote outside its build folder (discarded): {shown}")
         if caught:
             with log.open("a", encoding="utf-8") as out:
                 for warning in caught:

@@ -30,6 +30,7 @@ import enum
 import functools
 import itertools
 import json
+import math
 import os
 import pwd
 import shutil
@@ -133,8 +134,8 @@ class Sandbox:
 
     def to_json(self) -> dict[str, JSONValue]:
         """What every result and buildinfo record says of the sandbox a build ran in."""
-        if self.mode is SandboxMode.NONE:
-            return {"kind": "none"}
+        if self.mode is SandboxMode.NONE:  # no isolation, but the limits still hold
+            return {"kind": "none", "limits": self.limits.to_json(), "counted_by": self.counter}
         return {
             "kind": self.mode.value,
             "version": self.version,
@@ -903,17 +904,29 @@ _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
 def parse_size(text: str) -> int:
-    """``"3G"``, ``"512M"``, ``"100k"``, ``"123"`` (bytes; ``KiB`` and ``GB`` spellings too)."""
+    """``"3G"``, ``"512M"``, ``"100k"``, ``"123"``: bytes, or kibibytes, mebibytes, gibibytes
+    and tebibytes with K, M, G or T (``KiB``, ``MB`` and ``GB`` spellings alike: each unit is a
+    power of 1024). Raises :class:`UsageError` for anything else, and for a size that is not
+    positive, not finite, or past 2**62 bytes."""
     cleaned = text.strip().lower().removesuffix("ib").removesuffix("b")
     number, unit = cleaned, ""
     if cleaned and cleaned[-1] in _UNITS:
         number, unit = cleaned[:-1], cleaned[-1]
     try:
-        value = float(number)
+        value = float(number) * _UNITS[unit]
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or number.strip().lower() in {"inf", "infinity", "nan"}:
         raise UsageError(
-            f"not a size: {text!r}", hint="write a number of bytes, or one with K, M, G or T"
-        ) from None
+            f"not a size: {text!r}",
+            hint="write a number of bytes, or a number with K, M, G or T (powers of 1024)",
+        )
     if value <= 0:
         raise UsageError(f"a limit must be positive, not {text!r}")
-    return int(value * _UNITS[unit])
+    if value > _LARGEST:
+        raise UsageError(f"a limit past 2**62 bytes means none: {text!r}")
+    return int(value)
+
+
+#: The largest size a limit may be (the kernel's limits are 64-bit counts).
+_LARGEST = 2**62

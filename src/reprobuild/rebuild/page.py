@@ -93,7 +93,7 @@ def _artifact(index: int, verification: Verification, result: ArtifactResult) ->
         facts.append(("cause", result.cause))
     if result.difference is not None:
         facts.append(("differences", result.difference.summary()))
-    facts.extend(("the sandbox stopped", said) for said in result.contained)
+    facts.extend(("contained by the sandbox", said) for said in result.contained)
     if result.recipe is not None and verification.sandbox:
         facts.append(("sandbox", _sandbox(verification.sandbox)))
     facts.append(("time", f"{result.seconds:.1f} s"))
