@@ -89,3 +89,12 @@ def test_comments_call_the_sides_by_their_labels() -> None:
     assert any("CRLF line ends in published, 0 in rebuilt" in c for c in labelled), labelled
     assert not any(" in a " in c or "only in a (" in c for c in labelled)
     assert any(c.startswith("only in a (") for c in plain), plain
+
+
+def test_header_names_are_escaped() -> None:
+    """A member name cannot add a line of its own to a unified diff's header."""
+    from reprobuild.compare.nodes import labelled
+
+    shown = labelled("pkg/\x1b[31mred\u202e\nforged line.txt", "published")
+    assert "\n" not in shown and "\x1b" not in shown and "\u202e" not in shown
+    assert shown == "published/pkg/\\x1b[31mred\\u202e\\nforged line.txt"

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from reprobuild._text import visible
 from reprobuild.compare.difference import Category, Difference
 
 __all__ = [
@@ -140,8 +141,11 @@ def unified(
 
 
 def labelled(name: str, label: str) -> str:
-    """``name`` as a unified diff's header line shows it: after ``label/``, when there is one."""
-    return f"{label}/{name}" if label else name
+    """``name`` as a unified diff's header line shows it: after ``label/``, when there is one,
+    with its controls and line breaks escaped (a name from an archive must not add a line of
+    its own to the report)."""
+    shown = visible(name)
+    return f"{label}/{shown}" if label else shown
 
 
 def sides(labels: tuple[str, str]) -> tuple[str, str]:
