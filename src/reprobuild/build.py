@@ -848,6 +848,12 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     if spec.normalize
                     else (data,)
                 )
+    except ReprobuildError as exc:
+        # an error names the input, not the copy of it in the build folder (the log it points
+        # to stays where it is)
+        if exc.path and Path(exc.path).is_relative_to(spec.build_root):
+            exc.path = str(spec.source)
+        raise
     finally:
         os.umask(old_umask)
     outputs = tuple(
