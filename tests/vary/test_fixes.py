@@ -17,8 +17,8 @@ from tests.factories import make_sdist, make_wheel
 
 MARKERS = {
     "build-path": ("/elsewhere",),
-    "working-folder": ("/elsewhere/work/home/tmp",),
-    "user-home": ("/elsewhere/work/home", "someone"),
+    "working-folder": ("/elsewhere/job/home/tmp",),
+    "user-home": ("/elsewhere/job/home", "someone"),
     "user": ("someone",),
     "hostname": ("box",),
 }
@@ -126,8 +126,8 @@ def test_the_experiments_own_strings_name_theirs() -> None:
         wheel = "demo-1.0-py3-none-any.whl"
         return suspects(_evidence("wheel", wheel, built("X = 1\n"), built(text)))
 
-    assert named("HERE = '/elsewhere/work/sdist'\n") == {"build-path"}
-    assert named("T = '/elsewhere/work/home/tmp/x'\n") == {
+    assert named("HERE = '/elsewhere/job/sdist'\n") == {"build-path"}
+    assert named("T = '/elsewhere/job/home/tmp/x'\n") == {
         "build-path",
         "working-folder",
         "user-home",
