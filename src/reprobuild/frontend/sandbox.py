@@ -312,13 +312,6 @@ def _system_binds() -> list[str]:
 
 
 @functools.cache
-def _visible_etc() -> tuple[str, ...]:
-    """``/etc`` as any user of the machine may read it: its folders that hold nothing private
-    whole, and the world-readable entries of the others (``shadow``, private keys: never)."""
-    return tuple(_world_readable(Path("/etc")))
-
-
-@functools.cache
 def _private_etc() -> tuple[tuple[str, bool], ...]:
     """The entries of ``/etc`` that not every user may read (``shadow``, ``ssl/private``), each
     with whether it is a folder; what is under a private folder is not listed again."""
@@ -347,42 +340,27 @@ def _private_etc() -> tuple[tuple[str, bool], ...]:
     return tuple(sorted(found))
 
 
-def _world_readable(folder: Path) -> Iterator[str]:
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
+@functools.cache
+def _visible_etc() -> tuple[str, ...]:
+    """``/etc`` as any user of the machine may read it, as paths to allow (Landlock can only
+    allow): whole the entries that hold nothing of :func:`_private_etc`, and the others' own
+    entries, down to the private ones, which are left out."""
+    private = {path for path, _ in _private_etc()}
+
+    def visible(folder: str) -> Iterator[str]:
         try:
-            info = entry.stat(follow_symlinks=False)
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
-            continue
-        if stat.S_ISLNK(info.st_mode):
-            yield entry.path
-        elif stat.S_ISDIR(info.st_mode):
-            if info.st_mode & 0o005 != 0o005:
+            return
+        for entry in entries:
+            if entry.path in private:
                 continue
-            if _all_public(Path(entry.path)):
-                yield entry.path
+            if any(path.startswith(entry.path + "/") for path in private):
+                yield from visible(entry.path)
             else:
-                yield from _world_readable(Path(entry.path))
-        elif info.st_mode & 0o004:
-            yield entry.path
+                yield entry.path
 
-
-def _all_public(folder: Path) -> bool:
-    for root, dirs, files in os.walk(folder):
-        for name in [*dirs, *files]:
-            try:
-                info = os.lstat(Path(root, name))
-            except OSError:
-                return False
-            if stat.S_ISLNK(info.st_mode):
-                continue
-            need = 0o005 if stat.S_ISDIR(info.st_mode) else 0o004
-            if info.st_mode & need != need:
-                return False
-    return True
+    return tuple(visible("/etc"))
 
 
 def _homes() -> list[str]:
