@@ -34,23 +34,7 @@ from reprobuild.frontend import (
     prepare_environment,
 )
 from tests.build.hostile_projects import write_project
-
-
-def _sandbox(limits: Limits | None = None) -> Sandbox:
-    """The machine's sandbox; the test skips where the machine forbids every one, except in
-    CI, whose machine must run them."""
-    reason = ""
-    try:
-        box = choose_sandbox(SandboxMode.AUTO, limits or Limits())
-    except SandboxError as exc:  # pragma: no cover - depends on the machine
-        reason = f"no sandbox on this machine: {exc.reason}"
-    else:
-        if box.mode is not SandboxMode.NONE:
-            return box
-        reason = "this machine allows neither user namespaces nor Landlock"  # pragma: no cover
-    if os.environ.get("CI"):  # pragma: no cover - depends on the machine
-        pytest.fail(f"CI must run the sandbox's tests: {reason}")
-    pytest.skip(reason)  # pragma: no cover
+from tests.sandboxes import machine_sandbox
 
 
 @dataclass
@@ -85,7 +69,7 @@ def _build(
         cache_dir=cache,
         source_date_epoch=315532800,
         build_root=root,
-        sandbox=sandbox if sandbox is not None else _sandbox(),
+        sandbox=sandbox if sandbox is not None else machine_sandbox(),
     )
     try:
         return Run(build(spec, progress=messages.append), None, messages)
@@ -269,7 +253,7 @@ def test_unsandboxed_planting_is_caught_when_the_environment_is_reused(
 def test_limits_end_the_build_and_name_the_limit(
     tmp_path: Path, cache: Path, case: str, limits: Limits, limit: str
 ) -> None:
-    box = _sandbox(limits)
+    box = machine_sandbox(limits)
     run = _build(tmp_path, case, sandbox=box, cache=cache)
     assert isinstance(run.error, SandboxLimitError), run.error
     assert run.error.limit == limit
@@ -300,7 +284,7 @@ def test_verify_says_what_the_sandbox_stopped(
     from reprobuild.cli.main import main
     from tests.factories import make_sdist, make_wheel
 
-    _sandbox()
+    machine_sandbox()
     project = write_project(tmp_path / "project", "sleeps-forever")
     name = "evil_sleeps_forever"
     files = {p.name: p.read_bytes() for p in sorted(project.iterdir())}

@@ -26,14 +26,11 @@ from reprobuild.build import SDIST_DEPTH, BuildResult, BuildSpec, _chosen_sdist,
 from reprobuild.errors import BuildError
 from reprobuild.frontend import (
     PinnedRequirement,
-    Sandbox,
-    SandboxError,
-    SandboxMode,
-    choose_sandbox,
 )
 from reprobuild.frontend.wheelhouse import load_built
 from reprobuild.index.pages import IndexFile
 from tests.factories import make_sdist, make_wheel, sdist_filename, wheel_filename
+from tests.sandboxes import machine_sandbox
 
 #: The backend of every package here: it tries to leave a file at ``ESCAPE`` (outside its
 #: build folder), imports each module of ``IMPORTS`` (its build requirements must be
@@ -64,22 +61,6 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     shutil.copyfile(os.path.join(here, "prebuilt", name), os.path.join(wheel_directory, name))
     return name
 """
-
-
-def _sandbox() -> Sandbox:
-    """The machine's sandbox; the test skips where there is none, except in CI."""
-    reason = ""
-    try:
-        box = choose_sandbox(SandboxMode.AUTO)
-    except SandboxError as exc:  # pragma: no cover - depends on the machine
-        reason = f"no sandbox on this machine: {exc.reason}"
-    else:
-        if box.mode is not SandboxMode.NONE:
-            return box
-        reason = "this machine allows neither user namespaces nor Landlock"  # pragma: no cover
-    if os.environ.get("CI"):  # pragma: no cover - depends on the machine
-        pytest.fail(f"CI must run the sandbox's tests: {reason}")
-    pytest.skip(reason)  # pragma: no cover
 
 
 def package_sdist(
@@ -153,7 +134,7 @@ def _build(
         outdir=tmp_path / "out",
         cache_dir=cache,
         build_root=tmp_path / "root",
-        sandbox=_sandbox(),
+        sandbox=machine_sandbox(),
         **fields,  # type: ignore[arg-type]
     )
     return build(spec, progress=messages.append)
