@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -142,9 +142,6 @@ class Sandbox:
             "limits": self.limits.to_json(),
             "counted_by": self.counter,
         }
-
-    def with_limits(self, limits: Limits) -> Sandbox:
-        return replace(self, limits=limits)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
