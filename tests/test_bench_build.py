@@ -1,5 +1,6 @@
-"""The pure helpers of ``benchmarks/build.py``: the order of the rounds, the sandbox's cost and
-its goal, the soundness of a build's artifacts, and the byte comparison of builds."""
+"""The pure helpers of ``benchmarks/build.py``: the order of the rounds, the sandbox's cost
+(paired round by round) and its goal, the soundness of a build's artifacts, and the byte
+comparison of builds."""
 
 from __future__ import annotations
 
@@ -34,25 +35,51 @@ def run(bench: ModuleType, artifacts: dict[str, bytes], seconds: float = 1.0) ->
     return bench.Run(seconds=seconds, exit_code=0, timed_out=False, lines=(), artifacts=artifacts)
 
 
-def test_rounds_rotate_so_each_side_leads_once(bench: ModuleType) -> None:
-    sides = ["uv", "none", "sandboxed"]
-    orders = [bench.rotated(sides, i) for i in range(3)]
+def test_rounds_keep_the_pair_together_and_turn_it_over(bench: ModuleType) -> None:
+    sides = ["uv", "sandboxed", "none"]
+    orders = [bench.round_order(sides, i) for i in range(5)]
     assert orders == [
+        ["uv", "sandboxed", "none"],
+        ["sandboxed", "none", "uv"],
         ["uv", "none", "sandboxed"],
         ["none", "sandboxed", "uv"],
-        ["sandboxed", "uv", "none"],
+        ["uv", "sandboxed", "none"],
     ]
-    assert bench.rotated(sides, 3) == sides
+    # each reprobuild side goes first in the pair as often as the other, over a cycle
+    firsts = [next(s for s in o if s != "uv") for o in orders[:4]]
+    assert firsts.count("sandboxed") == firsts.count("none") == 2
 
 
-def test_cost_is_sandboxed_minus_unsandboxed(bench: ModuleType) -> None:
-    boxed = bench.summarize([2.2, 2.0, 2.1])
-    bare = bench.summarize([2.0, 1.9, 2.05])
+def test_cost_is_the_median_of_paired_differences(bench: ModuleType) -> None:
+    boxed = [2.2, 2.0, 2.1]
+    bare = [2.0, 1.9, 2.05]  # differences 200, 100, 50 ms
     cost = bench.sandbox_cost(boxed, bare)
-    assert cost.median_ms == pytest.approx(100.0)
-    assert cost.median_percent == pytest.approx(100 / 20)
+    assert cost.paired_ms == pytest.approx(100.0)
+    assert cost.paired_percent == pytest.approx(100 / 20)
+    assert cost.median_ms == pytest.approx(100.0)  # 2.1 - 2.0
     assert cost.min_ms == pytest.approx(100.0)
     assert cost.min_percent == pytest.approx(100 / 19)
+    assert (cost.low_ms, cost.high_ms) == (pytest.approx(50.0), pytest.approx(200.0))
+
+
+def test_pairing_takes_out_what_a_round_shares(bench: ModuleType) -> None:
+    # each round is 0.5 s slower or faster as a whole; the sandbox adds 20 ms to every build
+    shared = [0.0, 0.5, -0.3, 0.4, -0.2, 0.1, 0.6, -0.4, 0.2]
+    bare = [2.0 + x for x in shared]
+    boxed = [b + 0.02 for b in bare]
+    cost = bench.sandbox_cost(boxed, bare)
+    assert cost.paired_ms == pytest.approx(20.0)
+    assert cost.low_ms == pytest.approx(20.0) and cost.high_ms == pytest.approx(20.0)
+    assert cost.meets_goal
+
+
+def test_median_interval_covers_at_least_the_level(bench: ModuleType) -> None:
+    low, high, level = bench.median_interval([float(v) for v in range(1, 10)])
+    assert (low, high) == (2.0, 8.0)  # 9 values: the 2nd smallest and the 2nd largest
+    assert level == pytest.approx(1 - 2 * 10 / 512)
+    low, high, level = bench.median_interval([1.0, 2.0, 3.0])
+    assert (low, high) == (1.0, 3.0)  # too few values for 95 %: the whole range
+    assert level == pytest.approx(0.75)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +94,7 @@ def test_cost_is_sandboxed_minus_unsandboxed(bench: ModuleType) -> None:
 def test_goal_is_under_5_percent_or_100_ms(
     bench: ModuleType, boxed: list[float], bare: list[float], met: bool
 ) -> None:
-    cost = bench.sandbox_cost(bench.summarize(boxed), bench.summarize(bare))
+    cost = bench.sandbox_cost(boxed, bare)
     assert cost.meets_goal is met
 
 
