@@ -483,7 +483,7 @@ def median_interval(values: Sequence[float], level: float = 0.95) -> tuple[float
     p = 1/2) is at least ``level``, or the whole range when no k reaches it; and the coverage."""
     ordered = sorted(values)
     n = len(ordered)
-    total = 2**n
+    total: int = 2**n
 
     def coverage(k: int) -> float:  # P(k-th smallest <= median <= k-th largest)
         return 1 - 2 * sum(math.comb(n, j) for j in range(k)) / total
