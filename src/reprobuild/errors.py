@@ -11,6 +11,9 @@ from reprobuild._text import visible
 __all__ = [
     "ArchiveError",
     "BuildError",
+    "CacheError",
+    "CorruptBlobError",
+    "MissingBlobError",
     "NetworkError",
     "NormalizeError",
     "ProjectError",
@@ -115,3 +118,53 @@ class NetworkError(ReprobuildError):
     """The package index could not be reached, or answered with something unusable (a page
     that does not parse, a download whose sha256 is not the index's). The command line exits 3:
     the input may be fine; the infrastructure failed."""
+
+
+#: What to do about a cache that holds something wrong.
+VERIFY_HINT = "run 'reprobuild cache verify': it checks every entry and sets aside what is wrong"
+
+
+class CacheError(ReprobuildError):
+    """The local cache cannot be used as asked: a blob that is not there, an action record that
+    does not parse, an index that is not a database, a folder that cannot be written. The
+    command line exits 3: the input may be fine; the environment failed."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str | None = None,
+        hint: str | None = VERIFY_HINT,
+    ) -> None:
+        super().__init__(reason, path=path, hint=hint)
+
+
+class CorruptBlobError(CacheError):
+    """A blob's bytes are not those its digest names. ``digest`` is the name it was stored
+    under, ``actual`` the sha256 of what was read, and ``quarantined`` where the blob was moved
+    to (None when another reader moved it first): a corrupt blob is never read twice."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        digest: str,
+        actual: str,
+        path: str | None = None,
+        quarantined: str | None = None,
+    ) -> None:
+        super().__init__(reason, path=path)
+        self.digest = digest
+        self.actual = actual
+        self.quarantined = quarantined
+
+
+class MissingBlobError(CacheError):
+    """The store holds no blob of ``digest``: it was never put, was evicted, or was set aside
+    as corrupt."""
+
+    def __init__(self, reason: str, *, digest: str, path: str | None = None) -> None:
+        super().__init__(
+            reason, path=path, hint="put the blob again, or run the action that makes it again"
+        )
+        self.digest = digest
