@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from reprobuild import __version__
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_error, shown
-from reprobuild.errors import BuildError, NetworkError, ReprobuildError
+from reprobuild.errors import BuildError, CacheError, NetworkError, ReprobuildError
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up is part of every command
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ __all__ = [
 
 #: The subcommands, in the order the help lists them: each is the module ``reprobuild.cli.NAME``
 #: with its ``register(subparsers)``.
-COMMANDS = ("build", "diff", "normalize", "verify", "results", "vary")
+COMMANDS = ("build", "diff", "normalize", "verify", "results", "vary", "cache")
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
@@ -106,7 +106,7 @@ def _run(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
-    except (BuildError, NetworkError) as exc:  # the build, its environment or the index failed
+    except (BuildError, NetworkError, CacheError) as exc:  # a build, the index, the cache failed
         print_error(exc)
         return EXIT_FAILURE
     except ReprobuildError as exc:
