@@ -87,6 +87,7 @@ __all__ = [
     "build",
     "controlled_environment",
     "home_of",
+    "tree_digest",
 ]
 
 #: Where every build happens, the same on every machine, so that what a build embeds of its own
@@ -190,6 +191,11 @@ class BuildSpec:
     #: the build requirements whose sdists are being built, outermost first, this build being
     #: the last one's (set by reprobuild when it builds a requirement published only as an sdist)
     building: tuple[str, ...] = ()
+    #: folders of wheels offered besides the index to every build environment (wheels built
+    #: earlier in a graph: give only those meant for this build)
+    find_links: tuple[Path, ...] = ()
+    #: build the sdist only (from a project folder): the wheel is another step's work
+    sdist_only: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -262,6 +268,27 @@ def _locked_root(root: Path) -> Iterator[Path]:
         work.mkdir()
         yield work
         shutil.rmtree(work, ignore_errors=True)
+
+
+def tree_digest(source: Path) -> str:
+    """The digest of a project folder that :func:`build` computes as it copies it: each
+    file's relative path, executable bit and content (a link's target), in sorted order, with
+    what a build never copies (``.git``'s insides, ``__pycache__``, ``*.egg-info``, the
+    top-level ``build`` and ``dist``) left out."""
+    listing = []
+    for folder, dirs, files in os.walk(source):
+        rel = Path(folder).relative_to(source)
+        dirs[:] = sorted(d for d in dirs if not _skipped(d, top=rel == Path()))
+        if ".git" in rel.parts:
+            continue
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.is_symlink():
+                listing.append(f"{(rel / name).as_posix()}\0link\0{path.readlink()}")
+                continue
+            executable = os.access(path, os.X_OK)
+            listing.append(f"{(rel / name).as_posix()}\0{int(executable)}\0{sha256_file(path)}")
+    return sha256_hex("\n".join(sorted(listing)).encode())
 
 
 def _copy_tree(source: Path, target: Path, epoch: int, *, reverse: bool = False) -> str:
@@ -453,7 +480,7 @@ def _with_built_wheels(
     in one folder more."""
     while True:
         try:
-            return make(tuple(wheel.folder for wheel in built.values()))
+            return make((*spec.find_links, *(wheel.folder for wheel in built.values())))
         except NoWheelError as exc:
             if exc.name in built:
                 wheel = built[exc.name]
@@ -731,6 +758,11 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         except ReprobuildError as exc:
             raise exc.with_path(str(spec.source)) from None
     if source.is_file():
+        if spec.sdist_only:
+            raise UsageError(
+                "an sdist is built from a project folder, not from an sdist",
+                path=str(spec.source),
+            )
         if (spec.outdir / source.name).resolve() == source:
             raise UsageError(
                 "the output folder is the sdist's own folder: its normalized copy would replace it",
@@ -794,52 +826,56 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 source_digest = sha256_file(sdist_path)
                 env_sdist = None
                 source_kind = "sdist"
-            unpacked = _unpack_sdist(
-                sdist_archive,
-                work / "sdist",
-                epoch if spec.sdist_times == "epoch" else None,
-                spec.umask,
-                spec.source_time_offset if sdist_in is not None else 0,
-            )
-            for step in spec.steps:
-                say(step.describe())
-                step.apply(unpacked)
-            system = read_build_system(unpacked)
-            if spec.setup_py and not system.legacy:
-                say(f"building the wheel with {LEGACY_BACKEND}, not {system.build_backend}")
-                system = _setup_py_system(system)
-            keep = spec.keep_egg_info and spec.build_clock is not None
-            wheel_vars = _clocked(
-                env_vars,
-                spec.build_clock,
-                work / "clock",
-                say,
-                what="the build clock",
-                kept=_egg_info_files(unpacked) if keep else None,
-            )
-            env_wheel = _environment_for(
-                spec, unpacked, system, "wheel", wheel_vars, say, resolved, sandbox, contained
-            )
-            say("building the wheel from the sdist")
-            wheel_path = build_wheel(
-                env_wheel,
-                unpacked,
-                staging,
-                wheel_vars,
-                system=system,
-                umask=spec.umask,
-                log_path=work / "wheel.log",
-                progress=say,
-                wrapper=spec.wrapper,
-                sandbox=sandbox,
-                writable=(work,),
-                hostname=spec.hostname,
-                contained=contained,
-            )
+            built = [sdist_path]
+            env_wheel = None
+            if not spec.sdist_only:
+                unpacked = _unpack_sdist(
+                    sdist_archive,
+                    work / "sdist",
+                    epoch if spec.sdist_times == "epoch" else None,
+                    spec.umask,
+                    spec.source_time_offset if sdist_in is not None else 0,
+                )
+                for step in spec.steps:
+                    say(step.describe())
+                    step.apply(unpacked)
+                system = read_build_system(unpacked)
+                if spec.setup_py and not system.legacy:
+                    say(f"building the wheel with {LEGACY_BACKEND}, not {system.build_backend}")
+                    system = _setup_py_system(system)
+                keep = spec.keep_egg_info and spec.build_clock is not None
+                wheel_vars = _clocked(
+                    env_vars,
+                    spec.build_clock,
+                    work / "clock",
+                    say,
+                    what="the build clock",
+                    kept=_egg_info_files(unpacked) if keep else None,
+                )
+                env_wheel = _environment_for(
+                    spec, unpacked, system, "wheel", wheel_vars, say, resolved, sandbox, contained
+                )
+                say("building the wheel from the sdist")
+                wheel_path = build_wheel(
+                    env_wheel,
+                    unpacked,
+                    staging,
+                    wheel_vars,
+                    system=system,
+                    umask=spec.umask,
+                    log_path=work / "wheel.log",
+                    progress=say,
+                    wrapper=spec.wrapper,
+                    sandbox=sandbox,
+                    writable=(work,),
+                    hostname=spec.hostname,
+                    contained=contained,
+                )
+                built.append(wheel_path)
             # each artifact as the pieces of its file (never joined): its mapping outlives the
             # work folder, and a large one is never read in whole
             artifacts: dict[str, Iterable[Buffer]] = {}
-            for path in (sdist_path, wheel_path):
+            for path in built:
                 data = read_bytes_mapped(path)
                 artifacts[path.name] = (
                     normalize_bytes(
@@ -861,7 +897,9 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         for name, (digest, size) in ((name, sha256_chunks(c)) for name, c in artifacts.items())
     )
     name, version = _name_version(sdist_path.name)
-    environments: dict[str, JSONValue] = {"wheel": _environment_record(env_wheel)}
+    environments: dict[str, JSONValue] = {}
+    if env_wheel is not None:
+        environments["wheel"] = _environment_record(env_wheel)
     if env_sdist is not None:
         environments = {"sdist": _environment_record(env_sdist), **environments}
     record: dict[str, JSONValue] = {

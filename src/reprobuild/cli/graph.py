@@ -1,0 +1,255 @@
+"""``reprobuild graph``: build a workspace's projects in dependency order, with early cutoff on
+a content-addressed cache, shared over a remote cache, on a process pool or a Dask cluster."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
+from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json
+from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
+from reprobuild.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild.graph.schedule import GraphReport
+
+__all__ = ["register", "run"]
+
+_DESCRIPTION = """\
+Build every project of a workspace, each step once: a project's sdist from its source tree,
+its wheel from that sdist, and (with --bundle) one archive of all the wheels. A project whose
+[build-system] requires names another project of the workspace (a shared build plugin) is
+built with that project's wheel installed, so it comes after it.
+
+Each step is an action whose key is a hash of everything its output can depend on: its
+inputs' digests, the build settings, the interpreter, the platform, the sandbox, reprobuild's
+canonical-form version, and what its build environment holds. A step found in the cache is not
+run. A step whose inputs changed is rebuilt; when its output comes out the same, byte for byte,
+the keys of the steps after it do not change and they are found in the cache (early cutoff):
+a docs-only or test-only edit rebuilds one sdist and one wheel, not the whole chain.
+
+Results live in the cache folder's store; --remote-cache URL shares them with a Bazel-style
+HTTP cache (GET/PUT/HEAD of /ac/KEY and /cas/SHA256; nginx with WebDAV, bazel-remote). Every
+entry, local or remote, is checked against its digests before it is used. Build requirements
+are resolved as the index was at --exclude-newer (default: the start of today, UTC), and that
+resolution is cached too.
+"""
+
+_EPILOG = """\
+examples:
+  reprobuild graph packages/*                     # every project under packages/
+  reprobuild graph . --dry-run                    # what would be built, and which input changed
+  reprobuild graph packages/* --jobs 2 --bundle   # two builds at once, and a bundle of the wheels
+  reprobuild graph packages/* --remote-cache http://cache.internal:8080/reprobuild
+  reprobuild graph packages/* --dask local        # on a Dask LocalCluster of --jobs workers
+  reprobuild graph packages/* --scheduler tcp://10.0.0.5:8786   # on an existing Dask cluster
+
+A FOLDER is a project (pyproject.toml or setup.py), or a uv workspace root (its
+[tool.uv.workspace] members), or a folder whose subfolders are projects.
+
+exit codes: 0 every step built or found, 1 a step failed (the others went on where they could),
+2 bad input or usage, 3 environment failure.
+"""
+
+
+def register(subparsers: Subparsers) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "graph",
+        help="build a workspace in dependency order, with a shared cache and early cutoff",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("folders", nargs="+", type=Path, metavar="FOLDER")
+    parser.add_argument("--bundle", action="store_true", help="also bundle every wheel in one tar")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="build nothing: say which steps the cache holds, and which would be built and why",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="build every step, found in the cache or not"
+    )
+    parser.add_argument(
+        "--jobs", type=job_count, default=1, metavar="N", help="builds at once (default: 1)"
+    )
+    parser.add_argument(
+        "--dask",
+        choices=("local",),
+        help="run the steps on a Dask LocalCluster of --jobs workers started here",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the steps on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT); "
+        "its workers must see the same cache folder (a shared file system) or use the remote "
+        "cache",
+    )
+    parser.add_argument(
+        "--remote-cache",
+        metavar="URL",
+        help="also look for results in (and write them to) this Bazel-style HTTP cache",
+    )
+    parser.add_argument(
+        "--remote-read-only",
+        action="store_true",
+        help="only read from the remote cache (what CI shares, developers read)",
+    )
+    parser.add_argument(
+        "--remote-header",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a header sent to the remote cache (e.g. Authorization=Bearer ...; may repeat). "
+        "$REPROBUILD_REMOTE_HEADER is used when none is given, so that a token stays out of "
+        "the command line",
+    )
+    parser.add_argument(
+        "--exclude-newer",
+        type=_date,
+        metavar="DATE",
+        help="resolve build requirements as the index was on DATE (default: today, 00:00 UTC)",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="how to print the report"
+    )
+    add_cache_dir_argument(parser, holds="the store, the action cache and build environments are")
+    add_sandbox_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def _date(text: str) -> object:
+    from datetime import UTC, datetime
+
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _headers(args: argparse.Namespace) -> dict[str, str]:
+    given = list(args.remote_header)
+    if not given and os.environ.get("REPROBUILD_REMOTE_HEADER"):
+        given = [os.environ["REPROBUILD_REMOTE_HEADER"]]
+    out = {}
+    for text in given:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(
+                "a remote header is NAME=VALUE",
+                hint="e.g. --remote-header 'Authorization=Bearer TOKEN'",
+            )
+        out[name.strip()] = value.strip()
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from reprobuild.executors import DaskExecutor, Executor, InProcessPool, SerialExecutor
+    from reprobuild.graph import GraphOptions, RemoteConfig, plan_workspace, run_graph
+    from reprobuild.graph.plan import workspace_members
+
+    if args.dask and args.scheduler:
+        raise UsageError("give --dask local or --scheduler ADDRESS, not both")
+    if args.remote_read_only and not args.remote_cache:
+        raise UsageError("--remote-read-only needs --remote-cache URL")
+    folders = [member for folder in args.folders for member in workspace_members(folder)]
+    if not folders:
+        raise UsageError("no project in the folders given", path=str(args.folders[0]))
+    plan = plan_workspace(folders, bundle=args.bundle)
+    sandbox = sandbox_of(args)
+    now = datetime.now(UTC)
+    cutoff = args.exclude_newer or now.replace(hour=0, minute=0, second=0, microsecond=0)
+    remote = (
+        RemoteConfig(url=args.remote_cache, headers=_headers(args), read_only=args.remote_read_only)
+        if args.remote_cache
+        else None
+    )
+    options = GraphOptions(
+        cache_dir=cache_dir_of(args),
+        exclude_newer=cutoff,
+        sandbox=sandbox,
+        remote=remote,
+        use_cache=not args.no_cache,
+        dry_run=args.dry_run,
+    )
+    print(
+        f"reprobuild: {len(plan.nodes)} steps, sandbox "
+        f"{describe_sandbox(sandbox.to_json())}, build requirements as of {cutoff.isoformat()}",
+        file=sys.stderr,
+    )
+    executor: Executor
+    if args.dask or args.scheduler:
+        executor = DaskExecutor(args.scheduler, workers=args.jobs)
+    elif args.jobs > 1:
+        executor = InProcessPool(args.jobs)
+    else:
+        executor = SerialExecutor()
+    try:
+        report = run_graph(
+            plan,
+            options,
+            executor,
+            progress=lambda line: print(f"reprobuild: {line}", file=sys.stderr, flush=True),
+        )
+    finally:
+        executor.close()
+    if args.format == "json":
+        from reprobuild import __version__
+
+        print_json(
+            {
+                "schema_version": 1,
+                "tool": "reprobuild",
+                "tool_version": __version__,
+                **report.to_json(),
+            }
+        )
+    else:
+        sys.stdout.write(render_text(report))
+    return 1 if report.failed else 0
+
+
+_SAID = {
+    "cache-hit": "cache hit",
+    "remote-hit": "cache hit (remote: a claim, checked against its digests)",
+    "built": "built",
+    "rebuilt-unchanged": "rebuilt, unchanged",
+    "rebuilt-changed": "rebuilt, changed",
+    "failed": "FAILED",
+    "skipped": "skipped",
+    "would-build": "would be built",
+    "waits": "waits",
+}
+
+
+def render_text(report: GraphReport) -> str:
+    """One line per step, then the totals."""
+    width = max((len(n.id) for n in report.nodes), default=4)
+    lines = []
+    for node in report.nodes:
+        text = f"{node.id:<{width}}  {_SAID[node.status]}"
+        if node.cut_off:
+            text += f" (cutting off {node.cut_off} dependent{'s' if node.cut_off != 1 else ''})"
+        if node.changed and node.status != "cache-hit":
+            text += f"; changed: {', '.join(node.changed)}"
+        if node.because:
+            text += f" ({node.because} {'failed' if node.status == 'skipped' else 'first'})"
+        if node.error:
+            text += f": {node.error.splitlines()[0]}"
+        if node.seconds and node.status not in ("cache-hit", "would-build", "waits"):
+            text += f"  {node.seconds:.1f} s"
+        lines.append(text)
+    counts = ", ".join(f"{v} {_SAID[k]}" for k, v in sorted(report.counts().items()))
+    lines.append("")
+    lines.append(
+        f"{len(report.nodes)} steps: {counts}. Builds: {report.builds}, where rebuilding "
+        f"everything would run {len(report.nodes)}. {report.seconds:.1f} s on {report.executor}."
+    )
+    return "\n".join(lines) + "\n"

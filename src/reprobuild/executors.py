@@ -1,0 +1,184 @@
+"""Where a graph's steps run: one protocol, an in-process pool by default and Dask distributed
+to scale out.
+
+A task is a module-level function and picklable arguments; what it returns is small (an
+action's result, which points at its outputs in the shared store by digest). Outputs never
+travel through the executor: they go through the cache. Tasks are idempotent (an action found
+in the cache is not run again), so a task run twice, after a lost worker, costs time only.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable, Collection
+from typing import Protocol, TypeVar
+
+__all__ = ["DaskExecutor", "Executor", "InProcessPool", "SerialExecutor", "Task"]
+
+T = TypeVar("T")
+
+
+class Task(Protocol):
+    """A submitted task: its key, and its result once done (raising what the task raised)."""
+
+    key: str
+
+    def done(self) -> bool: ...
+
+    def result(self) -> object: ...
+
+
+class Executor(Protocol):
+    """Runs tasks: ``submit`` starts one under a deterministic ``key`` (an action key), and
+    ``wait_any`` returns those of ``tasks`` that are done, waiting until one is."""
+
+    name: str
+
+    def submit(self, key: str, fn: Callable[..., object], *args: object) -> Task: ...
+
+    def wait_any(self, tasks: Collection[Task]) -> set[Task]: ...
+
+    def close(self) -> None: ...
+
+
+class _Done:
+    """A task run at once, in this process."""
+
+    def __init__(self, key: str, fn: Callable[..., object], args: tuple[object, ...]) -> None:
+        self.key = key
+        self._value: object = None
+        self._error: BaseException | None = None
+        try:
+            self._value = fn(*args)
+        except Exception as exc:  # handed to whoever asks for the result, as a pool would
+            self._error = exc
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> object:
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class SerialExecutor:
+    """Every task run at once, in this process, one after the other (for tests, and for
+    ``--jobs 1`` where a pool would only add its start-up)."""
+
+    name = "serial"
+
+    def submit(self, key: str, fn: Callable[..., object], *args: object) -> Task:
+        return _Done(key, fn, args)
+
+    def wait_any(self, tasks: Collection[Task]) -> set[Task]:
+        return set(tasks)
+
+    def close(self) -> None:
+        pass
+
+
+class _Future:
+    def __init__(self, key: str, future: concurrent.futures.Future[object]) -> None:
+        self.key = key
+        self.future = future
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def result(self) -> object:
+        return self.future.result()
+
+
+class InProcessPool:
+    """``jobs`` worker processes on this machine (a process each, so that one build's umask
+    and environment never reach another's)."""
+
+    name = "pool"
+
+    def __init__(self, jobs: int) -> None:
+        import multiprocessing
+
+        self.jobs = jobs
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")
+        )
+
+    def submit(self, key: str, fn: Callable[..., object], *args: object) -> Task:
+        return _Future(key, self._pool.submit(fn, *args))
+
+    def wait_any(self, tasks: Collection[Task]) -> set[Task]:
+        futures = {t.future: t for t in tasks if isinstance(t, _Future)}
+        done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
+        return {futures[f] for f in done}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskTask:
+    def __init__(self, key: str, future: object) -> None:
+        self.key = key
+        self.future = future
+
+    def done(self) -> bool:
+        return bool(self.future.done())  # type: ignore[attr-defined]
+
+    def result(self) -> object:
+        return self.future.result()  # type: ignore[attr-defined]
+
+
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster: a ``LocalCluster`` of ``workers`` processes
+    started here (``address`` None), or the scheduler at ``address`` (``tcp://HOST:PORT``),
+    the way a cluster on Kubernetes, SLURM or SSH is joined. Each task's Dask key is its action
+    key, so a task submitted twice runs once; a worker lost mid-task makes the scheduler run it
+    again elsewhere (up to ``allowed_failures`` times)."""
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, *, workers: int = 2) -> None:
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            from reprobuild.errors import UsageError
+
+            raise UsageError(
+                "Dask distributed is not installed",
+                hint="pip install 'reprobuild[dask]'",
+            ) from exc
+        dask.config.set({"distributed.scheduler.allowed-failures": 3})
+        self.cluster = None
+        if address is None:
+            self.cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+            )
+            self.client = Client(self.cluster)  # type: ignore[no-untyped-call]
+        else:
+            self.client = Client(address, timeout=30)  # type: ignore[no-untyped-call]
+        self.address = str(getattr(self.client.scheduler, "address", address))
+
+    def submit(self, key: str, fn: Callable[..., object], *args: object) -> Task:
+        return _DaskTask(key, self.client.submit(fn, *args, key=key, pure=False, retries=2))
+
+    def wait_any(self, tasks: Collection[Task]) -> set[Task]:
+        from distributed import wait
+
+        futures = {t.future: t for t in tasks if isinstance(t, _DaskTask)}
+        done, _ = wait(list(futures), return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
+        return {futures[f] for f in done}
+
+    def worker_pids(self) -> list[int]:
+        """The process ids of the cluster's workers (to stop one, in a test)."""
+        info = self.client.run(__import__("os").getpid)
+        return sorted(int(pid) for pid in info.values())
+
+    def close(self) -> None:
+        self.client.close()  # type: ignore[no-untyped-call]
+        if self.cluster is not None:
+            self.cluster.close()

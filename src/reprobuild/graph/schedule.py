@@ -1,0 +1,500 @@
+"""Run a graph of build steps in dependency order, with early cutoff.
+
+A step's action key is computed once every step it needs is done, from their *outputs'*
+digests. A step found in the cache is not run; a step rebuilt bit for bit gives its dependents
+the keys they had, so they are found in the cache (early cutoff). What each step did is kept per
+graph (``<cache-dir>/graphs/<id>.json``), so that the next run says whether a rebuilt step's
+output changed, and a dry run names the inputs that changed since.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from reprobuild._fs import sha256_hex, write_bytes_atomic
+from reprobuild.actions import (
+    Action,
+    Caches,
+    Performed,
+    StepOutput,
+    changed_fields,
+    lookup,
+    perform,
+)
+from reprobuild.errors import ReprobuildError
+from reprobuild.graph.plan import Node, Plan
+from reprobuild.graph.tasks import Job, RemoteConfig, run_job
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild._types import JSONValue
+    from reprobuild.executors import Executor, Task
+    from reprobuild.frontend import Sandbox
+
+__all__ = ["GraphOptions", "GraphReport", "NodeReport", "run_graph"]
+
+GRAPH_SCHEMA_VERSION = 1
+
+Status = Literal[
+    "cache-hit",
+    "remote-hit",
+    "built",
+    "rebuilt-unchanged",
+    "rebuilt-changed",
+    "failed",
+    "skipped",
+    "would-build",
+    "waits",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GraphOptions:
+    """How to run a graph: the cache folder, the build settings every step shares, the
+    sandbox, the remote cache, whether to look in the caches at all, and whether to only say
+    what would be built."""
+
+    cache_dir: Path
+    exclude_newer: datetime
+    sandbox: Sandbox
+    remote: RemoteConfig | None = None
+    use_cache: bool = True
+    dry_run: bool = False
+    source_date_epoch: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeReport:
+    """What happened to one step: its status; its key; for a step that was built, the inputs
+    that changed since the last run of this graph; how many steps were found in the cache
+    because its output came out the same (``cut_off``); for a skipped step, the failed step it
+    needed."""
+
+    id: str
+    status: Status
+    key: str | None = None
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    changed: tuple[str, ...] = ()
+    cut_off: int = 0
+    because: str | None = None
+    error: str | None = None
+    where: str | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "key": self.key,
+            "outputs": [{"name": k, "sha256": v} for k, v in self.outputs.items()],
+            "seconds": round(self.seconds, 3),
+            "changed": list(self.changed),
+            "cut_off": self.cut_off,
+            "because": self.because,
+            "error": self.error,
+            "where": self.where,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GraphReport:
+    """Every step's report, in build order, and the run's totals."""
+
+    nodes: tuple[NodeReport, ...]
+    executor: str
+    seconds: float
+    exclude_newer: str
+
+    @property
+    def builds(self) -> int:
+        """The steps that ran a build (succeeded or not)."""
+        return sum(
+            n.status in ("built", "rebuilt-unchanged", "rebuilt-changed", "failed")
+            for n in self.nodes
+        )
+
+    @property
+    def failed(self) -> int:
+        return sum(n.status == "failed" for n in self.nodes)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for node in self.nodes:
+            out[node.status] = out.get(node.status, 0) + 1
+        return out
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "executor": self.executor,
+            "seconds": round(self.seconds, 3),
+            "exclude_newer": self.exclude_newer,
+            "steps": len(self.nodes),
+            "builds": self.builds,
+            "rebuild_everything": len(self.nodes),
+            "counts": dict(self.counts()),
+            "nodes": [n.to_json() for n in self.nodes],
+        }
+
+
+def graph_id(plan: Plan) -> str:
+    """A name for the graph that stays the same from run to run: a digest of its steps."""
+    text = "\n".join(f"{n.id}\0{n.project or ''}" for n in plan.nodes)
+    return sha256_hex(text.encode())[:32]
+
+
+def _platform() -> tuple[str, str]:
+    from reprobuild.frontend import find_interpreter
+
+    interpreter = find_interpreter(None)
+    return (
+        f"{interpreter.implementation}-{interpreter.version}",
+        f"{sys.platform}-{platform.machine()}",
+    )
+
+
+def run_graph(
+    plan: Plan,
+    options: GraphOptions,
+    executor: Executor,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> GraphReport:
+    """Run ``plan``'s steps on ``executor`` (see the module's description)."""
+    say = progress or (lambda _line: None)
+    start = time.monotonic()
+    caches = Caches.at(
+        options.cache_dir / "store",
+        remote=options.remote.client() if options.remote else None,  # type: ignore[arg-type]
+    )
+    sandbox = options.sandbox.mode.value
+    interpreter, machine = _platform()
+    state_path = options.cache_dir / "graphs" / f"{graph_id(plan)}.json"
+    previous = _load_state(state_path)
+    by_id = plan.by_id
+    done: dict[str, Performed] = {}
+    reports: dict[str, NodeReport] = {}
+    documents: dict[str, dict[str, JSONValue]] = {}
+    running: dict[Task, str] = {}
+    waiting = [n.id for n in plan.nodes]
+    names: dict[str, str] = {}  # a wheel step's id -> its wheel's file name
+
+    with tempfile.TemporaryDirectory(prefix="reprobuild-graph-") as scratch:
+        links = Path(scratch) / "wheels"
+
+        def action_of(node: Node) -> tuple[Action, Job]:
+            settings: dict[str, JSONValue] = {
+                "exclude_newer": options.exclude_newer.isoformat(),
+                "source_date_epoch": options.source_date_epoch,
+                "normalize": True,
+            }
+            wheels = (
+                {names[d]: done[d].outputs[names[d]] for d in node.workspace_requires}
+                if node.kind != "bundle"
+                else {names[d]: done[d].outputs[names[d]] for d in node.deps}
+            )
+            if node.kind == "bundle":
+                action = Action(
+                    kind="bundle",
+                    label="bundle of the workspace's wheels",
+                    inputs=dict(wheels),
+                    interpreter="any",
+                    platform="any",
+                    sandbox="none",
+                )
+                return action, Job(
+                    kind="bundle",
+                    action=action,
+                    cache_dir=options.cache_dir,
+                    wheels=wheels,
+                    sandbox=options.sandbox,
+                    remote=options.remote,
+                    use_cache=options.use_cache,
+                )
+            pins_text = _resolve(node, wheels, options, caches, links, interpreter, machine)
+            inputs: dict[str, str] = {}
+            sdist: tuple[str, str] | None = None
+            if node.kind == "sdist":
+                from reprobuild.build import tree_digest
+
+                assert node.project is not None
+                inputs["source"] = tree_digest(node.project)
+                commit = _git_commit(node.project)
+                if commit:
+                    inputs["git_commit"] = commit
+            else:
+                sdist_node = f"{node.name}:sdist"
+                ((name, digest),) = done[sdist_node].outputs.items()
+                inputs["sdist"] = digest
+                sdist = (name, digest)
+            action = Action(
+                kind=node.kind,
+                label=f"{node.name} {node.kind}",
+                inputs=inputs,
+                environment=tuple(line for line in pins_text.splitlines() if line),
+                settings=settings,
+                interpreter=interpreter,
+                platform=machine,
+                sandbox=sandbox,
+            )
+            job = Job(
+                kind=node.kind,
+                action=action,
+                cache_dir=options.cache_dir,
+                project=node.project,
+                sdist=sdist,
+                wheels=wheels,
+                requires=node.requires,
+                pins_text=pins_text,
+                exclude_newer=options.exclude_newer,
+                source_date_epoch=options.source_date_epoch,
+                sandbox=options.sandbox,
+                remote=options.remote,
+                use_cache=options.use_cache,
+            )
+            return action, job
+
+        def finish(node_id: str, performed: Performed) -> None:
+            node = by_id[node_id]
+            before = previous.get(node_id)
+            old_outputs = before.get("outputs") if isinstance(before, dict) else None
+            last = _last_action(previous, node_id)
+            changed = tuple(changed_fields(last, documents[node_id])) if last is not None else ()
+            status: Status
+            if performed.origin == "failed":
+                status = "failed"
+            elif performed.origin == "local":
+                status = "cache-hit"
+            elif performed.origin == "remote":
+                status = "remote-hit"
+            elif isinstance(old_outputs, dict):
+                status = (
+                    "rebuilt-unchanged" if old_outputs == performed.outputs else "rebuilt-changed"
+                )
+            else:
+                status = "built"
+            if performed.origin != "failed":
+                done[node_id] = performed
+                if node.kind == "wheel":
+                    (name,) = [n for n in performed.outputs if n.endswith(".whl")]
+                    names[node_id] = name
+                    links.mkdir(parents=True, exist_ok=True)
+                    target = links / name
+                    if not target.exists():
+                        caches.store.export(performed.outputs[name], target)
+            reports[node_id] = NodeReport(
+                id=node_id,
+                status=status,
+                key=performed.key,
+                outputs=performed.outputs,
+                seconds=performed.seconds,
+                changed=changed if status not in ("cache-hit", "remote-hit") else (),
+                error=performed.error or None,
+                where=performed.result.where if performed.origin == "built" else None,
+            )
+            say(
+                f"{node_id}: {status.replace('-', ' ')}"
+                + (f" ({performed.seconds:.1f} s)" if status != "cache-hit" else "")
+            )
+
+        while waiting or running:
+            progressed = False
+            for node_id in list(waiting):
+                node = by_id[node_id]
+                failed_dep = next(
+                    (
+                        d
+                        for d in node.deps
+                        if d in reports
+                        and reports[d].status in ("failed", "skipped", "would-build", "waits")
+                    ),
+                    None,
+                )
+                if failed_dep is not None:
+                    waiting.remove(node_id)
+                    progressed = True
+                    status: Status = (
+                        "waits"
+                        if reports[failed_dep].status in ("would-build", "waits")
+                        else "skipped"
+                    )
+                    reports[node_id] = NodeReport(id=node_id, status=status, because=failed_dep)
+                    say(f"{node_id}: {status}, {failed_dep} first")
+                    continue
+                if not all(d in done for d in node.deps):
+                    continue
+                waiting.remove(node_id)
+                progressed = True
+                try:
+                    action, job = action_of(node)
+                except ReprobuildError as exc:
+                    reports[node_id] = NodeReport(id=node_id, status="failed", error=str(exc))
+                    say(f"{node_id}: failed: {exc}")
+                    continue
+                documents[node_id] = action.document()
+                if options.use_cache:
+                    found = lookup(action, caches)
+                    if found is not None:
+                        finish(node_id, found)
+                        continue
+                if options.dry_run:
+                    last = _last_action(previous, node_id)
+                    changed = (
+                        tuple(changed_fields(last, documents[node_id]))
+                        if last is not None
+                        else ("not built before",)
+                    )
+                    reports[node_id] = NodeReport(
+                        id=node_id, status="would-build", key=action.key, changed=changed
+                    )
+                    say(f"{node_id}: would build ({', '.join(changed) or 'not in the cache'})")
+                    continue
+                say(f"{node_id}: building")
+                running[executor.submit(f"reprobuild-{node.kind}-{action.key}", run_job, job)] = (
+                    node_id
+                )
+            if running:
+                for task in executor.wait_any(list(running)):
+                    node_id = running.pop(task)
+                    try:
+                        performed = task.result()
+                    except Exception as exc:  # a lost worker, a task that could not start
+                        reports[node_id] = NodeReport(
+                            id=node_id, status="failed", error=str(exc) or type(exc).__name__
+                        )
+                        say(f"{node_id}: failed: {exc}")
+                        continue
+                    assert isinstance(performed, Performed)
+                    finish(node_id, performed)
+            elif not progressed and waiting:
+                raise ReprobuildError("the graph cannot go on: " + ", ".join(waiting))
+    ordered = tuple(_with_cut_off(plan, reports))
+    report = GraphReport(
+        nodes=ordered,
+        executor=executor.name,
+        seconds=time.monotonic() - start,
+        exclude_newer=options.exclude_newer.isoformat(),
+    )
+    if not options.dry_run:
+        _save_state(state_path, previous, reports, documents)
+    return report
+
+
+def _with_cut_off(plan: Plan, reports: Mapping[str, NodeReport]) -> list[NodeReport]:
+    """The reports in build order, each rebuilt-unchanged step with the number of its
+    dependents found in the cache (what it cut off)."""
+    import dataclasses
+
+    dependents = plan.dependents()
+    out = []
+    for node in plan.nodes:
+        report = reports[node.id]
+        if report.status == "rebuilt-unchanged":
+            hits = sum(
+                reports[d].status in ("cache-hit", "remote-hit") for d in dependents[node.id]
+            )
+            report = dataclasses.replace(report, cut_off=hits)
+        out.append(report)
+    return out
+
+
+def _git_commit(project: Path) -> str | None:
+    from reprobuild.frontend import git_commit_info
+
+    info = git_commit_info(project)
+    return info.commit if info is not None and not info.dirty else None
+
+
+def _resolve(
+    node: Node,
+    wheels: Mapping[str, str],
+    options: GraphOptions,
+    caches: Caches,
+    links: Path,
+    interpreter: str,
+    machine: str,
+) -> str:
+    """The pinned lines of ``node``'s static build requirements, as the index was at the
+    graph's cut-off, with the workspace's wheels offered beside it: resolved once and kept in
+    the cache as an action of its own (the same requirements, cut-off, index, interpreter and
+    offered wheels give the same answer)."""
+    from reprobuild.frontend import load_index_config, render_pins, resolve_requirements
+
+    index = load_index_config()
+    requirements: list[JSONValue] = [*sorted(node.requires)]
+    action = Action(
+        kind="resolve",
+        label=f"{node.name} build requirements",
+        inputs=dict(wheels),
+        settings={
+            "requirements": requirements,
+            "exclude_newer": options.exclude_newer.isoformat(),
+            "index": repr(index),
+        },
+        interpreter=interpreter,
+        platform=machine,
+        sandbox="none",
+    )
+
+    def step(out: Path) -> StepOutput:
+        pins = resolve_requirements(
+            list(node.requires),
+            exclude_newer=options.exclude_newer,
+            find_links=(links,) if wheels else (),
+        )
+        target = out / "pins.txt"
+        target.write_text(render_pins(pins), encoding="utf-8")
+        return StepOutput(files=(target,))
+
+    performed = perform(action, step, caches, use_cache=True)
+    if performed.origin == "failed":
+        raise ReprobuildError(
+            f"the build requirements of {node.name} do not resolve: {performed.error}"
+        )
+    return caches.store.read_bytes(performed.outputs["pins.txt"]).decode("utf-8")
+
+
+def _last_action(previous: Mapping[str, JSONValue], node_id: str) -> dict[str, JSONValue] | None:
+    """The action document of ``node_id`` at the last run of the graph, if it ran then."""
+    entry = previous.get(node_id)
+    action = entry.get("action") if isinstance(entry, dict) else None
+    return action if isinstance(action, dict) and action else None
+
+
+def _load_state(path: Path) -> dict[str, JSONValue]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    return nodes if isinstance(nodes, dict) else {}
+
+
+def _save_state(
+    path: Path,
+    previous: Mapping[str, JSONValue],
+    reports: Mapping[str, NodeReport],
+    documents: Mapping[str, dict[str, JSONValue]],
+) -> None:
+    nodes: dict[str, JSONValue] = dict(previous)
+    for node_id, report in reports.items():
+        if report.status in ("failed", "skipped", "would-build", "waits"):
+            continue
+        nodes[node_id] = {
+            "key": report.key,
+            "outputs": dict(report.outputs),
+            "action": documents.get(node_id, {}),
+        }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(
+        {"schema_version": GRAPH_SCHEMA_VERSION, "nodes": nodes}, indent=1, sort_keys=True
+    )
+    write_bytes_atomic(path, text.encode("utf-8"))
