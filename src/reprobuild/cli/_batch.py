@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from reprobuild.cli.verify import _verify_index, _verify_local
+from reprobuild.cli._release import verify_index, verify_local
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -64,9 +64,9 @@ def _attempt(
     clock = time.monotonic()
     try:
         verification = (
-            _verify_local(args, cache_dir, pythons, progress)
+            verify_local(args, cache_dir, pythons, progress)
             if args.wheel or args.sdist
-            else _verify_index(release, args, cache_dir, pythons, progress, build_root)
+            else verify_index(release, args, cache_dir, pythons, progress, build_root)
         )
     except ReprobuildError as exc:
         located = exc.with_path(release) if args.releases is not None else exc

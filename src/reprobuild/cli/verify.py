@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of, results_db_of
-from reprobuild.cli._checks import parse_release, reason_of, writable_folder
+from reprobuild.cli._checks import reason_of, writable_folder
 from reprobuild.cli._output import (
     HelpFormatter,
     Subparsers,
@@ -16,14 +16,12 @@ from reprobuild.cli._output import (
     print_json,
     shown,
 )
+from reprobuild.cli._release import check_local, parse_verify_release
 from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
 from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from reprobuild.frontend import Interpreter
     from reprobuild.rebuild import ArtifactResult, Verification
     from reprobuild.report import JSONValue
 
@@ -153,10 +151,6 @@ def register(subparsers: Subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def _release(text: str) -> tuple[str, str]:
-    return parse_release(text, example="reprobuild verify ipython==7.16.1")
-
-
 def _read_releases(path: Path) -> list[str]:
     hint = "give a text file with one NAME==VERSION per line (# starts a comment)"
     try:
@@ -171,7 +165,7 @@ def _read_releases(path: Path) -> list[str]:
         if not line:
             continue
         try:
-            _release(line)  # refuse a bad line before anything runs
+            parse_verify_release(line)  # refuse a bad line before anything runs
         except UsageError as exc:
             raise exc.with_path(f"{path}:{number}") from None
         releases.append(line)
@@ -241,10 +235,10 @@ def run(args: argparse.Namespace) -> int:
     if args.releases is not None:
         releases = _read_releases(args.releases)
     elif local:
-        local_release = _check_local(args)  # files that do not read are refused, unrecorded
+        local_release = check_local(args)  # files that do not read are refused, unrecorded
         releases = [str(args.sdist)]
     else:
-        _release(args.release)  # a bad one is refused before anything runs
+        parse_verify_release(args.release)  # a bad one is refused before anything runs
         releases = [args.release]
     # where the results go is checked before the work, not after it
     writable_folder(
@@ -319,159 +313,6 @@ def run(args: argparse.Namespace) -> int:
     if worst:
         return worst
     return 0 if ordered and all(v.reproducible for v in ordered) else 1
-
-
-def _verify_index(
-    release: str,
-    args: argparse.Namespace,
-    cache_dir: Path,
-    pythons: tuple[Interpreter, ...],
-    progress: Callable[[str], None],
-    build_root: Path | None = None,
-) -> Verification:
-    from reprobuild.build import BUILD_ROOT
-    from reprobuild.index import IndexClient
-    from reprobuild.rebuild import verify_release
-
-    name, version = _release(release)
-    client = IndexClient(cache_dir=cache_dir, index_urls=args.index_url or None)
-    return verify_release(
-        name,
-        version,
-        client=client,
-        cache_dir=cache_dir,
-        pythons=pythons,
-        recipe_folders=args.recipes,
-        overrides=not args.no_overrides,
-        progress=progress,
-        build_root=build_root or BUILD_ROOT,
-        source=args.source,
-        sandbox=args.chosen_sandbox,
-    )
-
-
-def _check_local(args: argparse.Namespace, *, read: bool = True) -> tuple[str, str]:
-    """The release of ``--wheel`` and ``--sdist``: the sdist's name and version, once every
-    file is known to read and to belong to that one release (bad input, refused before any
-    build and not recorded as an attempt)."""
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        canonicalize_name,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
-
-    if args.sdist is None or not args.wheel:
-        raise UsageError(
-            "--wheel and --sdist go together",
-            hint="give both: reprobuild verify --wheel FILE.whl --sdist FILE.tar.gz",
-        )
-    for path in [args.sdist, *args.wheel]:
-        if path.is_dir():
-            raise UsageError(
-                "a folder, not a file", path=str(path), hint="give the wheel and sdist files"
-            )
-        if not path.is_file():
-            raise UsageError("no such file", path=str(path), hint="check the path")
-    try:
-        name, version = parse_sdist_filename(args.sdist.name)
-    except InvalidSdistFilename as exc:
-        raise UsageError(
-            "not an sdist file name (NAME-VERSION.tar.gz)",
-            path=str(args.sdist),
-            hint="give the sdist under its published file name",
-        ) from exc
-    for wheel in args.wheel:
-        try:
-            wheel_name, wheel_version, _, _ = parse_wheel_filename(wheel.name)
-        except InvalidWheelFilename as exc:
-            raise UsageError(
-                "not a wheel file name (NAME-VERSION-PYTHON-ABI-PLATFORM.whl)",
-                path=str(wheel),
-                hint="give the wheel under its published file name",
-            ) from exc
-        if canonicalize_name(wheel_name) != canonicalize_name(name) or wheel_version != version:
-            raise UsageError(
-                f"the wheel is {wheel_name} {wheel_version} but the sdist "
-                f"{args.sdist.name} is {name} {version}: not one release",
-                path=str(wheel),
-                hint="give the sdist of the wheel's own release",
-            )
-    if read:
-        for wheel in args.wheel:
-            _check_readable(wheel, wheel=True)
-        _check_readable(args.sdist, wheel=False)
-    return name, str(version)
-
-
-def _check_readable(path: Path, *, wheel: bool) -> None:
-    """Refuse a local archive that does not read (truncated, or not an archive at all)."""
-    from reprobuild._fs import read_bytes_mapped
-    from reprobuild.archive import parse_archive
-    from reprobuild.errors import ReprobuildError
-
-    hint = "give the file as it was published: this one is damaged or of another kind"
-    try:
-        data = read_bytes_mapped(path)  # a large file is never read in whole
-    except OSError as exc:
-        raise UsageError(f"cannot read: {reason_of(exc)}", path=str(path), hint=hint) from exc
-    try:
-        archive = parse_archive(data, identical_duplicates=not wheel)  # as verification reads it
-        if wheel:  # and its RECORD, as the recipe's check of the canonical form reads it
-            from reprobuild.dist import ArtifactKind
-            from reprobuild.normalize import Policy, normalize_archive
-
-            normalize_archive(archive, kind=ArtifactKind.WHEEL, policy=Policy())
-    except ReprobuildError as exc:
-        raise UsageError(exc.reason, path=str(path), member=exc.member, hint=hint) from exc
-
-
-def _verify_local(
-    args: argparse.Namespace,
-    cache_dir: Path,
-    pythons: tuple[Interpreter, ...],
-    progress: Callable[[str], None],
-) -> Verification:
-    from reprobuild.rebuild import Verification, verify_sdist, verify_wheel
-
-    name, version = _check_local(args, read=False)  # read when the command started
-    results = [
-        verify_wheel(
-            wheel,
-            args.sdist,
-            name=name,
-            version=version,
-            upload_time=None,
-            cache_dir=cache_dir,
-            pythons=pythons,
-            recipe_folders=args.recipes,
-            overrides=not args.no_overrides,
-            progress=progress,
-            sandbox=args.chosen_sandbox,
-        )
-        for wheel in args.wheel
-    ]
-    if args.source is not None:
-        base = next((r.recipe for r in results if r.recipe is not None), None)
-        checked = verify_sdist(
-            args.source,
-            args.sdist,
-            upload_time=None,
-            base=base,
-            cache_dir=cache_dir,
-            pythons=pythons,
-            progress=progress,
-            sandbox=args.chosen_sandbox,
-        )
-        results.insert(0, checked)
-    return Verification(
-        name=name,
-        version=version,
-        sdist=args.sdist.name,
-        results=tuple(results),
-        sandbox=args.chosen_sandbox.to_json(),
-    )
 
 
 _COLOURS = {
