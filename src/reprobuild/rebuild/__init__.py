@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reprobuild.rebuild.rebuilder import Rebuilder
 from reprobuild.rebuild.verify import (
     ArtifactResult,
     Verdict,
@@ -14,6 +15,7 @@ from reprobuild.rebuild.verify import (
 
 __all__ = [
     "ArtifactResult",
+    "Rebuilder",
     "Verdict",
     "Verification",
     "explain",

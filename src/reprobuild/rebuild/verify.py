@@ -32,6 +32,7 @@ from reprobuild.errors import BuildError, ProjectError, ReprobuildError, UsageEr
 from reprobuild.frontend import Interpreter, Sandbox, default_sandbox
 from reprobuild.index import IndexClient, IndexFile, release_files
 from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
+from reprobuild.rebuild.rebuilder import Rebuilder
 from reprobuild.strategy import (
     Evidence,
     Recipe,
@@ -118,11 +119,13 @@ def verify_release(
     build_root: Path = BUILD_ROOT,
     sandbox: Sandbox | None = None,
     source: Path | None = None,
+    rebuilder: Rebuilder = build,
 ) -> Verification:
     """Download release ``name`` ``version`` from the index and verify each of its wheels
     (``build_root``: the folder the rebuilds run in, one build at a time; ``overrides``: False
     to ignore every recipe override file, so that the recipe is inferred alone; ``source``: a
-    checkout of the release, to rebuild and judge the sdist too)."""
+    checkout of the release, to rebuild and judge the sdist too; ``rebuilder``: what builds
+    each rebuild's spec, the sandboxed build unless another is given)."""
     say = progress or (lambda _message: None)
     sandbox = sandbox if sandbox is not None else default_sandbox()
     files = release_files(client.project_files(name), name, version)
@@ -166,6 +169,7 @@ def verify_release(
                 progress=say,
                 build_root=build_root,
                 sandbox=sandbox,
+                rebuilder=rebuilder,
             )
         )
     if source is not None:
@@ -188,6 +192,7 @@ def verify_release(
                 progress=say,
                 build_root=build_root,
                 sandbox=sandbox,
+                rebuilder=rebuilder,
             )
         results.insert(0, checked)
     if not wheels and sdist_file is not None:
@@ -226,8 +231,10 @@ def verify_wheel(
     progress: Progress | None = None,
     build_root: Path = BUILD_ROOT,
     sandbox: Sandbox | None = None,
+    rebuilder: Rebuilder = build,
 ) -> ArtifactResult:
-    """Rebuild the published wheel at ``wheel_path`` from ``sdist_path`` and judge it."""
+    """Rebuild the published wheel at ``wheel_path`` from ``sdist_path`` with ``rebuilder``
+    (the sandboxed build unless another is given) and judge it."""
     say = progress or (lambda _message: None)
     sandbox = sandbox if sandbox is not None else default_sandbox()
     started = time.monotonic()
@@ -282,6 +289,7 @@ def verify_wheel(
             pythons=pythons,
             build_root=build_root,
             sandbox=sandbox,
+            rebuilder=rebuilder,
             result=result,
             say=say,
             adjust=lambda spec: replace(
@@ -355,10 +363,11 @@ def verify_sdist(
     progress: Progress | None = None,
     build_root: Path = BUILD_ROOT,
     sandbox: Sandbox | None = None,
+    rebuilder: Rebuilder = build,
 ) -> ArtifactResult:
     """Rebuild the published sdist at ``sdist_path`` from the project folder ``source`` (a
-    checkout of the release) and judge it; ``base`` is the recipe of the release's wheel, for
-    the backend, the Python and the cut-off an sdist does not record."""
+    checkout of the release) with ``rebuilder`` and judge it; ``base`` is the recipe of the
+    release's wheel, for the backend, the Python and the cut-off an sdist does not record."""
     say = progress or (lambda _message: None)
     sandbox = sandbox if sandbox is not None else default_sandbox()
     started = time.monotonic()
@@ -381,6 +390,7 @@ def verify_sdist(
         pythons=pythons,
         build_root=build_root,
         sandbox=sandbox,
+        rebuilder=rebuilder,
         result=result,
         say=say,
         adjust=lambda spec: replace(
@@ -424,13 +434,14 @@ def _rebuild(
     pythons: Sequence[Interpreter],
     build_root: Path,
     sandbox: Sandbox | None,
+    rebuilder: Rebuilder,
     result: _Result,
     say: Progress,
     adjust: Callable[[BuildSpec], BuildSpec],
 ) -> tuple[Buffer, str] | ArtifactResult:
     """Build ``source`` with ``recipe`` (the spec made from it passed through ``adjust``), not
-    normalized, in a scratch folder; return the wheel's (or with ``wheel`` False the sdist's)
-    bytes and name, or the ``build-failed`` result."""
+    normalized, in a scratch folder, by ``rebuilder``; return the wheel's (or with ``wheel``
+    False the sdist's) bytes and name, or the ``build-failed`` result."""
     python = next((p.executable for p in pythons if p.version == recipe.python), None)
     with tempfile.TemporaryDirectory(prefix="reprobuild-verify-") as scratch:
         spec = BuildSpec(
@@ -450,7 +461,7 @@ def _rebuild(
             sandbox=sandbox,
         )
         try:
-            built = build(adjust(spec), progress=say)
+            built = rebuilder(adjust(spec), progress=say)
             result.contained.extend(built.contained)
         except BuildError as exc:
             return result(
