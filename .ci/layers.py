@@ -27,6 +27,8 @@ LAYERS: dict[str, int] = {
     "frontend": 2,
     "index": 2,
     "cache": 2,
+    "executors": 2,
+    "actions": 3,
     "strategy": 3,
     "present": 3,
     "report": 3,

@@ -25,6 +25,7 @@ ALLOWED = {
     "vary/variations.py": "probes of faketime, unshare and taskset, with no project code",
     "vary/run.py": "a pool of reprobuild's own worker processes",
     "cli/_batch.py": "a pool of reprobuild's own worker processes",
+    "executors.py": "a pool of reprobuild's own worker processes, or Dask's (graph steps)",
 }
 
 _STARTERS = {"subprocess", "multiprocessing", "concurrent.futures", "pty"}

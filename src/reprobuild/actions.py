@@ -27,7 +27,6 @@ from pathlib import Path
 
 from reprobuild._fs import sha256_hex
 from reprobuild.cache.actions import ActionCache, ActionResult, Output, Status, utc_now
-from reprobuild.cache.store import BlobStore
 from reprobuild.errors import ReprobuildError
 
 TYPE_CHECKING = False
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
 
     from reprobuild._types import JSONValue
     from reprobuild.cache.remote import RemoteCache
+    from reprobuild.cache.store import BlobStore
 
 __all__ = [
     "CANONICAL_VERSION",
@@ -134,6 +134,10 @@ class StepFailed(ReprobuildError):
         self.log = log
 
 
+def _ignore(_message: str) -> None:
+    pass
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Caches:
     """The caches an action's result is looked for in and kept in: the local store and action
@@ -145,10 +149,22 @@ class Caches:
     remote: RemoteCache | None = None
 
     @classmethod
-    def at(cls, root: Path, remote: RemoteCache | None = None) -> Caches:
-        """The local caches in ``root`` (``<cache-dir>/store``), with ``remote``."""
-        store = BlobStore(root)
-        return cls(store=store, actions=ActionCache(root, store), remote=remote)
+    def at(
+        cls,
+        root: Path,
+        remote: RemoteCache | None = None,
+        *,
+        warn: Callable[[str], None] = _ignore,
+    ) -> Caches:
+        """The local caches in ``root`` (``<cache-dir>/store``, with its index kept up to
+        date), with ``remote``; a local record that is rejected is told to ``warn``."""
+        from reprobuild.cache import LocalCache
+
+        local = LocalCache(
+            root,
+            on_reject=lambda r: warn(f"the cache's entry {r.key[:12]} is not used: {r.reason}"),
+        )
+        return cls(store=local.store, actions=local.actions, remote=remote)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,10 +197,13 @@ class Performed:
         }
 
 
-def lookup(action: Action, caches: Caches) -> Performed | None:
+def lookup(
+    action: Action, caches: Caches, *, warn: Callable[[str], None] = _ignore
+) -> Performed | None:
     """The result of ``action`` from the local cache, else from the remote one (its blobs
     fetched into the local store and checked against their digests on the way), else None.
-    A rejected or poisoned entry is reported by the caches and not used."""
+    A rejected local entry is reported by the local cache, a poisoned or malformed remote one
+    to ``warn``; neither is used."""
     start = time.monotonic()
     key = action.key
     found = caches.actions.get(key)
@@ -193,21 +212,27 @@ def lookup(action: Action, caches: Caches) -> Performed | None:
     if caches.remote is None:
         return None
     from reprobuild.cache.actions import parse_action_result
+    from reprobuild.errors import CacheError
 
-    data = caches.remote.get_action(key)
-    if data is None:
+    try:
+        data = caches.remote.get_action(key)
+        if data is None:
+            return None
+        remote = parse_action_result(data)
+        if remote.status is not Status.SUCCEEDED:
+            return None
+        with tempfile.TemporaryDirectory(prefix="reprobuild-fetch-") as scratch:
+            for digest in remote.digests:
+                if caches.store.has(digest):
+                    continue
+                target = Path(scratch) / digest
+                if not caches.remote.get_blob(digest, target):
+                    warn(f"the remote cache's entry {key[:12]} points at a blob it does not hold")
+                    return None
+                caches.store.put_file(target, expect=digest)
+    except CacheError as exc:  # a poisoned or malformed entry: said, and not used
+        warn(f"the remote cache's entry {key[:12]} is not used: {exc}")
         return None
-    remote = parse_action_result(data)
-    if remote.status is not Status.SUCCEEDED:
-        return None
-    with tempfile.TemporaryDirectory(prefix="reprobuild-fetch-") as scratch:
-        for digest in remote.digests:
-            if caches.store.has(digest):
-                continue
-            target = Path(scratch) / digest
-            if not caches.remote.get_blob(digest, target):
-                return None  # the entry points at a blob the remote cache does not hold
-            caches.store.put_file(target, expect=digest)
     caches.actions.put(key, remote)
     return Performed(key=key, result=remote, origin="remote", seconds=time.monotonic() - start)
 
@@ -219,13 +244,14 @@ def perform(
     *,
     use_cache: bool = True,
     where: str | None = None,
+    warn: Callable[[str], None] = _ignore,
 ) -> Performed:
     """The result of ``action``: found by its key (unless ``use_cache`` is false), or made by
     ``step(folder)``, which writes its outputs in an empty ``folder``; kept in the local cache
     and, when there is one that may be written, the remote one. A step that raises
     :class:`StepFailed` gives a ``failed`` result (with its log kept), which is not cached."""
     if use_cache:
-        found = lookup(action, caches)
+        found = lookup(action, caches, warn=warn)
         if found is not None:
             return found
     key = action.key

@@ -146,8 +146,9 @@ class GraphReport:
 
 
 def graph_id(plan: Plan) -> str:
-    """A name for the graph that stays the same from run to run: a digest of its steps."""
-    text = "\n".join(f"{n.id}\0{n.project or ''}" for n in plan.nodes)
+    """A name for the graph that stays the same from run to run, and when the workspace is
+    moved or checked out elsewhere: a digest of its steps' ids."""
+    text = "\n".join(n.id for n in plan.nodes)
     return sha256_hex(text.encode())[:32]
 
 
@@ -174,6 +175,7 @@ def run_graph(
     caches = Caches.at(
         options.cache_dir / "store",
         remote=options.remote.client() if options.remote else None,  # type: ignore[arg-type]
+        warn=lambda line: say(f"warning: {line}"),
     )
     sandbox = options.sandbox.mode.value
     interpreter, machine = _platform()
@@ -341,7 +343,7 @@ def run_graph(
                     continue
                 documents[node_id] = action.document()
                 if options.use_cache:
-                    found = lookup(action, caches)
+                    found = lookup(action, caches, warn=lambda line: say(f"warning: {line}"))
                     if found is not None:
                         finish(node_id, found)
                         continue

@@ -145,10 +145,14 @@ def _build(job: Job, caches: Caches, out: Path) -> StepOutput:
         )
         log = scratch / "log.txt"
         with log.open("w", encoding="utf-8") as handle:
+
+            def say(line: str) -> None:
+                handle.write(line + "\n")
+
             try:
-                result = build(spec, progress=lambda line: print(line, file=handle, flush=True))
+                result = build(spec, progress=say)
             except ReprobuildError as exc:
-                print(f"error: {exc}", file=handle)
+                handle.write(f"error: {exc}\n")
                 raise StepFailed(str(exc), log=log, hint=exc.hint) from exc
         wanted = ".tar.gz" if job.kind == "sdist" else ".whl"
         files = [p for p in result.paths if p.name.endswith(wanted)]
