@@ -31,6 +31,7 @@ from reprobuild.errors import ReprobuildError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Literal
 
     from reprobuild._types import JSONValue
@@ -45,6 +46,7 @@ __all__ = [
     "StepFailed",
     "StepOutput",
     "perform",
+    "resolve_cached",
 ]
 
 #: The version of reprobuild's canonical form of an archive (what ``normalize`` writes): a
@@ -325,3 +327,71 @@ def copy_files(files: Sequence[Path], folder: Path) -> tuple[Path, ...]:
         shutil.copyfile(path, target)
         out.append(target)
     return tuple(out)
+
+
+def interpreter_and_platform(python: Path | None = None) -> tuple[str, str]:
+    """The interpreter an action's key names (``cpython-3.11.7``) and the platform
+    (``linux-x86_64``)."""
+    import platform
+    import sys
+
+    from reprobuild.frontend import find_interpreter
+
+    interpreter = find_interpreter(python)
+    return (
+        f"{interpreter.implementation}-{interpreter.version}",
+        f"{sys.platform}-{platform.machine()}",
+    )
+
+
+def resolve_cached(
+    requirements: Sequence[str],
+    *,
+    exclude_newer: datetime | None,
+    caches: Caches,
+    offered: Mapping[str, str] | None = None,
+    links: Path | None = None,
+    python: Path | None = None,
+    label: str = "build requirements",
+) -> str:
+    """The pinned lines (``name==version --hash=sha256:...``) of ``requirements`` and all they
+    need, as the index was at ``exclude_newer``, with the wheels ``offered`` (file name ->
+    digest, the files in ``links``) beside it.
+
+    With a cut-off, the answer is kept in the cache as an action of its own (the same
+    requirements, cut-off, index configuration, interpreter and offered wheels give the same
+    pins) and found there the next time; without one, the index is asked every time. Raises
+    :class:`~reprobuild.errors.BuildError` when the requirements do not resolve.
+    """
+    from reprobuild.frontend import load_index_config, render_pins, resolve_requirements
+
+    wheels = dict(offered or {})
+    interpreter, machine = interpreter_and_platform(python)
+    wanted: list[JSONValue] = [*sorted(requirements)]
+    action = Action(
+        kind="resolve",
+        label=label,
+        inputs=wheels,
+        settings={
+            "requirements": wanted,
+            "exclude_newer": exclude_newer.isoformat() if exclude_newer else None,
+            "index": repr(load_index_config()),
+        },
+        interpreter=interpreter,
+        platform=machine,
+        sandbox="none",
+    )
+
+    def step(out: Path) -> StepOutput:
+        pins = resolve_requirements(
+            list(requirements),
+            exclude_newer=exclude_newer,
+            python=python,
+            find_links=(links,) if wheels and links is not None else (),
+        )
+        target = out / "pins.txt"
+        target.write_text(render_pins(pins), encoding="utf-8")
+        return StepOutput(files=(target,))
+
+    performed = perform(action, step, caches, use_cache=exclude_newer is not None)
+    return caches.store.read_bytes(performed.outputs["pins.txt"]).decode("utf-8")

@@ -10,8 +10,6 @@ output changed, and a dry run names the inputs that changed since.
 from __future__ import annotations
 
 import json
-import platform
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -25,10 +23,10 @@ from reprobuild.actions import (
     Action,
     Caches,
     Performed,
-    StepOutput,
     changed_fields,
+    interpreter_and_platform,
     lookup,
-    perform,
+    resolve_cached,
 )
 from reprobuild.errors import ReprobuildError
 from reprobuild.graph.plan import Node, Plan
@@ -152,16 +150,6 @@ def graph_id(plan: Plan) -> str:
     return sha256_hex(text.encode())[:32]
 
 
-def _platform() -> tuple[str, str]:
-    from reprobuild.frontend import find_interpreter
-
-    interpreter = find_interpreter(None)
-    return (
-        f"{interpreter.implementation}-{interpreter.version}",
-        f"{sys.platform}-{platform.machine()}",
-    )
-
-
 def run_graph(
     plan: Plan,
     options: GraphOptions,
@@ -178,7 +166,7 @@ def run_graph(
         warn=lambda line: say(f"warning: {line}"),
     )
     sandbox = options.sandbox.mode.value
-    interpreter, machine = _platform()
+    interpreter, machine = interpreter_and_platform()
     state_path = options.cache_dir / "graphs" / f"{graph_id(plan)}.json"
     previous = _load_state(state_path)
     by_id = plan.by_id
@@ -221,7 +209,14 @@ def run_graph(
                     remote=options.remote,
                     use_cache=options.use_cache,
                 )
-            pins_text = _resolve(node, wheels, options, caches, links, interpreter, machine)
+            pins_text = resolve_cached(
+                node.requires,
+                exclude_newer=options.exclude_newer,
+                caches=caches,
+                offered=wheels,
+                links=links,
+                label=f"{node.name} build requirements",
+            )
             inputs: dict[str, str] = {}
             sdist: tuple[str, str] | None = None
             if node.kind == "sdist":
@@ -413,55 +408,6 @@ def _git_commit(project: Path) -> str | None:
 
     info = git_commit_info(project)
     return info.commit if info is not None and not info.dirty else None
-
-
-def _resolve(
-    node: Node,
-    wheels: Mapping[str, str],
-    options: GraphOptions,
-    caches: Caches,
-    links: Path,
-    interpreter: str,
-    machine: str,
-) -> str:
-    """The pinned lines of ``node``'s static build requirements, as the index was at the
-    graph's cut-off, with the workspace's wheels offered beside it: resolved once and kept in
-    the cache as an action of its own (the same requirements, cut-off, index, interpreter and
-    offered wheels give the same answer)."""
-    from reprobuild.frontend import load_index_config, render_pins, resolve_requirements
-
-    index = load_index_config()
-    requirements: list[JSONValue] = [*sorted(node.requires)]
-    action = Action(
-        kind="resolve",
-        label=f"{node.name} build requirements",
-        inputs=dict(wheels),
-        settings={
-            "requirements": requirements,
-            "exclude_newer": options.exclude_newer.isoformat(),
-            "index": repr(index),
-        },
-        interpreter=interpreter,
-        platform=machine,
-        sandbox="none",
-    )
-
-    def step(out: Path) -> StepOutput:
-        pins = resolve_requirements(
-            list(node.requires),
-            exclude_newer=options.exclude_newer,
-            find_links=(links,) if wheels else (),
-        )
-        target = out / "pins.txt"
-        target.write_text(render_pins(pins), encoding="utf-8")
-        return StepOutput(files=(target,))
-
-    performed = perform(action, step, caches, use_cache=True)
-    if performed.origin == "failed":
-        raise ReprobuildError(
-            f"the build requirements of {node.name} do not resolve: {performed.error}"
-        )
-    return caches.store.read_bytes(performed.outputs["pins.txt"]).decode("utf-8")
 
 
 def _last_action(previous: Mapping[str, JSONValue], node_id: str) -> dict[str, JSONValue] | None:
