@@ -75,7 +75,7 @@ class NodeReport:
     """What happened to one step: its status; its key; for a step that was built, the inputs
     that changed since the last run of this graph; how many steps were found in the cache
     because its output came out the same (``cut_off``); for a skipped step, the failed step it
-    needed."""
+    needed; ``deps``, the steps it needed."""
 
     id: str
     status: Status
@@ -87,10 +87,12 @@ class NodeReport:
     because: str | None = None
     error: str | None = None
     where: str | None = None
+    deps: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, JSONValue]:
         return {
             "id": self.id,
+            "deps": list(self.deps),
             "status": self.status,
             "key": self.key,
             "outputs": [{"name": k, "sha256": v} for k, v in self.outputs.items()],
@@ -399,7 +401,7 @@ def _with_cut_off(plan: Plan, reports: Mapping[str, NodeReport]) -> list[NodeRep
                 reports[d].status in ("cache-hit", "remote-hit") for d in dependents[node.id]
             )
             report = dataclasses.replace(report, cut_off=hits)
-        out.append(report)
+        out.append(dataclasses.replace(report, deps=node.deps))
     return out
 
 
