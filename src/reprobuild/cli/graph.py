@@ -15,6 +15,7 @@ from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from reprobuild._types import JSONValue
     from reprobuild.graph.schedule import GraphReport
 
 __all__ = ["register", "run"]
@@ -115,7 +116,10 @@ def register(subparsers: Subparsers) -> None:
         help="resolve build requirements as the index was on DATE (default: today, 00:00 UTC)",
     )
     parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="how to print the report"
+        "--format",
+        choices=("text", "json", "html"),
+        default="text",
+        help="how to print the report (html: one self-contained page)",
     )
     add_cache_dir_argument(parser, holds="the store, the action cache and build environments are")
     add_sandbox_arguments(parser)
@@ -200,17 +204,21 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         executor.close()
-    if args.format == "json":
+    if args.format in ("json", "html"):
         from reprobuild import __version__
 
-        print_json(
-            {
-                "schema_version": 1,
-                "tool": "reprobuild",
-                "tool_version": __version__,
-                **report.to_json(),
-            }
-        )
+        doc: dict[str, JSONValue] = {
+            "schema_version": 1,
+            "tool": "reprobuild",
+            "tool_version": __version__,
+            **report.to_json(),
+        }
+        if args.format == "html":
+            from reprobuild.present.graphpage import render_graph_html
+
+            sys.stdout.write(render_graph_html(doc))
+            return 1 if report.failed else 0
+        print_json(doc)
     else:
         sys.stdout.write(render_text(report))
     return 1 if report.failed else 0
