@@ -166,11 +166,18 @@ def test_a_second_machine_with_the_remote_cache_warm_builds_nothing(
     assert _outputs(third) == _outputs(cold)
 
 
-def test_dask_local_cluster_gives_the_same_outputs_even_with_a_worker_killed(
+def test_a_dask_cluster_gives_the_same_outputs_even_with_a_worker_killed(
     built: tuple[Path, Path, GraphReport], tmp_path: Path
 ) -> None:
+    """The graph on a Dask cluster joined by its scheduler's address (as ``--scheduler``
+    does), a LocalCluster of 2 worker processes started by the test."""
+    from distributed import LocalCluster
+
     root, _, cold = built
-    executor = DaskExecutor(workers=2)
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    executor = DaskExecutor(cluster.scheduler_address)
     killed: list[int] = []
 
     def kill_one(line: str) -> None:
@@ -184,6 +191,7 @@ def test_dask_local_cluster_gives_the_same_outputs_even_with_a_worker_killed(
         report = run_graph(_plan(root), _options(tmp_path / "dask"), executor, progress=kill_one)
     finally:
         executor.close()
+        cluster.close()  # type: ignore[no-untyped-call]
     assert killed
     assert report.executor == "dask"
     assert report.failed == 0
