@@ -191,7 +191,7 @@ def test_a_dask_cluster_gives_the_same_outputs_even_with_a_worker_killed(
         report = run_graph(_plan(root), _options(tmp_path / "dask"), executor, progress=kill_one)
     finally:
         executor.close()
-        cluster.close()  # type: ignore[no-untyped-call]
+        cluster.close()
     assert killed
     assert report.executor == "dask"
     assert report.failed == 0
