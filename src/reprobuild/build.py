@@ -52,6 +52,7 @@ from reprobuild.frontend import (
     LEGACY_REQUIRES,
     BuildSystem,
     Environment,
+    IndexConfig,
     PinnedRequirement,
     Sandbox,
     SandboxMode,
@@ -196,6 +197,9 @@ class BuildSpec:
     find_links: tuple[Path, ...] = ()
     #: build the sdist only (from a project folder): the wheel is another step's work
     sdist_only: bool = False
+    #: install build requirements from ``find_links`` only, never from an index (a graph's
+    #: own wheels): a requirement none of them provides fails the build, it is not built here
+    no_index: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -405,6 +409,7 @@ def _environment_for(
                 python=spec.python,
                 progress=progress,
                 find_links=links,
+                index=IndexConfig(no_index=True) if spec.no_index else None,
             ),
             spec,
             [f"{p.name}=={p.version}" for p in pins],
@@ -433,6 +438,7 @@ def _environment_for(
                     progress=progress,
                     pins=spec.resolved.get(key),
                     find_links=links,
+                    index=IndexConfig(no_index=True) if spec.no_index else None,
                 ),
                 spec,
                 wanted,
@@ -482,6 +488,13 @@ def _with_built_wheels(
         try:
             return make((*spec.find_links, *(wheel.folder for wheel in built.values())))
         except NoWheelError as exc:
+            if spec.no_index:
+                raise BuildError(
+                    f"the build requirement {exc.name} ({exc.specifier or 'any version'}) is "
+                    "not among the wheels offered, and no index may be used",
+                    hint="offer a wheel of it through find-links",
+                    log_tail=exc.log_tail,
+                ) from exc
             if exc.name in built:
                 wheel = built[exc.name]
                 raise BuildError(

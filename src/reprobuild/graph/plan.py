@@ -21,33 +21,53 @@ if TYPE_CHECKING:
     from typing import Literal
 
     from reprobuild._types import JSONValue
+    from reprobuild.index.pages import IndexFile
 
 __all__ = ["Node", "Plan", "plan_workspace"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Node:
-    """One step of the graph. ``id`` is unique (``NAME:sdist``, ``NAME:wheel``, ``bundle``);
-    ``deps`` are the ids of the steps whose outputs it needs; ``project`` the project folder
-    (sdist and wheel steps); ``requires`` the project's build requirements, with
-    ``workspace_requires`` the ids of the wheel steps of those that are workspace projects."""
+    """One step of the graph. ``id`` is unique (``NAME:sdist``, ``NAME:wheel``, ``bundle``;
+    ``NAME==VERSION:wheel`` and ``NAME==VERSION:seed`` for releases from the index); ``deps``
+    are the ids of the steps whose outputs it needs; ``project`` the project folder (sdist and
+    wheel steps); ``requires`` the project's build requirements, with ``workspace_requires``
+    the ids of the wheel steps of those that are workspace projects.
+
+    A ``release`` step builds the wheel of ``name`` ``version`` from ``sdist_file``, the
+    sdist the index lists, in an environment installed only from the wheels of its ``deps``
+    (``pins`` names those that resolve its static build requirements, the others are offered
+    for what its backend asks for at build time). A ``seed`` step takes the published wheel
+    ``seed_file`` instead, for the ``reason`` given; a release step with a ``seed_file``
+    falls back to it when its build fails. ``problem`` says why a release cannot be built at
+    all (the step fails with it)."""
 
     id: str
-    kind: Literal["sdist", "wheel", "bundle"]
+    kind: Literal["sdist", "wheel", "bundle", "release", "seed"]
     name: str
     deps: tuple[str, ...] = ()
     project: Path | None = None
     requires: tuple[str, ...] = ()
     workspace_requires: tuple[str, ...] = ()
+    version: str = ""
+    sdist_file: IndexFile | None = None
+    seed_file: IndexFile | None = None
+    pins: tuple[str, ...] = ()
+    reason: str = ""
+    problem: str = ""
 
     def to_json(self) -> dict[str, JSONValue]:
-        return {
+        out: dict[str, JSONValue] = {
             "id": self.id,
             "kind": self.kind,
             "name": self.name,
             "deps": list(self.deps),
             "project": str(self.project) if self.project else None,
         }
+        if self.kind in ("release", "seed"):
+            out["version"] = self.version
+            out["reason"] = self.reason or None
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -52,6 +52,7 @@ Status = Literal[
     "skipped",
     "would-build",
     "waits",
+    "seeded",
 ]
 
 
@@ -75,7 +76,9 @@ class NodeReport:
     """What happened to one step: its status; its key; for a step that was built, the inputs
     that changed since the last run of this graph; how many steps were found in the cache
     because its output came out the same (``cut_off``); for a skipped step, the failed step it
-    needed; ``deps``, the steps it needed."""
+    needed; ``deps``, the steps it needed; ``kind``, the plan's kind of step. A ``seeded``
+    step is a published wheel used in place of one built from source, for ``reason`` (its
+    ``error`` is that of its build, when the build was tried and failed)."""
 
     id: str
     status: Status
@@ -88,10 +91,14 @@ class NodeReport:
     error: str | None = None
     where: str | None = None
     deps: tuple[str, ...] = ()
+    kind: str = ""
+    reason: str | None = None
 
     def to_json(self) -> dict[str, JSONValue]:
         return {
             "id": self.id,
+            "kind": self.kind,
+            "reason": self.reason,
             "deps": list(self.deps),
             "status": self.status,
             "key": self.key,
@@ -132,6 +139,19 @@ class GraphReport:
             out[node.status] = out.get(node.status, 0) + 1
         return out
 
+    @property
+    def seeds(self) -> tuple[NodeReport, ...]:
+        """The steps that took a published wheel in place of one built from source."""
+        return tuple(n for n in self.nodes if n.status == "seeded")
+
+    @property
+    def from_source(self) -> int:
+        """The release steps whose wheel was built from its sdist (here or found cached)."""
+        return sum(
+            n.kind == "release" and n.status not in ("seeded", "failed", "skipped")
+            for n in self.nodes
+        )
+
     def to_json(self) -> dict[str, JSONValue]:
         return {
             "executor": self.executor,
@@ -141,8 +161,22 @@ class GraphReport:
             "builds": self.builds,
             "rebuild_everything": len(self.nodes),
             "counts": dict(self.counts()),
+            "from_source": self.from_source,
+            "seeds": [_seed_json(n) for n in self.seeds],
             "nodes": [n.to_json() for n in self.nodes],
         }
+
+
+def _seed_json(node: NodeReport) -> dict[str, JSONValue]:
+    key = node.id.rpartition(":")[0]
+    name, _, version = key.partition("==")
+    wheels = [v for k, v in node.outputs.items() if k.endswith(".whl")]
+    return {
+        "name": name,
+        "version": version,
+        "reason": node.reason,
+        "sha256": wheels[0] if wheels else None,
+    }
 
 
 def graph_id(plan: Plan) -> str:
@@ -188,6 +222,8 @@ def run_graph(
                 "source_date_epoch": options.source_date_epoch,
                 "normalize": True,
             }
+            if node.kind in ("release", "seed"):
+                return _release_step(node, settings, options, done, names, by_id)
             wheels = (
                 {names[d]: done[d].outputs[names[d]] for d in node.workspace_requires}
                 if node.kind != "bundle"
@@ -245,7 +281,7 @@ def run_graph(
                 sandbox=sandbox,
             )
             job = Job(
-                kind=node.kind,
+                kind="sdist" if node.kind == "sdist" else "wheel",
                 action=action,
                 cache_dir=options.cache_dir,
                 project=node.project,
@@ -280,9 +316,11 @@ def run_graph(
                 )
             else:
                 status = "built"
+            if node.kind == "seed" and performed.origin != "failed":
+                status = "seeded"
             if performed.origin != "failed":
                 done[node_id] = performed
-                if node.kind == "wheel":
+                if node.kind in ("wheel", "release", "seed"):
                     (name,) = [n for n in performed.outputs if n.endswith(".whl")]
                     names[node_id] = name
                     links.mkdir(parents=True, exist_ok=True)
@@ -298,6 +336,7 @@ def run_graph(
                 changed=changed if status not in ("cache-hit", "remote-hit") else (),
                 error=performed.error or None,
                 where=performed.result.where if performed.origin == "built" else None,
+                reason=node.reason or None,
             )
             say(
                 f"{node_id}: {status.replace('-', ' ')}"
@@ -372,6 +411,23 @@ def run_graph(
                         say(f"{node_id}: failed: {exc}")
                         continue
                     assert isinstance(performed, Performed)
+                    seed = by_id[node_id].seed_file
+                    if performed.origin == "failed" and seed is not None:
+                        # a build requirement whose sdist did not build: its published wheel
+                        import dataclasses
+
+                        node = by_id[node_id]
+                        reason = f"its sdist did not build: {performed.error.splitlines()[0]}"
+                        fallback = dataclasses.replace(node, kind="seed", reason=reason)
+                        say(f"{node_id}: build failed, taking the published {seed.filename}")
+                        seed_action, seed_job = action_of(fallback)
+                        documents[node_id] = seed_action.document()
+                        by_id[node_id] = fallback
+                        finish(node_id, run_job(seed_job))
+                        reports[node_id] = dataclasses.replace(
+                            reports[node_id], error=performed.error
+                        )
+                        continue
                     finish(node_id, performed)
             elif not progressed and waiting:
                 raise ReprobuildError("the graph cannot go on: " + ", ".join(waiting))
@@ -401,8 +457,85 @@ def _with_cut_off(plan: Plan, reports: Mapping[str, NodeReport]) -> list[NodeRep
                 reports[d].status in ("cache-hit", "remote-hit") for d in dependents[node.id]
             )
             report = dataclasses.replace(report, cut_off=hits)
-        out.append(dataclasses.replace(report, deps=node.deps))
+        out.append(dataclasses.replace(report, deps=node.deps, kind=node.kind))
     return out
+
+
+def _release_step(
+    node: Node,
+    settings: dict[str, JSONValue],
+    options: GraphOptions,
+    done: Mapping[str, Performed],
+    names: Mapping[str, str],
+    by_id: Mapping[str, Node],
+) -> tuple[Action, Job]:
+    """The action and job of a step of a release's closure (see :mod:`.closure`): a seed's
+    download, or a wheel from an sdist of the index in an environment installed only from the
+    wheels of the steps it needs, each pinned by its digest."""
+    from reprobuild.graph.closure import release_environment
+
+    if node.problem:
+        raise ReprobuildError(f"{node.name} {node.version} cannot be built: {node.problem}")
+    if node.kind == "seed":
+        if node.seed_file is None or node.seed_file.sha256 is None:
+            raise ReprobuildError(
+                f"{node.name} {node.version} must be seeded ({node.reason}), and the index has "
+                "no wheel of it for this interpreter"
+            )
+        action = Action(
+            kind="seed",
+            label=f"{node.name} {node.version} published wheel",
+            inputs={"wheel": node.seed_file.sha256},
+            interpreter="any",
+            platform="any",
+            sandbox="none",
+        )
+        return action, Job(
+            kind="seed",
+            action=action,
+            cache_dir=options.cache_dir,
+            fetch=node.seed_file,
+            sandbox=options.sandbox,
+            remote=options.remote,
+            use_cache=options.use_cache,
+        )
+    assert node.sdist_file is not None and node.sdist_file.sha256 is not None
+    interpreter, machine = interpreter_and_platform()
+    offered = {
+        dep: (
+            f"{by_id[dep].name}=={by_id[dep].version}",
+            names[dep],
+            done[dep].outputs[names[dep]],
+        )
+        for dep in node.deps
+    }
+    environment, pins_text = release_environment(node, offered)
+    action = Action(
+        kind="wheel",
+        label=f"{node.name} {node.version} wheel",
+        inputs={"sdist": node.sdist_file.sha256},
+        environment=environment,
+        settings={**settings, "no_index": True},
+        interpreter=interpreter,
+        platform=machine,
+        sandbox=options.sandbox.mode.value,
+    )
+    return action, Job(
+        kind="wheel",
+        action=action,
+        cache_dir=options.cache_dir,
+        sdist=(node.sdist_file.filename, node.sdist_file.sha256),
+        fetch=node.sdist_file,
+        no_index=True,
+        wheels={name: digest for _, name, digest in offered.values()},
+        requires=node.requires,
+        pins_text=pins_text,
+        exclude_newer=options.exclude_newer,
+        source_date_epoch=options.source_date_epoch,
+        sandbox=options.sandbox,
+        remote=options.remote,
+        use_cache=options.use_cache,
+    )
 
 
 def _git_commit(project: Path) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Literal
 
     from reprobuild.frontend import Sandbox
+    from reprobuild.index.pages import IndexFile
 
 __all__ = ["Job", "RemoteConfig", "claim_build_root", "run_job"]
 
@@ -50,9 +52,12 @@ class Job:
     ``source`` is the project folder (an sdist step) or the digest of the sdist in the store (a
     wheel step); ``wheels`` the workspace wheels to offer to its build environment, by file name
     (digests in the store); ``pins`` the pinned lines of its static build requirements, as its
-    key has them."""
+    key has them. A wheel step from an sdist of the index has that sdist as ``fetch``
+    (downloaded when the store does not hold it) and ``no_index``: its environment comes from
+    ``wheels`` alone. A ``seed`` step is the published wheel ``fetch``, downloaded and checked
+    against the index's sha256."""
 
-    kind: Literal["sdist", "wheel", "bundle"]
+    kind: Literal["sdist", "wheel", "bundle", "seed"]
     action: Action
     cache_dir: Path
     project: Path | None = None
@@ -65,6 +70,8 @@ class Job:
     sandbox: Sandbox
     remote: RemoteConfig | None = None
     use_cache: bool = True
+    fetch: IndexFile | None = None
+    no_index: bool = False
 
 
 def caches_of(job: Job) -> Caches:
@@ -107,6 +114,8 @@ def run_job(job: Job) -> Performed:
         return perform(
             job.action, lambda out: _bundle(job, caches, out), caches, use_cache=job.use_cache
         )
+    if job.kind == "seed":
+        return perform(job.action, lambda out: _fetch(job, out), caches, use_cache=job.use_cache)
     return perform(
         job.action, lambda out: _build(job, caches, out), caches, use_cache=job.use_cache
     )
@@ -128,6 +137,8 @@ def _build(job: Job, caches: Caches, out: Path) -> StepOutput:
         else:
             assert job.sdist is not None
             source = scratch / job.sdist[0]
+            if job.fetch is not None and not caches.store.has(job.sdist[1]):
+                caches.store.put_file(_download(job), expect=job.sdist[1])
             caches.store.export(job.sdist[1], source)
         made = scratch / "out"
         pins = parse_pins(job.pins_text) if job.pins_text else ()
@@ -142,6 +153,7 @@ def _build(job: Job, caches: Caches, out: Path) -> StepOutput:
             find_links=(links,) if job.wheels else (),
             sdist_only=job.kind == "sdist",
             resolved={tuple(job.requires): pins} if pins else {},
+            no_index=job.no_index,
         )
         log = scratch / "log.txt"
         with log.open("w", encoding="utf-8") as handle:
@@ -164,6 +176,25 @@ def _build(job: Job, caches: Caches, out: Path) -> StepOutput:
         final_log = out.parent / "log.txt"
         log.replace(final_log)
         return StepOutput(files=tuple(kept), log=final_log)
+
+
+def _download(job: Job) -> Path:
+    """The job's file from the index, checked against the index's sha256."""
+    from reprobuild.index import IndexClient
+
+    assert job.fetch is not None
+    try:
+        return IndexClient(cache_dir=job.cache_dir).download(job.fetch)
+    except ReprobuildError as exc:
+        raise StepFailed(f"cannot download {job.fetch.filename}: {exc}", hint=exc.hint) from exc
+
+
+def _fetch(job: Job, out: Path) -> StepOutput:
+    """The published wheel of a seed step."""
+    assert job.fetch is not None
+    target = out / job.fetch.filename
+    shutil.copyfile(_download(job), target)
+    return StepOutput(files=(target,))
 
 
 def _bundle(job: Job, caches: Caches, out: Path) -> StepOutput:
