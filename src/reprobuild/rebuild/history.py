@@ -1,16 +1,17 @@
 """Every verification attempt, failures included, kept in a SQLite database.
 
 One row per artifact and attempt: the release, the file, the verdict, the cause, the recipe (as
-JSON, with its evidence), the published and rebuilt digests, when it ran and how long it took,
-and reprobuild's version. Negative results are kept like positive ones: a history of failures
-is what tells a fix from luck.
+JSON, with its evidence), the difference tree (as ``reprobuild diff --format json``'s
+document), the published and rebuilt digests, when it ran and how long it took, and
+reprobuild's version. Negative results are kept like positive ones: a history of failures is
+what tells a fix from luck.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,10 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from reprobuild import __version__
+from reprobuild._types import JSONValue
+from reprobuild.compare.difference import Difference
 from reprobuild.errors import UsageError
+from reprobuild.present import DocumentError, load_json, render_json
 from reprobuild.rebuild.document import recipe_document
 from reprobuild.rebuild.verify import Verification
 
@@ -65,7 +69,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     seconds REAL NOT NULL,
     tool_version TEXT NOT NULL,
     origin TEXT,
-    sandbox TEXT
+    sandbox TEXT,
+    difference TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_release ON attempts (name, version);
 """
@@ -92,6 +97,11 @@ class Attempt:
     #: the sandbox the rebuild ran in (``bwrap``, ``landlock``, ``none``); None when no build
     #: ran, or in rows recorded before the sandbox was kept
     sandbox: str | None = None
+    #: the recipe's JSON document (fields, override, evidence); only read with ``details``
+    recipe: Mapping[str, JSONValue] | None = None
+    #: the difference tree of an equivalent or different file; only read with ``details``, and
+    #: None in rows recorded before it was kept
+    difference: Difference | None = None
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -111,10 +121,11 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
-    """Bring a database made by an earlier reprobuild up to this schema: the ``origin`` and
-    ``sandbox`` columns (NULL in the rows already there: those were not kept)."""
+    """Bring a database made by an earlier reprobuild up to this schema: the ``origin``,
+    ``sandbox`` and ``difference`` columns (NULL in the rows already there: those were not
+    kept)."""
     columns = {row[1] for row in connection.execute("PRAGMA table_info(attempts)")}
-    for column in ("origin", "sandbox"):
+    for column in ("origin", "sandbox", "difference"):
         if column not in columns:
             with connection:
                 connection.execute(f"ALTER TABLE attempts ADD COLUMN {column} TEXT")
@@ -158,14 +169,15 @@ def record_verification(
             __version__,
             origin,
             json.dumps(dict(verification.sandbox)) if r.recipe and verification.sandbox else None,
+            json.dumps(render_json(r.difference)) if r.difference else None,
         )
         for r in verification.results
     ]
     with closing(_connect(path)) as connection, connection:
         connection.executemany(
             "INSERT INTO attempts (name, version, filename, verdict, cause, categories, sha256, "
-            "rebuilt_sha256, override, recipe, started, seconds, tool_version, origin, sandbox) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rebuilt_sha256, override, recipe, started, seconds, tool_version, origin, sandbox, "
+            "difference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -207,8 +219,11 @@ def list_attempts(
     version: str | None = None,
     verdicts: Sequence[str] = (),
     latest: bool = False,
+    details: bool = False,
 ) -> Iterator[Attempt]:
     """The attempts in ``path``, oldest first, filtered; ``latest`` keeps each file's last.
+    With ``details`` each attempt carries its recipe and difference tree too (a stored one
+    this version cannot read is left out: None).
 
     ``name`` matches as package names do (``IPython``, ``ipython`` and ``i_python`` alike are
     the same under PEP 503 normalization), whatever spelling the attempt was recorded with.
@@ -227,8 +242,11 @@ def list_attempts(
         where.append("id IN (SELECT MAX(id) FROM attempts GROUP BY name, version, filename)")
     query = (
         "SELECT id, name, version, filename, verdict, cause, categories, sha256, "
-        "rebuilt_sha256, override, started, seconds, tool_version, origin, sandbox "
-        "FROM attempts" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        "rebuilt_sha256, override, started, seconds, tool_version, origin, sandbox"
+        + (", recipe, difference" if details else "")
+        + " FROM attempts"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY id"
     )
     with closing(_connect(path)) as connection:
         for row in connection.execute(query, params):
@@ -250,6 +268,8 @@ def list_attempts(
                 tool_version=row[12],
                 origin=row[13],
                 sandbox=_sandbox_kind(row[14]),
+                recipe=_recipe(row[15]) if details else None,
+                difference=_difference(row[16]) if details else None,
             )
 
 
@@ -263,3 +283,24 @@ def _sandbox_kind(text: str | None) -> str | None:
         return None
     kind = record.get("kind") if isinstance(record, dict) else None
     return kind if isinstance(kind, str) else None
+
+
+def _recipe(text: str | None) -> Mapping[str, JSONValue] | None:
+    """A row's recipe document (None without one, or when it is not a JSON object)."""
+    if not text:
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _difference(text: str | None) -> Difference | None:
+    """A row's difference tree (None without one, or when this version cannot read it)."""
+    if not text:
+        return None
+    try:
+        return load_json(json.loads(text))
+    except (ValueError, DocumentError):
+        return None
