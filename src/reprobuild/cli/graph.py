@@ -33,6 +33,14 @@ run. A step whose inputs changed is rebuilt; when its output comes out the same,
 the keys of the steps after it do not change and they are found in the cache (early cutoff):
 a docs-only or test-only edit rebuilds one sdist and one wheel, not the whole chain.
 
+With --release NAME==VERSION (or --releases FILE), releases from the index are built too, each
+wheel from its sdist, together with their build-requirement closure: every backend, plugin and
+their dependencies that the release's [build-system] requires resolve to (as of
+--exclude-newer) is built from its own sdist, and each build environment is installed only from
+the wheels the graph built, pinned by their digests. A package needed to build itself (a cycle),
+one without an sdist, or one whose sdist does not build is a seed: its published wheel, checked
+against the index's sha256, is used instead, and the report lists every seed and why.
+
 Results live in the cache folder's store; --remote-cache URL shares them with a Bazel-style
 HTTP cache (GET/PUT/HEAD of /ac/KEY and /cas/SHA256; nginx with WebDAV, bazel-remote). Every
 entry, local or remote, is checked against its digests before it is used. Build requirements
@@ -48,9 +56,12 @@ examples:
   reprobuild graph packages/* --remote-cache http://cache.internal:8080/reprobuild
   reprobuild graph packages/* --dask local        # on a Dask LocalCluster of --jobs workers
   reprobuild graph packages/* --scheduler tcp://10.0.0.5:8786   # on an existing Dask cluster
+  reprobuild graph --release idna==3.10 --release six==1.17.0 --exclude-newer 2026-11-01
+  reprobuild graph packages/* --releases releases.txt --jobs 2  # a workspace and releases
 
 A FOLDER is a project (pyproject.toml or setup.py), or a uv workspace root (its
-[tool.uv.workspace] members), or a folder whose subfolders are projects.
+[tool.uv.workspace] members), or a folder whose subfolders are projects. A --releases FILE
+holds one NAME==VERSION a line; # starts a comment.
 
 exit codes: 0 every step built or found, 1 a step failed (the others went on where they could),
 2 bad input or usage, 3 environment failure.
@@ -65,7 +76,23 @@ def register(subparsers: Subparsers) -> None:
         epilog=_EPILOG,
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("folders", nargs="+", type=Path, metavar="FOLDER")
+    parser.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
+    parser.add_argument(
+        "--release",
+        action="append",
+        default=[],
+        metavar="NAME==VERSION",
+        help="also build this release from its sdist on the index, with its build-requirement "
+        "closure from source (may repeat)",
+    )
+    parser.add_argument(
+        "--releases",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="also build the releases FILE lists, one NAME==VERSION a line (may repeat)",
+    )
     parser.add_argument("--bundle", action="store_true", help="also bundle every wheel in one tar")
     parser.add_argument(
         "--dry-run",
@@ -157,19 +184,37 @@ def run(args: argparse.Namespace) -> int:
 
     from reprobuild.executors import DaskExecutor, Executor, InProcessPool, SerialExecutor
     from reprobuild.graph import GraphOptions, RemoteConfig, plan_workspace, run_graph
-    from reprobuild.graph.plan import workspace_members
+    from reprobuild.graph.closure import load_release_list, parse_release, plan_releases
+    from reprobuild.graph.plan import Plan, workspace_members
 
     if args.dask and args.scheduler:
         raise UsageError("give --dask local or --scheduler ADDRESS, not both")
     if args.remote_read_only and not args.remote_cache:
         raise UsageError("--remote-read-only needs --remote-cache URL")
+    releases = [*args.release, *(r for path in args.releases for r in load_release_list(path))]
+    for text in releases:
+        parse_release(text)  # a bad one is refused before anything is fetched
+    if not args.folders and not releases:
+        raise UsageError(
+            "nothing to build", hint="give a FOLDER, --release NAME==VERSION or --releases FILE"
+        )
+    if args.bundle and not args.folders:
+        raise UsageError("--bundle bundles a workspace's wheels: give a FOLDER")
     folders = [member for folder in args.folders for member in workspace_members(folder)]
-    if not folders:
+    if args.folders and not folders:
         raise UsageError("no project in the folders given", path=str(args.folders[0]))
     plan = plan_workspace(folders, bundle=args.bundle)
     sandbox = sandbox_of(args)
     now = datetime.now(UTC)
     cutoff = args.exclude_newer or now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if releases:
+        closure = plan_releases(
+            releases,
+            exclude_newer=cutoff,
+            cache_dir=cache_dir_of(args),
+            progress=lambda line: print(f"reprobuild: {line}", file=sys.stderr, flush=True),
+        )
+        plan = Plan(nodes=(*plan.nodes, *closure.nodes))
     remote = (
         RemoteConfig(url=args.remote_cache, headers=_headers(args), read_only=args.remote_read_only)
         if args.remote_cache
@@ -234,6 +279,7 @@ _SAID = {
     "skipped": "skipped",
     "would-build": "would be built",
     "waits": "waits",
+    "seeded": "seeded (the published wheel)",
 }
 
 
@@ -249,7 +295,9 @@ def render_text(report: GraphReport) -> str:
             text += f"; changed: {', '.join(node.changed)}"
         if node.because:
             text += f" ({node.because} {'failed' if node.status == 'skipped' else 'first'})"
-        if node.error:
+        if node.reason:
+            text += f": {node.reason}"
+        elif node.error:
             text += f": {node.error.splitlines()[0]}"
         if node.seconds and node.status not in ("cache-hit", "would-build", "waits"):
             text += f"  {node.seconds:.1f} s"
@@ -260,4 +308,12 @@ def render_text(report: GraphReport) -> str:
         f"{len(report.nodes)} steps: {counts}. Builds: {report.builds}, where rebuilding "
         f"everything would run {len(report.nodes)}. {report.seconds:.1f} s on {report.executor}."
     )
+    if any(n.kind in ("release", "seed") for n in report.nodes):
+        seeds = report.seeds
+        lines.append(
+            f"Wheels of releases and their build requirements: {report.from_source} from "
+            f"source, {len(seeds)} seed{'' if len(seeds) == 1 else 's'}"
+            + (": " + ", ".join(n.id.rpartition(":")[0] for n in seeds) if seeds else "")
+            + "."
+        )
     return "\n".join(lines) + "\n"

@@ -139,16 +139,17 @@ class _Package:
 def plan_releases(
     releases: Sequence[str],
     *,
-    exclude_newer: datetime,
+    exclude_newer: datetime | None,
     cache_dir: Path,
     client: IndexClient | None = None,
     python: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Plan:
     """The steps that build ``releases`` (``NAME==VERSION`` each) and their build-requirement
-    closure from their sdists, as the index was at ``exclude_newer``, seeds where needed (see
-    the module's description), in build order. Each sdist is kept in the store of
-    ``cache_dir`` (``<cache_dir>/store``), and each resolution in its action cache."""
+    closure from their sdists, as the index was at ``exclude_newer`` (None: as it is now),
+    seeds where needed (see the module's description), in build order. Each sdist is kept in
+    the store of ``cache_dir`` (``<cache_dir>/store``), and each resolution made with a cut-off
+    in its action cache."""
     from reprobuild.actions import Caches
     from reprobuild.index import IndexClient
 
@@ -195,7 +196,7 @@ def _study(
     *,
     client: IndexClient,
     caches: Caches,
-    exclude_newer: datetime,
+    exclude_newer: datetime | None,
     python: Path | None,
 ) -> _Package:
     from reprobuild.archive import load_archive
@@ -243,7 +244,7 @@ def _study(
 
 def _resolved(
     requirements: Sequence[str],
-    exclude_newer: datetime,
+    exclude_newer: datetime | None,
     caches: Caches,
     python: Path | None,
     label: str,
