@@ -22,6 +22,19 @@ other than 0 to 3), cold and warm median times, and the batch throughput. The Ma
 stdout and, under the ``## verify`` heading, into ``docs/benchmarks.md``.
 
 Progress goes to stderr. ``--only NAME`` (repeatable) runs a subset, without writing the docs.
+
+``--sample`` verifies the population sample instead, ``benchmarks/verify_sample.txt``: the
+releases a fixed rule picks from the ranks of the package list the environment provides (see
+``benchmarks/corpus.py``), split into a dev and a test half by a hash of the name. Each release
+is verified once, cold, with inference alone (``--no-overrides``), ``--jobs N`` at a time; the
+report gives per half the share of pure wheels rebuilt bit for bit, ``equivalent``,
+``different`` by named cause, ``build-failed`` by cause, ``not-verifiable``, releases without a
+verdict, crashes and the median seconds per release, headlines the test half and judges the
+goals on it; it goes under the ``## verify: the population`` heading. ``--half`` and
+``--limit N`` (the first N releases of each half verified) run a part, which the report says.
+``--refresh-sample`` makes the sample again from the package list (``--package-list PATH``, or
+the environment variable ``REPROBUILD_PACKAGE_LIST``) and the index, whose pages are kept in
+the cache folder.
 """
 
 from __future__ import annotations
@@ -29,15 +42,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import corpus
 from _common import (
     DOCS,
     REPO,
@@ -53,9 +70,13 @@ from _common import (
     write_section,
 )
 
+from reprobuild.strategy import is_pure
+
 PACKAGES = REPO / "benchmarks" / "verify_packages.txt"
+SAMPLE = REPO / "benchmarks" / "verify_sample.txt"
 GOAL_SHARE = 0.90
 GOAL_WARM_SECONDS = 5.0
+POPULATION_HEADING = "## verify: the population"
 
 
 @dataclass
@@ -92,13 +113,32 @@ def read_releases(path: Path) -> list[str]:
     return [line for line in lines if line]
 
 
-def verify(cmd: list[str], release: str, cache: Path, env: dict[str, str], *extra: str) -> Run:
+def verify(
+    cmd: list[str],
+    release: str,
+    cache: Path,
+    env: dict[str, str],
+    *extra: str,
+    db: Path | None = None,
+    timeout: float | None = None,
+) -> Run:
     argv = [*cmd, "verify", release, "--format", "json", "--cache-dir", str(cache)]
-    argv += ["--db", str(cache / "results.sqlite3"), *extra]
+    argv += ["--db", str(db or cache / "results.sqlite3"), *extra]
     started = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, env=env, check=False, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        seconds = time.perf_counter() - started
+        log(f"  {release}: timed out ({seconds:.0f} s)")
+        return Run(release, seconds, -1, False, [], f"timed out after {timeout:.0f} s")
     seconds = time.perf_counter() - started
-    crashed = "internal error" in proc.stderr or proc.returncode not in (0, 1, 2, 3)
+    crashed = (
+        "internal error" in proc.stderr
+        or "Traceback (most recent call last)" in proc.stderr
+        or proc.returncode not in (0, 1, 2, 3)
+    )
     artifacts: list[dict[str, Any]] = []
     try:
         artifacts = json.loads(proc.stdout)["artifacts"] if proc.stdout.strip() else []
@@ -139,15 +179,434 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+# --- the population sample ---------------------------------------------------------------------
+
+#: Causes that name no cause: a miss with one of these, or none, is not explained.
+UNNAMED = ("differences normalization does not remove", "no result")
+
+#: Known parts of verify's causes, each with the short name the report counts it under.
+_CAUSES = (
+    (
+        re.compile(r"^the rebuild is named .*: its tags differ"),
+        "the rebuild's name and tags differ",
+    ),
+    (re.compile(r"^built on Windows"), "built on Windows"),
+    (
+        re.compile(r"^the published wheel holds files the sdist does not produce"),
+        "the published wheel holds files the sdist does not produce",
+    ),
+    (
+        re.compile(r"^the rebuild holds files the published wheel does not"),
+        "the rebuild holds files the published wheel does not",
+    ),
+    (
+        re.compile(r"^METADATA lists .* in another order"),
+        "METADATA fields in a set's order (the publisher's hash seed)",
+    ),
+    (
+        re.compile(r"^\d+ values in a set's order: too many orders"),
+        "too many orders to search the hash seed for",
+    ),
+    (
+        re.compile(r"^content differs only in \.dist-info files"),
+        "content differs only in .dist-info files",
+    ),
+    (re.compile(r"^content differs in installed files"), "content differs in installed files"),
+)
+_VARIABLE = re.compile(r"\S*[/=\d]\S*")
+
+
+def cause_names(verdict: str, cause: str, categories: Sequence[str] = ()) -> list[str]:
+    """The short names of ``cause``, the one-sentence cause of a verdict: one per part (parts
+    are separated by ``; ``). An ``equivalent`` verdict is named by its differing categories;
+    a part that no known pattern matches is named by its text before the first colon, with
+    words that hold a digit, ``/`` or ``=`` (versions, paths, file names) left out."""
+    if verdict == "equivalent" and categories:
+        return [f"differs in {c}" for c in categories]
+    names: list[str] = []
+    for part in (p.strip() for p in cause.split("; ")):
+        if not part:
+            continue
+        if part.startswith("identical after normalization"):
+            continue
+        name = next((label for pattern, label in _CAUSES if pattern.search(part)), None)
+        if name is None:
+            head = part.split(": ", 1)[0]
+            name = " ".join(_VARIABLE.sub("…", head).split())[:100]
+        if name not in names:
+            names.append(name)
+    return names
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What verify said of one pure wheel of the sample (``verdict`` is ``no verdict`` when the
+    release's verify gave no result for it)."""
+
+    release: str
+    half: corpus.Half
+    old: bool
+    verdict: str
+    cause: str
+    names: tuple[str, ...]
+
+    @property
+    def named(self) -> bool:
+        """True when the wheel is reproducible, or has a verdict and a cause that names one."""
+        if self.verdict == "reproducible":
+            return True
+        return (
+            self.verdict != "no verdict"
+            and bool(self.names)
+            and not any(self.cause.strip().startswith(u) for u in UNNAMED)
+        )
+
+
+def outcomes(entry: corpus.Entry, run: Run) -> list[Outcome]:
+    """The outcome of each pure wheel of ``entry`` in ``run``; compiled wheels, judged
+    ``not-verifiable`` by their tags alone, are left out. When the run gave no result, each
+    of the pure wheels the index lists has ``no verdict``, with the run's error as its cause."""
+
+    def outcome(verdict: str, cause: str, names: Sequence[str]) -> Outcome:
+        return Outcome(
+            release=entry.release,
+            half=entry.half,
+            old=entry.old,
+            verdict=verdict,
+            cause=cause,
+            names=tuple(names),
+        )
+
+    pure = [a for a in run.artifacts if is_pure(str(a.get("filename", "")))]
+    if not run.artifacts:
+        cause = "crashed: " + (run.error or f"exit {run.returncode}") if run.crashed else ""
+        cause = cause or run.error or f"no result (exit {run.returncode})"
+        name = "crashed" if run.crashed else " ".join(_VARIABLE.sub("…", cause).split())[:100]
+        return [outcome("no verdict", cause, [name])] * max(1, entry.pure_wheels)
+    return [
+        outcome(
+            str(a["verdict"]),
+            str(a.get("cause") or ""),
+            cause_names(str(a["verdict"]), str(a.get("cause") or ""), a.get("categories") or ()),
+        )
+        for a in pure
+    ]
+
+
+VERDICTS = ("reproducible", "equivalent", "different", "build-failed", "not-verifiable")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HalfReport:
+    """The measures of one half of the sample."""
+
+    releases: int
+    latest: int
+    old: int
+    wheels: int
+    counts: dict[str, int]  #: verdict (and ``no verdict``) -> pure wheels
+    causes: dict[tuple[str, str], int]  #: (verdict, cause name) -> pure wheels
+    named: int
+    crashes: tuple[str, ...]
+    median_seconds: float
+    compiled_beside: int
+
+    def share(self, verdict: str) -> float:
+        return self.counts.get(verdict, 0) / self.wheels if self.wheels else 0.0
+
+
+def half_report(
+    entries: Sequence[corpus.Entry], runs: dict[str, Run], found: Sequence[Outcome]
+) -> HalfReport:
+    """The measures of ``entries`` (one half) from their runs and their wheels' outcomes."""
+    counts: dict[str, int] = {}
+    causes: dict[tuple[str, str], int] = {}
+    for o in found:
+        counts[o.verdict] = counts.get(o.verdict, 0) + 1
+        if o.verdict != "reproducible":
+            for name in o.names:
+                causes[(o.verdict, name)] = causes.get((o.verdict, name), 0) + 1
+    seconds = [runs[e.release].seconds for e in entries]
+    return HalfReport(
+        releases=len(entries),
+        latest=len([e for e in entries if not e.old]),
+        old=len([e for e in entries if e.old]),
+        wheels=len(found),
+        counts=counts,
+        causes=causes,
+        named=len([o for o in found if o.named]),
+        crashes=tuple(e.release for e in entries if runs[e.release].crashed),
+        median_seconds=statistics.median(seconds) if seconds else 0.0,
+        compiled_beside=len(
+            [
+                a
+                for e in entries
+                for a in runs[e.release].artifacts
+                if not is_pure(str(a.get("filename", "")))
+            ]
+        ),
+    )
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count}/{total} ({100 * count / total:.0f}%)" if total else "0/0"
+
+
+def render_population(
+    reports: dict[corpus.Half, HalfReport],
+    *,
+    sample: corpus.Corpus,
+    header: str,
+    partial: str,
+    jobs: int,
+) -> str:
+    """The ``## verify: the population`` section: the test half first, then dev."""
+    halves = [h for h in (corpus.Half.TEST, corpus.Half.DEV) if h in reports]
+
+    def row(label: str, cells: Sequence[str], goal: str = "") -> str:
+        return f"| {label} | " + " | ".join(cells) + f" | {goal} |"
+
+    def met(ok: bool, goal: str) -> str:
+        return f"{goal}: " + ("met" if ok else "**not met**")
+
+    test = reports.get(corpus.Half.TEST)
+    rows = ["| measure | " + " | ".join(f"{h.value} half" for h in halves) + " | goal (test) |"]
+    rows.append("|---|" + "---:|" * len(halves) + "---|")
+    rows.append(
+        row(
+            "releases verified (latest + old)",
+            [f"{reports[h].releases} ({reports[h].latest} + {reports[h].old})" for h in halves],
+        )
+    )
+    rows.append(row("pure wheels", [str(reports[h].wheels) for h in halves]))
+    for verdict in (*VERDICTS, "no verdict"):
+        cells = [_share(reports[h].counts.get(verdict, 0), reports[h].wheels) for h in halves]
+        goal = ""
+        if verdict == "reproducible":
+            label = "bit for bit, inference alone"
+            cells = [
+                f"**{c}**" if h is corpus.Half.TEST else c
+                for h, c in zip(halves, cells, strict=True)
+            ]
+            if test is not None:
+                goal = met(test.share("reproducible") >= GOAL_SHARE, f"≥{100 * GOAL_SHARE:.0f}%")
+        else:
+            label = f"`{verdict}`" if verdict != "no verdict" else "no verdict (error, time-out)"
+        rows.append(row(label, cells, goal))
+    rows.append(
+        row(
+            "a verdict, and a specific named cause for every miss",
+            [f"{reports[h].named}/{reports[h].wheels}" for h in halves],
+            met(test.named == test.wheels, "all") if test else "",
+        )
+    )
+    rows.append(
+        row(
+            "crashes (releases)",
+            [
+                str(len(reports[h].crashes))
+                + (f" ({', '.join(reports[h].crashes)})" if reports[h].crashes else "")
+                for h in halves
+            ],
+            met(not test.crashes, "0") if test else "",
+        )
+    )
+    rows.append(
+        row("median seconds per release", [f"{reports[h].median_seconds:.1f}" for h in halves])
+    )
+    rows.append(
+        row(
+            "compiled wheels beside (not-verifiable by their tags; not counted above)",
+            [str(reports[h].compiled_beside) for h in halves],
+        )
+    )
+    keys = sorted(
+        {k for h in halves for k in reports[h].causes},
+        key=lambda k: (
+            (*VERDICTS, "no verdict").index(k[0]),
+            -sum(reports[h].causes.get(k, 0) for h in halves),
+            k[1],
+        ),
+    )
+    causes = ["| verdict | named cause | " + " | ".join(h.value for h in halves) + " |"]
+    causes.append("|---|---|" + "---:|" * len(halves))
+    for verdict, name in keys:
+        counts = [str(reports[h].causes.get((verdict, name), 0)) for h in halves]
+        causes.append(f"| {verdict} | {cell(name)} | " + " | ".join(counts) + " |")
+    latest = sample.select(old=False)
+    old = sample.select(old=True)
+    rule = "\n".join("> " + line for line in _wrap(corpus.rule_text(sample.cutoff)))
+    return f"""{POPULATION_HEADING}
+
+{header}
+
+{partial}The population sample, `benchmarks/verify_sample.txt`: {len(latest)} latest releases and
+{len(old)} old ones (dev {len(sample.select(half=corpus.Half.DEV))}, test
+{len(sample.select(half=corpus.Half.TEST))}), picked by a fixed rule from the ranks of the package
+list the environment provides and the index pages alone:
+
+{rule}
+
+Rules are developed on the dev half; the test half is the headline, and the goals are judged on
+it. Each release is verified once as its own `reprobuild verify NAME==VERSION --no-overrides`
+process (inference alone), cold (empty caches, uv's included), {jobs} at a time. The unit is
+the pure wheel: a release's compiled wheels are `not-verifiable` by their tags and counted
+apart; a release whose verify gave no result counts each of its pure wheels as without a
+verdict. The hand-picked list of the `## verify` section stays the regression set.
+
+{chr(10).join(rows)}
+
+Causes of the misses, in pure wheels (a wheel whose cause has several parts is counted under
+each):
+
+{chr(10).join(causes)}
+"""
+
+
+def _wrap(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=96)
+
+
+def refresh_sample(args: argparse.Namespace, root: Path) -> corpus.Corpus:
+    """Make the sample again from the package list and the index, and write it."""
+    from reprobuild.index import IndexClient
+
+    path = corpus.package_list_path(args.package_list, os.environ)
+    try:
+        ranks = corpus.parse_ranks(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise SystemExit(f"error: {path.name}: {exc}") from None
+    ranked = corpus.ranked_between(ranks, *corpus.RANKS)
+    log(f"{len(ranked)} projects ranked {corpus.RANKS[0]} to {corpus.RANKS[1]}")
+    client = IndexClient(cache_dir=root / "index")
+    pages = corpus.load_pages(
+        client, [name for _, name in ranked], root / "index-pages", jobs=4, progress=log
+    )
+    sample = corpus.build_corpus(ranked, pages)
+    args.sample_file.write_text(corpus.render_corpus(sample), encoding="utf-8")
+    log(f"wrote {len(sample.entries)} releases to {args.sample_file.name}")
+    return sample
+
+
+def run_sample(args: argparse.Namespace, argv: list[str], root: Path) -> int:
+    """Verify the population sample and write its section."""
+    sample = corpus.parse_corpus(args.sample_file.read_text(encoding="utf-8"))
+    halves = [corpus.Half(args.half)] if args.half != "both" else list(corpus.Half)
+    chosen: list[corpus.Entry] = []
+    for half in halves:
+        entries = sample.select(half=half)
+        chosen += entries[: args.limit] if args.limit else entries
+    cmd = installed_reprobuild(root)
+    cache = root / "sample-cache"
+    shutil.rmtree(cache, ignore_errors=True)  # cold: every release starts from the same caches
+    cache.mkdir()
+    env = {**os.environ, "UV_CACHE_DIR": str(cache / "uv"), "NO_COLOR": "1"}
+    env.pop("REPROBUILD_CACHE_DIR", None)
+    header_line = (
+        f"`{recorded_command('verify.py', argv)}` — {today()}, reprobuild "
+        f"{reprobuild_version(cmd)}{source_revision()}; {describe_machine()}."
+    )
+    log(f"population sample: {len(chosen)} releases, --jobs {args.jobs}")
+
+    def one(numbered: tuple[int, corpus.Entry]) -> Run:
+        number, entry = numbered
+        db = cache / f"results-{number}.sqlite3"  # one each: no writer waits for another
+        return verify(cmd, entry.release, cache, env, "--no-overrides", db=db, timeout=args.timeout)
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        done = pool.map(one, enumerate(chosen))
+        runs = dict(zip((e.release for e in chosen), done, strict=True))
+    found = {e.release: outcomes(e, runs[e.release]) for e in chosen}
+    (root / "sample-results.json").write_text(
+        json.dumps(
+            [
+                {
+                    "release": e.release,
+                    "half": e.half.value,
+                    "old": e.old,
+                    "seconds": round(runs[e.release].seconds, 2),
+                    "exit": runs[e.release].returncode,
+                    "crashed": runs[e.release].crashed,
+                    "error": runs[e.release].error,
+                    "artifacts": [
+                        {k: a.get(k) for k in ("filename", "verdict", "cause", "categories")}
+                        for a in runs[e.release].artifacts
+                    ],
+                }
+                for e in chosen
+            ],
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    reports = {
+        half: half_report(
+            [e for e in chosen if e.half is half],
+            runs,
+            [o for e in chosen if e.half is half for o in found[e.release]],
+        )
+        for half in halves
+    }
+    total = len(sample.entries)
+    partial = ""
+    if len(chosen) < total:
+        partial = (
+            f"**Partial: {len(chosen)} of {total} releases** "
+            + (f"(the first {args.limit} of each half verified; " if args.limit else "(")
+            + f"{' and '.join(h.value for h in halves)} half"
+            + ("s" if len(halves) > 1 else "")
+            + "): these numbers are not the whole sample's.\n\n"
+        )
+    section = render_population(
+        reports, sample=sample, header=header_line, partial=partial, jobs=args.jobs
+    )
+    print(section)
+    write_section(DOCS, POPULATION_HEADING, section)
+    log(f"wrote the population section of {DOCS.relative_to(REPO)}")
+    log(f"per-release results: {scrub(str(root / 'sample-results.json'))}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packages", type=Path, default=PACKAGES, help="the releases to verify")
     parser.add_argument("--cache-dir", help="where the venv and the caches are kept")
     parser.add_argument("--only", action="append", default=[], metavar="NAME")
+    population = parser.add_argument_group("the population sample")
+    population.add_argument(
+        "--sample", action="store_true", help="verify the population sample instead"
+    )
+    population.add_argument(
+        "--refresh-sample",
+        action="store_true",
+        help="make the sample again from the package list and the index",
+    )
+    population.add_argument(
+        "--package-list",
+        metavar="PATH",
+        help=f"the package list with the ranks (default: ${corpus.PACKAGE_LIST_ENV})",
+    )
+    population.add_argument("--sample-file", type=Path, default=SAMPLE, help=argparse.SUPPRESS)
+    population.add_argument("--half", choices=["dev", "test", "both"], default="both")
+    population.add_argument("--jobs", type=int, default=2, help="releases verified at a time")
+    population.add_argument(
+        "--limit", type=int, default=0, metavar="N", help="the first N releases of each half"
+    )
+    population.add_argument(
+        "--timeout", type=float, default=1800.0, help="seconds a release may take (1800)"
+    )
     args = parser.parse_args(argv)
 
     root = cache_root(args.cache_dir) / "verify"
     root.mkdir(parents=True, exist_ok=True)
+    if args.refresh_sample:
+        refresh_sample(args, root)
+    if args.sample:
+        return run_sample(args, argv, root)
+    if args.refresh_sample:
+        return 0
     cmd = installed_reprobuild(root)
     releases = read_releases(args.packages)
     if args.only:
