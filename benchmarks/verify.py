@@ -231,7 +231,7 @@ def cause_names(verdict: str, cause: str, categories: Sequence[str] = ()) -> lis
             continue
         name = next((label for pattern, label in _CAUSES if pattern.search(part)), None)
         if name is None:
-            head = part.split(": ", 1)[0]
+            head = part.split(": ", 1)[0].split(" (", 1)[0]
             name = " ".join(_VARIABLE.sub("…", head).split())[:100]
         if name not in names:
             names.append(name)
@@ -440,10 +440,10 @@ def render_population(
 
 {header}
 
-{partial}The population sample, `benchmarks/verify_sample.txt`: {len(latest)} latest releases and
-{len(old)} old ones (dev {len(sample.select(half=corpus.Half.DEV))}, test
-{len(sample.select(half=corpus.Half.TEST))}), picked by a fixed rule from the ranks of the package
-list the environment provides and the index pages alone:
+{partial}The population sample, `benchmarks/verify_sample.txt`, holds {len(latest)} latest
+releases and {len(old)} old ones: {len(sample.select(half=corpus.Half.DEV))} in the dev half,
+{len(sample.select(half=corpus.Half.TEST))} in the test half. A fixed rule picks them from the
+ranks of the package list the environment provides and from the index pages alone:
 
 {rule}
 
@@ -552,12 +552,11 @@ def run_sample(args: argparse.Namespace, argv: list[str], root: Path) -> int:
     total = len(sample.entries)
     partial = ""
     if len(chosen) < total:
+        part = f"the first {args.limit} releases of" if args.limit else "all of"
+        which = " and ".join(f"the {h.value} half" for h in halves)
         partial = (
-            f"**Partial: {len(chosen)} of {total} releases** "
-            + (f"(the first {args.limit} of each half verified; " if args.limit else "(")
-            + f"{' and '.join(h.value for h in halves)} half"
-            + ("s" if len(halves) > 1 else "")
-            + "): these numbers are not the whole sample's.\n\n"
+            f"**Partial: {len(chosen)} of {total} releases** ({part} {which}): these numbers "
+            "are not the whole sample's.\n\n"
         )
     section = render_population(
         reports, sample=sample, header=header_line, partial=partial, jobs=args.jobs
