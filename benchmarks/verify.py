@@ -490,6 +490,19 @@ def refresh_sample(args: argparse.Namespace, root: Path) -> corpus.Corpus:
     return sample
 
 
+def without_paths(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the value of ``--package-list`` (a path of this machine) said as ``PATH``."""
+    kept: list[str] = []
+    for arg in argv:
+        if kept and kept[-1] == "--package-list":
+            kept.append("PATH")
+        elif arg.startswith("--package-list="):
+            kept.append("--package-list=PATH")
+        else:
+            kept.append(arg)
+    return kept
+
+
 def run_sample(args: argparse.Namespace, argv: list[str], root: Path) -> int:
     """Verify the population sample and write its section."""
     sample = corpus.parse_corpus(args.sample_file.read_text(encoding="utf-8"))
@@ -505,7 +518,7 @@ def run_sample(args: argparse.Namespace, argv: list[str], root: Path) -> int:
     env = {**os.environ, "UV_CACHE_DIR": str(cache / "uv"), "NO_COLOR": "1"}
     env.pop("REPROBUILD_CACHE_DIR", None)
     header_line = (
-        f"`{recorded_command('verify.py', argv)}` — {today()}, reprobuild "
+        f"`{recorded_command('verify.py', without_paths(argv))}` — {today()}, reprobuild "
         f"{reprobuild_version(cmd)}{source_revision()}; {describe_machine()}."
     )
     log(f"population sample: {len(chosen)} releases, --jobs {args.jobs}")

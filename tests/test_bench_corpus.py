@@ -369,3 +369,15 @@ def test_a_half_counts_pure_wheels_and_releases_without_a_result(
     assert "| bit for bit, inference alone | **2/7 (29%)** | ≥90%: **not met** |" in text
     assert "| crashes (releases) | 1 (d==1.0) | 0: **not met** |" in text
     assert "| no verdict | crashed | 3 |" in text
+
+
+def test_the_recorded_command_names_no_package_list_path(bench: ModuleType) -> None:
+    argv = ["--sample", "--package-list", "/somewhere/list.tsv", "--package-list=/x", "--jobs", "2"]
+    assert bench.without_paths(argv) == [
+        "--sample",
+        "--package-list",
+        "PATH",
+        "--package-list=PATH",
+        "--jobs",
+        "2",
+    ]
