@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +21,9 @@ import pytest
 
 from reprobuild.cli.main import main
 from reprobuild.executors import SerialExecutor
-from reprobuild.graph import GraphOptions, run_graph
+from reprobuild.graph import GraphOptions, plan_workspace, run_graph
 from reprobuild.graph.closure import load_release_list, parse_release, plan_releases
+from reprobuild.graph.plan import Plan, workspace_members
 from reprobuild.graph.schedule import graph_id
 from reprobuild.index import IndexClient, release_files
 from tests.build.test_sdist_requirements import LocalIndex, package_sdist
@@ -31,6 +33,7 @@ from tests.sandboxes import machine_sandbox
 pytestmark = pytest.mark.network
 
 CUTOFF = datetime(2026, 11, 1, tzinfo=UTC)
+WORKSPACE = Path(__file__).resolve().parent.parent / "fixtures" / "workspace"
 
 
 def _options(cache: Path) -> GraphOptions:
@@ -81,6 +84,20 @@ def test_a_release_is_built_with_the_backend_the_graph_built(
     document = json.loads(capsys.readouterr().out)
     assert [n["status"] for n in document["nodes"]] == ["cache-hit", "cache-hit"]
     assert (document["builds"], document["from_source"], document["seeds"]) == (0, 2, [])
+
+
+def test_a_workspace_and_a_release_in_one_graph(tmp_path: Path) -> None:
+    # the release's closure builds flit_core, which the workspace's projects resolve from the
+    # index: the graph's flit_core wheel is not offered to them
+    root = tmp_path / "workspace"
+    shutil.copytree(WORKSPACE, root)
+    cache = tmp_path / "cache"
+    workspace = plan_workspace(workspace_members(root))
+    closure = plan_releases(["idna==3.10"], exclude_newer=CUTOFF, cache_dir=cache)
+    plan = Plan(nodes=(*workspace.nodes, *closure.nodes))
+    report = run_graph(plan, _options(cache), SerialExecutor())
+    assert {n.status for n in report.nodes} == {"built"}
+    assert len(report.nodes) == 8
 
 
 def test_release_names_are_checked(tmp_path: Path) -> None:

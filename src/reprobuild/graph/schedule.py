@@ -323,6 +323,9 @@ def run_graph(
                 if node.kind in ("wheel", "release", "seed"):
                     (name,) = [n for n in performed.outputs if n.endswith(".whl")]
                     names[node_id] = name
+                # the workspace's wheels, offered to its resolutions (a release's wheels are
+                # not: they are installed only by the steps of their closure)
+                if node.kind == "wheel":
                     links.mkdir(parents=True, exist_ok=True)
                     target = links / name
                     if not target.exists():
