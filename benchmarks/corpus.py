@@ -163,9 +163,10 @@ def rule_text(cutoff: datetime = CUTOFF) -> str:
         "compiled wheels beside it included, as the file names on the index page say. Old "
         "releases: the sampled projects are taken in order of sha256 of the name (as packaging "
         f"canonicalizes it), lowest first, and each of the first {OLD_COUNT} that has another "
-        f"such release first uploaded from {first.year} to {end.year - 1} (UTC) gives the "
-        "highest version of them. Halves: a project and its releases are dev when the low bit "
-        "of sha256 of 'split:' + name is 0, test when it is 1."
+        "final release with an sdist and a pure wheel whose earliest file was uploaded from "
+        f"{first.year} to {end.year - 1} (UTC) gives the highest version of those. Halves: a "
+        "project and its releases are dev when the low bit of sha256 of 'split:' + name is 0, "
+        "test when it is 1."
     )
 
 
