@@ -266,10 +266,13 @@ def html_page(
     main: Sequence[str],
     legend: bool = True,
     style: str = "",
+    buttons: bool = True,
+    head: Sequence[str] = (),
 ) -> str:
     """A whole self-contained page: ``title`` (plain text), then the ``header`` and ``main``
-    fragments (HTML, already escaped), the buttons and, with ``legend``, the categories;
-    ``style`` is added to the style sheet."""
+    fragments (HTML, already escaped), the tree's buttons (unless not ``buttons``) and, with
+    ``legend``, the categories; ``style`` is added to the style sheet and ``head`` (HTML) to
+    the page's head."""
     page = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -277,17 +280,24 @@ def html_page(
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f'<meta name="generator" content="reprobuild {html.escape(__version__)}">',
+        *head,
         f"<title>{escape(title)}</title>",
         f"<style>\n{_STYLE}{style}</style>",
         "</head>",
         "<body>",
         "<header>",
         *header,
-        "<nav>",
-        f'<button type="button" onclick="{_EXPAND}">expand all</button>',
-        f'<button type="button" onclick="{_COLLAPSE}">collapse all</button>',
-        f'<label><input type="checkbox" onchange="{_HIDE}"> hide inconsequential</label>',
-        "</nav>",
+        *(
+            [
+                "<nav>",
+                f'<button type="button" onclick="{_EXPAND}">expand all</button>',
+                f'<button type="button" onclick="{_COLLAPSE}">collapse all</button>',
+                f'<label><input type="checkbox" onchange="{_HIDE}"> hide inconsequential</label>',
+                "</nav>",
+            ]
+            if buttons
+            else []
+        ),
         *([_legend()] if legend else []),
         "</header>",
         "<main>",
