@@ -29,7 +29,7 @@ __all__ = [
 
 #: The subcommands, in the order the help lists them: each is the module ``reprobuild.cli.NAME``
 #: with its ``register(subparsers)``.
-COMMANDS = ("build", "diff", "normalize", "verify", "results", "vary", "graph", "cache")
+COMMANDS = ("build", "diff", "normalize", "verify", "results", "vary", "graph", "cache", "dedup")
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
