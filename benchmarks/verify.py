@@ -471,6 +471,7 @@ def _wrap(text: str) -> list[str]:
 
 def refresh_sample(args: argparse.Namespace, root: Path) -> corpus.Corpus:
     """Make the sample again from the package list and the index, and write it."""
+    from reprobuild.errors import ReprobuildError
     from reprobuild.index import IndexClient
 
     path = corpus.package_list_path(args.package_list, os.environ)
@@ -480,10 +481,15 @@ def refresh_sample(args: argparse.Namespace, root: Path) -> corpus.Corpus:
         raise SystemExit(f"error: {path.name}: {exc}") from None
     ranked = corpus.ranked_between(ranks, *corpus.RANKS)
     log(f"{len(ranked)} projects ranked {corpus.RANKS[0]} to {corpus.RANKS[1]}")
-    client = IndexClient(cache_dir=root / "index")
-    pages = corpus.load_pages(
-        client, [name for _, name in ranked], root / "index-pages", jobs=4, progress=log
-    )
+    try:
+        client = IndexClient(cache_dir=root / "index")
+        pages = corpus.load_pages(
+            client, [name for _, name in ranked], root / "index-pages", jobs=4, progress=log
+        )
+    except ReprobuildError as exc:
+        hint = f"\nhint: {exc.hint}" if exc.hint else ""
+        raise SystemExit(f"error: {scrub(str(exc))}{hint}") from None
+
     sample = corpus.build_corpus(ranked, pages)
     args.sample_file.write_text(corpus.render_corpus(sample), encoding="utf-8")
     log(f"wrote {len(sample.entries)} releases to {args.sample_file.name}")
