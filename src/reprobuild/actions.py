@@ -149,6 +149,8 @@ class Caches:
     store: BlobStore
     actions: ActionCache
     remote: RemoteCache | None = None
+    #: the cache folder the store is in (``<cache-dir>``), for what is kept beside it
+    folder: Path | None = None
 
     @classmethod
     def at(
@@ -166,7 +168,7 @@ class Caches:
             root,
             on_reject=lambda r: warn(f"the cache's entry {r.key[:12]} is not used: {r.reason}"),
         )
-        return cls(store=local.store, actions=local.actions, remote=remote)
+        return cls(store=local.store, actions=local.actions, remote=remote, folder=root.parent)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -375,7 +377,7 @@ def resolve_cached(
         settings={
             "requirements": wanted,
             "exclude_newer": exclude_newer.isoformat() if exclude_newer else None,
-            "index": repr(load_index_config()),
+            "index": repr(load_index_config(caches.folder)),
         },
         interpreter=interpreter,
         platform=machine,

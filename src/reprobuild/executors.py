@@ -97,14 +97,16 @@ class InProcessPool:
     name = "pool"
 
     def __init__(self, jobs: int) -> None:
-        import multiprocessing
-
         self.jobs = jobs
-        self._pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")
-        )
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def submit(self, key: str, fn: Callable[..., object], *args: object) -> Task:
+        if self._pool is None:  # started with the first task: a run that finds everything
+            import multiprocessing  # in the cache starts no process
+
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=multiprocessing.get_context("forkserver")
+            )
         return _Future(key, self._pool.submit(fn, *args))
 
     def wait_any(self, tasks: Collection[Task]) -> set[Task]:
@@ -113,7 +115,8 @@ class InProcessPool:
         return {futures[f] for f in done}
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _DaskTask:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +95,34 @@ def test_load_without_pip_reads_the_environment(monkeypatch: pytest.MonkeyPatch)
     config = load_index_config()
     assert config.index_url == "https://only-env.invalid/simple"
     assert config.no_index
+
+
+def test_pip_is_asked_once_and_its_answer_kept_while_its_files_stay(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from reprobuild.frontend import indexes
+
+    config = tmp_path / "pip.conf"
+    config.write_text("[global]\nindex-url = https://kept.invalid/simple\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    first = load_index_config(tmp_path / "cache")
+    assert first.index_url == "https://kept.invalid/simple"
+    assert len(list((tmp_path / "cache" / "pip-config").iterdir())) == 1
+    indexes._load_index_config.cache_clear()  # a new process: only the file on disk is left
+    asked: list[object] = []
+    import subprocess
+
+    run = subprocess.run
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        asked.append(args)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counted)
+    assert load_index_config(tmp_path / "cache") == first
+    assert asked == []  # read from the disk, pip not asked
+    # a changed configuration file is a new key: pip is asked again
+    config.write_text("[global]\nindex-url = https://changed.invalid/simple\n")
+    indexes._load_index_config.cache_clear()
+    assert load_index_config(tmp_path / "cache").index_url == "https://changed.invalid/simple"
+    assert len(asked) == 1

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["IndexConfig", "load_index_config", "parse_pip_config"]
 
@@ -117,13 +118,14 @@ def parse_pip_config(text: str) -> IndexConfig:
     )
 
 
-def load_index_config() -> IndexConfig:
+def load_index_config(cache_dir: Path | None = None) -> IndexConfig:
     """The index configuration pip would use here, asked of pip itself (``pip config list``).
 
     When pip cannot be run, only the ``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL``,
     ``PIP_FIND_LINKS``, ``PIP_NO_INDEX``, ``PIP_TRUSTED_HOST`` and ``PIP_CERT`` environment
     variables are read. The answer is kept for the life of the process while the environment
-    variables that can change it stay the same.
+    variables that can change it stay the same; with ``cache_dir``, also on disk there while
+    pip's configuration files, the environment variables and pip itself stay the same.
     """
     relevant = tuple(
         sorted(
@@ -132,11 +134,65 @@ def load_index_config() -> IndexConfig:
             if key.startswith(("PIP_", "XDG_CONFIG")) or key in {"HOME", "VIRTUAL_ENV"}
         )
     )
-    return _load_index_config(relevant)
+    return _load_index_config(relevant, None if cache_dir is None else Path(cache_dir))
+
+
+def _config_files(environ: dict[str, str]) -> list[Path]:
+    """Every file pip may read its configuration from (pip's documented places, and a few
+    more: a file listed here that pip does not read only costs a look)."""
+    home = Path(environ.get("HOME") or Path("~").expanduser())
+    xdg_home = Path(environ.get("XDG_CONFIG_HOME") or home / ".config")
+    xdg_dirs = (environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep)
+    files = [Path(d) / "pip" / "pip.conf" for d in xdg_dirs if d]
+    files += [Path("/etc/pip.conf"), home / ".pip" / "pip.conf", xdg_home / "pip" / "pip.conf"]
+    files.append(Path(sys.prefix) / "pip.conf")
+    if environ.get("VIRTUAL_ENV"):
+        files.append(Path(environ["VIRTUAL_ENV"]) / "pip.conf")
+    if environ.get("PIP_CONFIG_FILE"):
+        files.append(Path(environ["PIP_CONFIG_FILE"]))
+    return files
+
+
+def _pip_answer_key(environ: dict[str, str]) -> str | None:
+    """A digest of all that ``pip config list`` reads: the environment variables, the
+    interpreter and its pip, and each configuration file's identity and time of change (or
+    that it is missing); None when pip is not there to ask."""
+    import hashlib
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("pip")
+    if spec is None or spec.origin is None:
+        return None
+    looked = [Path(spec.origin), *_config_files(environ)]
+    stats: list[object] = []
+    for path in looked:
+        try:
+            info = path.stat()
+        except OSError:
+            stats.append(None)
+            continue
+        stats.append([info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns])
+    text = json.dumps([sorted(environ.items()), sys.executable, [str(p) for p in looked], stats])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @functools.lru_cache(maxsize=8)
-def _load_index_config(environ: tuple[tuple[str, str], ...]) -> IndexConfig:
+def _load_index_config(
+    environ: tuple[tuple[str, str], ...], cache_dir: Path | None = None
+) -> IndexConfig:
+    """pip's answer; with ``cache_dir``, kept there by :func:`_pip_answer_key` (asking pip
+    costs half a second, most of a command that finds everything in its cache): the same
+    files and variables give the same answer."""
+    from reprobuild._fs import write_bytes_atomic
+
+    key = _pip_answer_key(dict(environ)) if cache_dir is not None else None
+    kept = cache_dir / "pip-config" / f"{key}.txt" if cache_dir is not None and key else None
+    if kept is not None:
+        try:
+            return parse_pip_config(kept.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            pass
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "pip", "config", "list"],
@@ -149,6 +205,12 @@ def _load_index_config(environ: tuple[tuple[str, str], ...]) -> IndexConfig:
     except (OSError, subprocess.TimeoutExpired):
         proc = None
     if proc is not None and proc.returncode == 0:
+        if kept is not None:
+            try:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                write_bytes_atomic(kept, proc.stdout.encode("utf-8"))
+            except OSError:
+                pass  # an answer not kept is asked again next time
         return parse_pip_config(proc.stdout)
     env = dict(environ)
     lines = [

@@ -43,6 +43,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from reprobuild._types import JSONValue
     from reprobuild.actions import Caches
     from reprobuild.archive import Archive
     from reprobuild.frontend import BuildSystem
@@ -151,11 +152,165 @@ def plan_releases(
     the store of ``cache_dir`` (``<cache_dir>/store``), and each resolution made with a cut-off
     in its action cache."""
     from reprobuild.actions import Caches
+
+    wanted = sorted({f"{n}=={v}" for n, v in (parse_release(text) for text in releases)})
+    caches = Caches.at(cache_dir / "store")
+    if exclude_newer is None or client is not None:
+        return _plan(wanted, caches, exclude_newer, cache_dir, client, python, progress)
+    return _cached_plan(wanted, caches, exclude_newer, cache_dir, python, progress)
+
+
+#: The version of the plan's JSON form in the cache: a change to how a plan is made changes it.
+PLAN_VERSION = 1
+
+
+def _cached_plan(
+    wanted: Sequence[str],
+    caches: Caches,
+    exclude_newer: datetime,
+    cache_dir: Path,
+    python: Path | None,
+    progress: Callable[[str], None] | None,
+) -> Plan:
+    """The plan of ``wanted`` as of ``exclude_newer``, made once and kept in the action cache:
+    with a cut-off in the past, the same releases, index configuration and interpreter give
+    the same closure (the index's files of that time, the same resolutions), so a run with
+    nothing changed reads the plan instead of asking the index and reading every sdist again.
+    A release yanked since is the one case where the kept plan and a new one would differ."""
+    import json
+
+    from reprobuild.actions import Action, StepOutput, interpreter_and_platform, perform
+    from reprobuild.frontend import load_index_config
+
+    interpreter, machine = interpreter_and_platform(python)
+    listed: list[JSONValue] = [*wanted]
+    action = Action(
+        kind="plan",
+        label="the closure of " + ", ".join(wanted)[:150],
+        inputs={},
+        settings={
+            "plan_version": PLAN_VERSION,
+            "releases": listed,
+            "exclude_newer": exclude_newer.isoformat(),
+            "index": repr(load_index_config(cache_dir)),
+        },
+        interpreter=interpreter,
+        platform=machine,
+        sandbox="none",
+    )
+
+    def step(out: Path) -> StepOutput:
+        plan = _plan(wanted, caches, exclude_newer, cache_dir, None, python, progress)
+        target = out / "plan.json"
+        records = [_record(node) for node in plan.nodes]
+        target.write_text(json.dumps(records, sort_keys=True), encoding="utf-8")
+        return StepOutput(files=(target,))
+
+    performed = perform(action, step, caches)
+    if performed.origin == "local" and progress is not None:
+        progress(f"the plan of {len(wanted)} releases as of {exclude_newer.date()}: from the cache")
+    data = caches.store.read_bytes(performed.outputs["plan.json"])
+    try:
+        return Plan(nodes=tuple(_node(item) for item in json.loads(data)))
+    except (ValueError, TypeError, KeyError) as exc:  # a cache entry that does not hold
+        raise ReprobuildError(
+            f"the graph's plan in the cache does not read back: {exc}",
+            hint="run 'reprobuild cache verify', or give another --cache-dir",
+        ) from exc
+
+
+def _file_record(file: IndexFile | None) -> JSONValue:
+    if file is None:
+        return None
+    return {
+        "filename": file.filename,
+        "url": file.url,
+        "sha256": file.sha256,
+        "size": file.size,
+        "upload_time": file.upload_time.isoformat() if file.upload_time else None,
+        "requires_python": file.requires_python,
+        "yanked": file.yanked,
+    }
+
+
+def _file(record: object) -> IndexFile | None:
+    from datetime import datetime
+
+    from reprobuild.index.pages import IndexFile
+
+    if record is None:
+        return None
+    if not isinstance(record, dict):
+        raise TypeError("a file record is not an object")
+    uploaded = record.get("upload_time")
+    return IndexFile(
+        filename=str(record["filename"]),
+        url=str(record["url"]),
+        sha256=None if record.get("sha256") is None else str(record["sha256"]),
+        size=record.get("size") if isinstance(record.get("size"), int) else None,
+        upload_time=datetime.fromisoformat(uploaded) if isinstance(uploaded, str) else None,
+        requires_python=(
+            None if record.get("requires_python") is None else str(record["requires_python"])
+        ),
+        yanked=bool(record.get("yanked")),
+    )
+
+
+def _record(node: Node) -> dict[str, JSONValue]:
+    """All of a release or seed step, as JSON (:func:`_node` reads it back)."""
+    return {
+        "id": node.id,
+        "kind": node.kind,
+        "name": node.name,
+        "deps": list(node.deps),
+        "requires": list(node.requires),
+        "version": node.version,
+        "sdist_file": _file_record(node.sdist_file),
+        "seed_file": _file_record(node.seed_file),
+        "pins": list(node.pins),
+        "reason": node.reason,
+        "problem": node.problem,
+    }
+
+
+def _node(record: object) -> Node:
+    if not isinstance(record, dict) or record.get("kind") not in ("release", "seed"):
+        raise TypeError("a step of the plan is not a release or a seed")
+
+    def strings(name: str) -> tuple[str, ...]:
+        value = record.get(name)
+        if not isinstance(value, list):
+            raise TypeError(f"{name} is not a list")
+        return tuple(str(v) for v in value)
+
+    return Node(
+        id=str(record["id"]),
+        kind=record["kind"],
+        name=str(record["name"]),
+        deps=strings("deps"),
+        requires=strings("requires"),
+        version=str(record["version"]),
+        sdist_file=_file(record.get("sdist_file")),
+        seed_file=_file(record.get("seed_file")),
+        pins=strings("pins"),
+        reason=str(record.get("reason", "")),
+        problem=str(record.get("problem", "")),
+    )
+
+
+def _plan(
+    wanted: Sequence[str],
+    caches: Caches,
+    exclude_newer: datetime | None,
+    cache_dir: Path,
+    client: IndexClient | None,
+    python: Path | None,
+    progress: Callable[[str], None] | None,
+) -> Plan:
+    """The plan of ``wanted``, made by asking the index (see :func:`plan_releases`)."""
     from reprobuild.index import IndexClient
 
     say = progress or (lambda _line: None)
-    wanted = sorted({f"{n}=={v}" for n, v in (parse_release(text) for text in releases)})
-    caches = Caches.at(cache_dir / "store")
     index = client if client is not None else IndexClient(cache_dir=cache_dir)
     studied: dict[str, _Package] = {}
     queue = list(wanted)
