@@ -243,6 +243,7 @@ def benchmark_db(db: Path) -> Path:
         record_benchmark(db)
         _RECORDED["db"] = db.read_bytes()
     else:
+        db.parent.mkdir(parents=True, exist_ok=True)
         db.write_bytes(_RECORDED["db"])
     return db
 
