@@ -6,7 +6,7 @@ One command, from the repository root::
 
     python benchmarks/graph.py
 
-The graph: a workspace of six projects made from ``tests/fixtures/workspace`` (``ws-base`` is
+The graph: a workspace of seven projects made from ``tests/fixtures/workspace`` (``ws-base`` is
 the others' build backend, a build plugin of the workspace's own; the others build with it and,
 some, with each other's wheels installed), with a bundle of their wheels; and, with
 ``--releases FILE`` (default ``benchmarks/graph_releases.txt`` when it exists), releases from
@@ -71,6 +71,7 @@ CUTOFF = "2026-11-01T00:00:00+00:00"
 
 #: The projects added to the fixture's three: name -> workspace projects it builds with.
 EXTRA_PROJECTS = {
+    "ws-lib": ("ws-base",),
     "ws-cli": ("ws-base", "ws-mid"),
     "ws-docs": ("ws-base",),
     "ws-app": ("ws-base", "ws-top", "ws-cli"),

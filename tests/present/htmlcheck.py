@@ -10,7 +10,7 @@ VOID = {"meta", "input", "col", "br"}
 ALLOWED = VOID | {
     "html", "head", "title", "style", "body", "header", "h1", "h2", "p", "nav", "button",
     "label", "section", "div", "dl", "dt", "dd", "span", "main", "details", "summary", "table",
-    "colgroup", "thead", "tbody", "tr", "td", "th", "footer", "code",
+    "colgroup", "thead", "tbody", "tr", "td", "th", "footer", "code", "ul", "li",
 }  # fmt: skip
 #: attributes that could load or link to something
 FETCHING = {"src", "href", "srcset", "action", "formaction", "poster", "data", "background"}

@@ -14,6 +14,7 @@ def _doc() -> dict[str, object]:
         "exclude_newer": "2026-11-01T00:00:00+00:00",
         "builds": 2,
         "counts": {"cache-hit": 1, "rebuilt-unchanged": 1, "failed": 1},
+        "seeds": [{"name": "alpha", "version": "1.0", "reason": "needed to build <itself>"}],
         "nodes": [
             {
                 "id": "base:wheel",
@@ -44,6 +45,7 @@ def test_every_step_is_a_row_with_its_status_and_why() -> None:
     assert "changed: inputs.sdist" in page
     assert "abababababababab" in page  # the digest, shortened
     assert "Builds: 2, where rebuilding everything would run 3." in page
+    assert "alpha 1.0: needed to build &lt;itself&gt;" in page
 
 
 def test_text_is_escaped() -> None:

@@ -25,6 +25,7 @@ _STATUS = {
     "failed": ("failed", "failed"),
     "skipped": ("skipped", "failed"),
     "would-build": ("would be built", "built"),
+    "seeded": ("seed (published wheel)", "cut"),
     "waits": ("waits", "hit"),
 }
 
@@ -104,8 +105,30 @@ def render_graph_html(doc: Mapping[str, JSONValue]) -> str:
         f"build requirements as of {_text(doc.get('exclude_newer'))}",
         *([f"{seconds:.1f} s"] if isinstance(seconds, float | int) else []),
     ]
+    seeds = doc.get("seeds")
+    seed_items = (
+        [
+            f"<li>{escape(_text(x.get('name')))} {escape(_text(x.get('version')))}: "
+            f"{escape(_text(x.get('reason')))}</li>"
+            for x in seeds
+            if isinstance(x, dict)
+        ]
+        if isinstance(seeds, list)
+        else []
+    )
     main = [
         f"<p>{escape('; '.join(facts))}</p>",
+        *(
+            [
+                "<p>Seeds: published wheels used where the graph could not build the wheel "
+                "from its sdist:</p>",
+                "<ul>",
+                *seed_items,
+                "</ul>",
+            ]
+            if seed_items
+            else []
+        ),
         '<table class="steps">',
         "<thead><tr><th>step</th><th>status</th><th>why</th><th>needs</th><th>time</th>"
         "<th>outputs (sha256)</th></tr></thead>",
