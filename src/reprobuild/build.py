@@ -79,6 +79,10 @@ from reprobuild.index.pages import IndexFile
 from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
 from reprobuild.report import JSONValue
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild.actions import Performed
+
 __all__ = [
     "BUILD_ROOT",
     "SDIST_DEPTH",
@@ -214,6 +218,9 @@ class BuildResult:
     #: what the sandbox kept the build from doing (writes outside its build folder), one
     #: sentence each: a build that reproduces can still have tried
     contained: tuple[str, ...] = ()
+    #: the action this build was when it went through the action cache: its key, and whether
+    #: it was built here or found in a cache (a claim, not a rebuild); None without a cache
+    action: Performed | None = None
 
 
 Progress = Callable[[str], None]

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from reprobuild.frontend import Interpreter
-    from reprobuild.rebuild import Verification
+    from reprobuild.rebuild import Rebuilder, Verification
 
-__all__ = ["check_local", "parse_verify_release", "verify_index", "verify_local"]
+__all__ = ["check_local", "parse_verify_release", "rebuilder_of", "verify_index", "verify_local"]
 
 
 def parse_verify_release(text: str) -> tuple[str, str]:
@@ -56,6 +56,27 @@ def verify_index(
         build_root=build_root or BUILD_ROOT,
         source=args.source,
         sandbox=args.chosen_sandbox,
+        rebuilder=rebuilder_of(args, cache_dir, progress),
+    )
+
+
+def rebuilder_of(
+    args: argparse.Namespace, cache_dir: Path, progress: Callable[[str], None]
+) -> Rebuilder:
+    """The rebuilds of ``verify``: through the action cache in ``cache_dir`` (``--no-cache``:
+    always rebuilt), writing to the remote cache when one is given and reading from it only
+    with ``--trust-remote-cache``."""
+    from reprobuild.cli._remote import caches_of
+    from reprobuild.rebuild.cached import CachedRebuilder
+
+    def warn(line: str) -> None:
+        progress(f"warning: {line}")
+
+    return CachedRebuilder(
+        caches=lambda: caches_of(args, cache_dir, warn=warn),
+        use_cache=not args.no_cache,
+        trust_remote=args.trust_remote_cache,
+        warn=warn,
     )
 
 
@@ -145,6 +166,7 @@ def verify_local(
     from reprobuild.rebuild import Verification, verify_sdist, verify_wheel
 
     name, version = check_local(args, read=False)  # read when the command started
+    rebuilder = rebuilder_of(args, cache_dir, progress)
     results = [
         verify_wheel(
             wheel,
@@ -158,6 +180,7 @@ def verify_local(
             overrides=not args.no_overrides,
             progress=progress,
             sandbox=args.chosen_sandbox,
+            rebuilder=rebuilder,
         )
         for wheel in args.wheel
     ]
@@ -172,6 +195,7 @@ def verify_local(
             pythons=pythons,
             progress=progress,
             sandbox=args.chosen_sandbox,
+            rebuilder=rebuilder,
         )
         results.insert(0, checked)
     return Verification(

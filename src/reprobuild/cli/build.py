@@ -10,6 +10,7 @@ from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
 from reprobuild.cli._checks import writable_folder
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
 from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+from reprobuild.cli._remote import add_remote_arguments, caches_of, check_remote_arguments
 from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
 from reprobuild.errors import UsageError
 
@@ -34,6 +35,15 @@ written beside them.
 
 SOURCE_DATE_EPOCH comes from --source-date-epoch, else the environment, else the last commit
 of a git checkout, else the newest member of an sdist given as SOURCE, else 315532800.
+
+A build is an action of the action cache (see 'reprobuild graph'), keyed by everything its
+output can depend on (the source's digest, every setting, the interpreter, the platform, the
+sandbox and the pinned build requirements): built once, it is found there the next time and
+its files copied out, and stderr says so ("found in the cache: ..."); --no-cache builds again.
+--remote-cache URL shares builds with a Bazel-style HTTP cache and reads from it too (a build
+is not a verdict), except with --buildinfo, whose check rests only on this machine's builds.
+Without --exclude-newer the build requirements resolve as of now, and a cached build is used
+only while they still resolve to what it installed.
 """
 
 _EPILOG = """\
@@ -98,7 +108,17 @@ def register(subparsers: Subparsers) -> None:
         metavar="FILE",
         help="rebuild with the inputs recorded in FILE and check the outputs",
     )
-    add_cache_dir_argument(parser, holds="build environments are")
+    add_cache_dir_argument(parser, holds="build environments and builds (the action cache) are")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build even when the action cache holds this build (the new one is kept)",
+    )
+    add_remote_arguments(
+        parser,
+        use="also look for the build in (and write it to) this Bazel-style HTTP cache; with "
+        "--buildinfo it is only written",
+    )
     add_sandbox_arguments(parser)
     parser.add_argument(
         "--format",
@@ -185,6 +205,7 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
 def _print(result: BuildResult, fmt: str, mismatches: list[str] | None) -> None:
     """The outputs; ``mismatches`` is None when no buildinfo was replayed."""
     if fmt == "json":
+        from reprobuild.rebuild.document import rebuild_document
         from reprobuild.report import envelope
 
         body: dict[str, JSONValue] = {
@@ -197,6 +218,7 @@ def _print(result: BuildResult, fmt: str, mismatches: list[str] | None) -> None:
             "sandbox": result.buildinfo.get("sandbox"),
             "matches_buildinfo": None if mismatches is None else not mismatches,
             "mismatches": list(mismatches or []),
+            "rebuild": rebuild_document(result.action),
         }
         print_json(envelope("build", body))
         return
@@ -228,8 +250,9 @@ _EPOCH_ORIGINS = {
 
 
 def run(args: argparse.Namespace) -> int:
-    from reprobuild.build import build
+    from reprobuild.rebuild.cached import CachedRebuilder
 
+    check_remote_arguments(args)
     spec = _spec(args)
     expected = None
     recorded_source = None
@@ -239,6 +262,15 @@ def run(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(f"reprobuild: {message}", file=sys.stderr)
 
+    def warn(line: str) -> None:
+        progress(f"warning: {line}")
+
+    build = CachedRebuilder(
+        caches=lambda: caches_of(args, spec.cache_dir, warn=warn),
+        use_cache=not args.no_cache,
+        trust_remote=args.buildinfo is None,
+        warn=warn,
+    )
     result = build(spec, progress=progress)
     mismatches: list[str] | None = None
     if expected is not None:

@@ -4,12 +4,12 @@ a content-addressed cache, shared over a remote cache, on a process pool or a Da
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
 from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json
+from reprobuild.cli._remote import add_remote_arguments, remote_headers
 from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
 from reprobuild.errors import UsageError
 
@@ -117,24 +117,8 @@ def register(subparsers: Subparsers) -> None:
         "its workers must see the same cache folder (a shared file system) or use the remote "
         "cache",
     )
-    parser.add_argument(
-        "--remote-cache",
-        metavar="URL",
-        help="also look for results in (and write them to) this Bazel-style HTTP cache",
-    )
-    parser.add_argument(
-        "--remote-read-only",
-        action="store_true",
-        help="only read from the remote cache (what CI shares, developers read)",
-    )
-    parser.add_argument(
-        "--remote-header",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a header sent to the remote cache (e.g. Authorization=Bearer ...; may repeat). "
-        "$REPROBUILD_REMOTE_HEADER is used when none is given, so that a token stays out of "
-        "the command line",
+    add_remote_arguments(
+        parser, use="also look for results in (and write them to) this Bazel-style HTTP cache"
     )
     parser.add_argument(
         "--exclude-newer",
@@ -161,22 +145,6 @@ def _date(text: str) -> object:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date: {text!r}") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _headers(args: argparse.Namespace) -> dict[str, str]:
-    given = list(args.remote_header)
-    if not given and os.environ.get("REPROBUILD_REMOTE_HEADER"):
-        given = [os.environ["REPROBUILD_REMOTE_HEADER"]]
-    out = {}
-    for text in given:
-        name, sep, value = text.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(
-                "a remote header is NAME=VALUE",
-                hint="e.g. --remote-header 'Authorization=Bearer TOKEN'",
-            )
-        out[name.strip()] = value.strip()
-    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -216,7 +184,9 @@ def run(args: argparse.Namespace) -> int:
         )
         plan = Plan(nodes=(*plan.nodes, *closure.nodes))
     remote = (
-        RemoteConfig(url=args.remote_cache, headers=_headers(args), read_only=args.remote_read_only)
+        RemoteConfig(
+            url=args.remote_cache, headers=remote_headers(args), read_only=args.remote_read_only
+        )
         if args.remote_cache
         else None
     )

@@ -33,6 +33,11 @@ control builds differ is random on its own: the report names what differs.
 
 SOURCE is a project folder, an sdist file, or NAME==VERSION: the release's sdist, downloaded
 from the index pip is configured with (or --index-url).
+
+Vary never takes a build from the action cache, nor keeps one there: its control and its
+experiments are built every time, since a control found in the cache would be one build's
+claim, and would hide the nondeterminism vary looks for. --no-cache is accepted, and changes
+nothing.
 """
 
 _EPILOG = """\
@@ -108,6 +113,12 @@ def register(subparsers: Subparsers) -> None:
         help="a simple-API index to download NAME==VERSION from, instead of pip's (repeatable)",
     )
     add_cache_dir_argument(parser, holds="downloads and build environments are")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="accepted for uniformity with build and verify: vary never takes a build from the "
+        "action cache (a cached control would hide the nondeterminism it looks for)",
+    )
     add_sandbox_arguments(parser)
     parser.add_argument(
         "--list",

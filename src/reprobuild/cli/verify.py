@@ -17,6 +17,7 @@ from reprobuild.cli._output import (
     shown,
 )
 from reprobuild.cli._release import check_local, parse_verify_release
+from reprobuild.cli._remote import add_remote_arguments, check_remote_arguments
 from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
 from reprobuild.errors import UsageError
 
@@ -42,6 +43,13 @@ Release steps no artifact records come from recipe override files (reprobuild's 
 Verdicts: reproducible (same sha256), equivalent (identical after normalization; the categories
 that differed are listed), different (with the cause), not-verifiable (no sdist, or a
 compiled wheel), build-failed (with the cause and the log's tail).
+
+Each rebuild is an action of the action cache (see 'reprobuild graph'), keyed by everything
+its output can depend on: the sdist's sha256, the recipe, the interpreter, the platform, the
+sandbox and the pinned build requirements. Verifying a release again finds its rebuild there
+and says so ("rebuilt: cache hit (local), built TIME on HOST"); --no-cache rebuilds. A remote
+cache (--remote-cache URL) is written, but a verdict rests on what it holds only with
+--trust-remote-cache: an entry there is another machine's claim, not a rebuild.
 
 The index is pip's: its index-url and extra-index-url settings (pip config list), or
 --index-url.
@@ -123,7 +131,25 @@ def register(subparsers: Subparsers) -> None:
         help="ignore every recipe override file, reprobuild's own too: the recipe is inferred "
         "from the published files alone",
     )
-    add_cache_dir_argument(parser, holds="downloads and build environments are")
+    add_cache_dir_argument(
+        parser, holds="downloads, build environments and rebuilds (the action cache) are"
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="rebuild even when the action cache holds the rebuild (the new one is kept)",
+    )
+    add_remote_arguments(
+        parser,
+        use="write each rebuild to this Bazel-style HTTP cache too; read from it only with "
+        "--trust-remote-cache",
+    )
+    parser.add_argument(
+        "--trust-remote-cache",
+        action="store_true",
+        help="let a verdict rest on a rebuild found in the remote cache (another machine's "
+        "claim, checked against its digests, not a rebuild here)",
+    )
     add_sandbox_arguments(parser)
     parser.add_argument(
         "--db",
@@ -229,6 +255,11 @@ def run(args: argparse.Namespace) -> int:
         if chosen == 0:
             args.release = _checkout_release(args.source)
             chosen = 1
+    check_remote_arguments(args)
+    if args.trust_remote_cache and not args.remote_cache:
+        raise UsageError("--trust-remote-cache needs --remote-cache URL")
+    if args.trust_remote_cache and args.no_cache:
+        raise UsageError("--no-cache rebuilds everything: it does not go with --trust-remote-cache")
     if args.jobs > 1 and args.releases is None:
         raise UsageError("--jobs needs -r FILE", hint="one release is verified by one job")
     local_release: tuple[str, str] | None = None
@@ -368,6 +399,10 @@ def _print_details(result: ArtifactResult) -> None:
         sys.stdout.write(render_excerpt(result.difference, colour=colour_on(sys.stdout), depth=2))
     for said in result.contained:
         print(f"    contained by the sandbox: {shown(said)}")
+    if result.rebuilt_sha256:
+        from reprobuild.rebuild.document import describe_rebuild
+
+        print(f"    rebuilt: {shown(describe_rebuild(result.rebuild))}")
     if result.rebuilt_sha256 and result.rebuilt_sha256 != result.sha256:
         print(f"    published sha256 {result.sha256}")
         print(f"    rebuilt   sha256 {result.rebuilt_sha256}")

@@ -8,7 +8,42 @@ from reprobuild.rebuild.verify import ArtifactResult, Verification
 from reprobuild.report import JSONValue
 from reprobuild.strategy import Recipe
 
-__all__ = ["recipe_document", "result_document", "verification_document"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild.actions import Performed
+
+__all__ = [
+    "describe_rebuild",
+    "rebuild_document",
+    "recipe_document",
+    "result_document",
+    "verification_document",
+]
+
+
+def rebuild_document(performed: Performed | None) -> dict[str, JSONValue]:
+    """Where a rebuild came from: ``built`` here, or found in the ``local`` or the ``remote``
+    cache (a claim, not a rebuild), with the action's key and when and where it was built;
+    ``built`` with no key when no cache was involved."""
+    if performed is None:
+        return {"origin": "built", "key": None, "built_at": None, "where": None}
+    return {
+        "origin": performed.origin,
+        "key": performed.key,
+        "built_at": performed.result.created,
+        "where": performed.result.where,
+    }
+
+
+def describe_rebuild(performed: Performed | None) -> str:
+    """:func:`rebuild_document` in words: ``built now`` or ``cache hit (local), built TIME on
+    HOST``."""
+    if performed is None or performed.origin in ("built", "failed"):
+        return "built now"
+    return (
+        f"cache hit ({performed.origin}), built {performed.result.created} on "
+        f"{performed.result.where}"
+    )
 
 
 def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
@@ -51,6 +86,7 @@ def result_document(result: ArtifactResult) -> dict[str, JSONValue]:
         "log_tail": result.log_tail or None,
         "contained": list(result.contained),
         "seconds": result.seconds,
+        "rebuild": rebuild_document(result.rebuild) if result.rebuilt_sha256 else None,
     }
 
 

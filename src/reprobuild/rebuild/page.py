@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from reprobuild._types import JSONValue
 from reprobuild.present.htmlpage import escape, html_page, render_tree
+from reprobuild.rebuild.document import describe_rebuild
 from reprobuild.rebuild.verify import ArtifactResult, Verdict, Verification
 
 __all__ = ["verification_page"]
@@ -87,6 +88,7 @@ def _artifact(index: int, verification: Verification, result: ArtifactResult) ->
     ]
     if result.rebuilt_sha256:
         facts.append(("rebuilt sha256", result.rebuilt_sha256))
+        facts.append(("rebuilt", describe_rebuild(result.rebuild)))
     if result.rebuilt_filename and result.rebuilt_filename != result.filename:
         facts.append(("rebuilt file", result.rebuilt_filename))
     if result.cause:

@@ -42,6 +42,10 @@ from reprobuild.strategy import (
     is_pure,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from reprobuild.actions import Performed
+
 __all__ = [
     "ArtifactResult",
     "Verdict",
@@ -88,6 +92,9 @@ class ArtifactResult:
     #: what the sandbox kept the rebuild from doing (writes outside its build folder, which it
     #: discarded), one sentence each: a release that reproduces can still have tried
     contained: tuple[str, ...] = ()
+    #: where the judged rebuild came from when it went through the action cache: built here,
+    #: or found in the local or the remote cache (its key, when and where it was built)
+    rebuild: Performed | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -279,7 +286,7 @@ def verify_wheel(
             ),
         )
 
-    def rebuild(seed: int) -> tuple[Buffer, str] | ArtifactResult:
+    def rebuild(seed: int) -> tuple[Buffer, str, Performed | None] | ArtifactResult:
         """The rebuilt wheel's bytes and name, under ``PYTHONHASHSEED`` ``seed``."""
         return _rebuild(
             recipe,
@@ -308,7 +315,7 @@ def verify_wheel(
     made = rebuild(recipe.hash_seed)
     if isinstance(made, ArtifactResult):
         return made
-    judged = _judge(published, filename, *made, recipe, result)
+    judged = _judge(published, filename, *made[:2], recipe, result, action=made[2])
     if judged.verdict is not Verdict.DIFFERENT or not _only_reordered(judged.difference):
         return judged
     fields = _reordered_fields(judged.difference)
@@ -344,7 +351,7 @@ def verify_wheel(
                     ),
                 ),
             )
-            return _judge(published, filename, *again, recipe, result)
+            return _judge(published, filename, *again[:2], recipe, result, action=again[2])
     return replace(
         judged,
         cause=judged.cause
@@ -399,7 +406,7 @@ def verify_sdist(
     )
     if isinstance(made, ArtifactResult):
         return made
-    return _judge(published, filename, *made, recipe, result)
+    return _judge(published, filename, *made[:2], recipe, result, action=made[2])
 
 
 def _canonical(recipe: Recipe, published: Buffer, filename: str) -> Recipe:
@@ -438,10 +445,11 @@ def _rebuild(
     result: _Result,
     say: Progress,
     adjust: Callable[[BuildSpec], BuildSpec],
-) -> tuple[Buffer, str] | ArtifactResult:
+) -> tuple[Buffer, str, Performed | None] | ArtifactResult:
     """Build ``source`` with ``recipe`` (the spec made from it passed through ``adjust``), not
     normalized, in a scratch folder, by ``rebuilder``; return the wheel's (or with ``wheel``
-    False the sdist's) bytes and name, or the ``build-failed`` result."""
+    False the sdist's) bytes and name, and the action it was (when a cache was involved), or
+    the ``build-failed`` result."""
     python = next((p.executable for p in pythons if p.version == recipe.python), None)
     with tempfile.TemporaryDirectory(prefix="reprobuild-verify-") as scratch:
         spec = BuildSpec(
@@ -474,7 +482,7 @@ def _rebuild(
             kind = "wheel" if wheel else "sdist"
             return result(Verdict.BUILD_FAILED, cause=f"the build made no {kind}", recipe=recipe)
         # mapped: the mapping outlives the scratch folder, and a large file is not read in
-        return read_bytes_mapped(made[0]), made[0].name
+        return read_bytes_mapped(made[0]), made[0].name, built.action
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -497,6 +505,7 @@ class _Result:
         rebuilt: tuple[str, str] | None = None,
         difference: Difference | None = None,
         log_tail: str = "",
+        rebuild: Performed | None = None,
     ) -> ArtifactResult:
         return ArtifactResult(
             filename=self.filename,
@@ -511,6 +520,7 @@ class _Result:
             log_tail=log_tail,
             seconds=round(time.monotonic() - self.started, 3),
             contained=tuple(dict.fromkeys(self.contained)),
+            rebuild=rebuild,
         )
 
 
@@ -521,13 +531,16 @@ def _judge(
     rebuilt_name: str,
     recipe: Recipe,
     result: _Result,
+    *,
+    action: Performed | None = None,
 ) -> ArtifactResult:
-    """The verdict on a rebuild: the same bytes, the same once normalized, or different."""
+    """The verdict on a rebuild (``action``: the action it was, when a cache was involved):
+    the same bytes, the same once normalized, or different."""
     digest = sha256_chunks((published,))[0]
     rebuilt_digest = sha256_chunks((rebuilt,))[0]
     made = (rebuilt_name, rebuilt_digest)
     if rebuilt_digest == digest:
-        return result(Verdict.REPRODUCIBLE, cause="", recipe=recipe, rebuilt=made)
+        return result(Verdict.REPRODUCIBLE, cause="", recipe=recipe, rebuilt=made, rebuild=action)
     difference = compare(
         Item(name=filename, data=published),
         Item(name=rebuilt_name, data=rebuilt),
@@ -549,6 +562,7 @@ def _judge(
             recipe=recipe,
             rebuilt=made,
             difference=difference,
+            rebuild=action,
         )
     return result(
         Verdict.DIFFERENT,
@@ -556,6 +570,7 @@ def _judge(
         recipe=recipe,
         rebuilt=made,
         difference=difference,
+        rebuild=action,
     )
 
 
