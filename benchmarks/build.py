@@ -9,7 +9,7 @@ Every tool builds the sdist and then the wheel from that sdist of the fixture pr
 of the project in a temporary folder, with the same environment (no ``SOURCE_DATE_EPOCH``).
 Three *sides* are timed per project:
 
-- ``reprobuild build`` with its default sandbox (``--sandbox auto``: bubblewrap here, else
+- ``reprobuild build --no-cache`` (every build a build) with its default sandbox (``--sandbox auto``: bubblewrap here, else
   Landlock);
 - ``reprobuild build --sandbox none``, the same build with no sandbox;
 - the peer, ``python -m build --installer uv`` (pypa/build making its isolated environments
@@ -338,7 +338,8 @@ def bench_project(name: str, tools: Tools) -> dict[str, Series]:
     def reprobuild(cache_dir: Path, sandbox: str) -> Run:
         copy, out = fresh()
         series[sandbox].waits += wait_for_other_builds()
-        cmd = [*tools.reprobuild, "build", str(copy), "-o", str(out)]
+        # --no-cache: every build is a build (a cache hit would time nothing)
+        cmd = [*tools.reprobuild, "build", str(copy), "-o", str(out), "--no-cache"]
         if sandbox == UNSANDBOXED:
             cmd += ["--sandbox", "none"]
         env = {**tools.env, "REPROBUILD_CACHE_DIR": str(cache_dir)}
@@ -777,7 +778,7 @@ def render_section(
     )
     return f"""{HEADING}
 
-`reprobuild build PROJECT -o OUT` in its sandbox ({sandbox_of(rows)}), the same with
+`reprobuild build --no-cache PROJECT -o OUT` (every build a build: no action-cache hit) in its sandbox ({sandbox_of(rows)}), the same with
 `--sandbox none`, and `python -m build --installer uv --outdir OUT PROJECT` (pypa/build making
 its isolated environments with uv: {isolation_of(rows, PEER_UV)}), on the fixture projects of
 `tests/fixtures/projects`.{pip} Each builds the sdist, then the wheel from that sdist. Every
