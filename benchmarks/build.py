@@ -9,8 +9,8 @@ Every tool builds the sdist and then the wheel from that sdist of the fixture pr
 of the project in a temporary folder, with the same environment (no ``SOURCE_DATE_EPOCH``).
 Three *sides* are timed per project:
 
-- ``reprobuild build --no-cache`` (every build a build) with its default sandbox (``--sandbox auto``: bubblewrap here, else
-  Landlock);
+- ``reprobuild build --no-cache`` (every build a build) with its default sandbox
+  (``--sandbox auto``: bubblewrap here, else Landlock);
 - ``reprobuild build --sandbox none``, the same build with no sandbox;
 - the peer, ``python -m build --installer uv`` (pypa/build making its isolated environments
   with uv, as users who care about speed run it); with ``--with-pip``, also plain
@@ -778,7 +778,8 @@ def render_section(
     )
     return f"""{HEADING}
 
-`reprobuild build --no-cache PROJECT -o OUT` (every build a build: no action-cache hit) in its sandbox ({sandbox_of(rows)}), the same with
+`reprobuild build --no-cache PROJECT -o OUT` (every build a build: no action-cache hit) in
+its sandbox ({sandbox_of(rows)}), the same with
 `--sandbox none`, and `python -m build --installer uv --outdir OUT PROJECT` (pypa/build making
 its isolated environments with uv: {isolation_of(rows, PEER_UV)}), on the fixture projects of
 `tests/fixtures/projects`.{pip} Each builds the sdist, then the wheel from that sdist. Every
