@@ -194,256 +194,281 @@ def run_graph(
     progress: Callable[[str], None] | None = None,
 ) -> GraphReport:
     """Run ``plan``'s steps on ``executor`` (see the module's description)."""
-    say = progress or (lambda _line: None)
-    start = time.monotonic()
-    caches = Caches.at(
-        options.cache_dir / "store",
-        remote=options.remote.client() if options.remote else None,  # type: ignore[arg-type]
-        warn=lambda line: say(f"warning: {line}"),
-    )
-    sandbox = options.sandbox.mode.value
-    interpreter, machine = interpreter_and_platform()
-    state_path = options.cache_dir / "graphs" / f"{graph_id(plan)}.json"
-    previous = _load_state(state_path)
-    by_id = plan.by_id
-    done: dict[str, Performed] = {}
-    reports: dict[str, NodeReport] = {}
-    documents: dict[str, dict[str, JSONValue]] = {}
-    running: dict[Task, str] = {}
-    waiting = [n.id for n in plan.nodes]
-    names: dict[str, str] = {}  # a wheel step's id -> its wheel's file name
-
     with tempfile.TemporaryDirectory(prefix="reprobuild-graph-") as scratch:
-        links = Path(scratch) / "wheels"
+        return _GraphRun(plan, options, executor, progress, Path(scratch)).run()
 
-        def action_of(node: Node) -> tuple[Action, Job]:
-            settings: dict[str, JSONValue] = {
-                "exclude_newer": options.exclude_newer.isoformat(),
-                "source_date_epoch": options.source_date_epoch,
-                "normalize": True,
-            }
-            if node.kind in ("release", "seed"):
-                return _release_step(node, settings, options, done, names, by_id)
-            wheels = (
-                {names[d]: done[d].outputs[names[d]] for d in node.workspace_requires}
-                if node.kind != "bundle"
-                else {names[d]: done[d].outputs[names[d]] for d in node.deps}
-            )
-            if node.kind == "bundle":
-                action = Action(
-                    kind="bundle",
-                    label="bundle of the workspace's wheels",
-                    inputs=dict(wheels),
-                    interpreter="any",
-                    platform="any",
-                    sandbox="none",
-                )
-                return action, Job(
-                    kind="bundle",
-                    action=action,
-                    cache_dir=options.cache_dir,
-                    wheels=wheels,
-                    sandbox=options.sandbox,
-                    remote=options.remote,
-                    use_cache=options.use_cache,
-                )
-            pins_text = resolve_cached(
-                node.requires,
-                exclude_newer=options.exclude_newer,
-                caches=caches,
-                offered=wheels,
-                links=links,
-                label=f"{node.name} build requirements",
-            )
-            inputs: dict[str, str] = {}
-            sdist: tuple[str, str] | None = None
-            if node.kind == "sdist":
-                from reprobuild.build import tree_digest
 
-                assert node.project is not None
-                inputs["source"] = tree_digest(node.project)
-                commit = _git_commit(node.project)
-                if commit:
-                    inputs["git_commit"] = commit
-            else:
-                sdist_node = f"{node.name}:sdist"
-                ((name, digest),) = done[sdist_node].outputs.items()
-                inputs["sdist"] = digest
-                sdist = (name, digest)
+#: The statuses of a step whose dependents cannot run now.
+_BLOCKING = ("failed", "skipped", "would-build", "waits")
+
+
+class _GraphRun:
+    """One run of a graph: what is done, running and waiting, and what each step did."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        options: GraphOptions,
+        executor: Executor,
+        progress: Callable[[str], None] | None,
+        scratch: Path,
+    ) -> None:
+        self.plan = plan
+        self.options = options
+        self.executor = executor
+        self.say = progress or (lambda _line: None)
+        self.start = time.monotonic()
+        self.caches = Caches.at(
+            options.cache_dir / "store",
+            remote=options.remote.client() if options.remote else None,  # type: ignore[arg-type]
+            warn=self._warn,
+        )
+        self.sandbox = options.sandbox.mode.value
+        self.interpreter, self.machine = interpreter_and_platform()
+        self.state_path = options.cache_dir / "graphs" / f"{graph_id(plan)}.json"
+        self.previous = _load_state(self.state_path)
+        self.by_id = plan.by_id
+        self.done: dict[str, Performed] = {}
+        self.reports: dict[str, NodeReport] = {}
+        self.documents: dict[str, dict[str, JSONValue]] = {}
+        self.running: dict[Task, str] = {}
+        self.waiting = [n.id for n in plan.nodes]
+        self.names: dict[str, str] = {}  # a wheel step's id -> its wheel's file name
+        #: the workspace's wheels, offered to its resolutions
+        self.links = scratch / "wheels"
+
+    def _warn(self, line: str) -> None:
+        self.say(f"warning: {line}")
+
+    def run(self) -> GraphReport:
+        while self.waiting or self.running:
+            progressed = self._start_ready()
+            if self.running:
+                self._collect()
+            elif not progressed and self.waiting:
+                raise ReprobuildError("the graph cannot go on: " + ", ".join(self.waiting))
+        report = GraphReport(
+            nodes=tuple(_with_cut_off(self.plan, self.reports)),
+            executor=self.executor.name,
+            seconds=time.monotonic() - self.start,
+            exclude_newer=self.options.exclude_newer.isoformat(),
+        )
+        if not self.options.dry_run:
+            _save_state(self.state_path, self.previous, self.reports, self.documents)
+        return report
+
+    def _start_ready(self) -> bool:
+        """Start (or find in the cache, or skip) every waiting step whose steps are done;
+        whether any was."""
+        progressed = False
+        for node_id in list(self.waiting):
+            node = self.by_id[node_id]
+            blocked = next(
+                (d for d in node.deps if d in self.reports and self.reports[d].status in _BLOCKING),
+                None,
+            )
+            if blocked is None and not all(d in self.done for d in node.deps):
+                continue
+            self.waiting.remove(node_id)
+            progressed = True
+            if blocked is not None:
+                later = self.reports[blocked].status in ("would-build", "waits")
+                status: Status = "waits" if later else "skipped"
+                self.reports[node_id] = NodeReport(id=node_id, status=status, because=blocked)
+                self.say(f"{node_id}: {status}, {blocked} first")
+                continue
+            self._start(node)
+        return progressed
+
+    def _start(self, node: Node) -> None:
+        try:
+            action, job = self._action_of(node)
+        except ReprobuildError as exc:
+            self.reports[node.id] = NodeReport(id=node.id, status="failed", error=str(exc))
+            self.say(f"{node.id}: failed: {exc}")
+            return
+        self.documents[node.id] = action.document()
+        if self.options.use_cache:
+            found = lookup(action, self.caches, warn=self._warn)
+            if found is not None:
+                self._finish(node.id, found)
+                return
+        if self.options.dry_run:
+            last = _last_action(self.previous, node.id)
+            changed = (
+                tuple(changed_fields(last, self.documents[node.id]))
+                if last is not None
+                else ("not built before",)
+            )
+            self.reports[node.id] = NodeReport(
+                id=node.id, status="would-build", key=action.key, changed=changed
+            )
+            self.say(f"{node.id}: would build ({', '.join(changed) or 'not in the cache'})")
+            return
+        self.say(f"{node.id}: building")
+        task = self.executor.submit(f"reprobuild-{node.kind}-{action.key}", run_job, job)
+        self.running[task] = node.id
+
+    def _collect(self) -> None:
+        """Wait for a running step to end, and take what it did."""
+        for task in self.executor.wait_any(list(self.running)):
+            node_id = self.running.pop(task)
+            try:
+                performed = task.result()
+            except Exception as exc:  # a lost worker, a task that could not start
+                self.reports[node_id] = NodeReport(
+                    id=node_id, status="failed", error=str(exc) or type(exc).__name__
+                )
+                self.say(f"{node_id}: failed: {exc}")
+                continue
+            assert isinstance(performed, Performed)
+            if performed.origin == "failed" and self.by_id[node_id].seed_file is not None:
+                self._fall_back_to_seed(node_id, performed)
+                continue
+            self._finish(node_id, performed)
+
+    def _fall_back_to_seed(self, node_id: str, failed: Performed) -> None:
+        """A build requirement whose sdist did not build: its published wheel instead."""
+        import dataclasses
+
+        node = self.by_id[node_id]
+        assert node.seed_file is not None
+        reason = f"its sdist did not build: {failed.error.splitlines()[0]}"
+        fallback = dataclasses.replace(node, kind="seed", reason=reason)
+        self.say(f"{node_id}: build failed, taking the published {node.seed_file.filename}")
+        seed_action, seed_job = self._action_of(fallback)
+        self.documents[node_id] = seed_action.document()
+        self.by_id[node_id] = fallback
+        self._finish(node_id, run_job(seed_job))
+        self.reports[node_id] = dataclasses.replace(self.reports[node_id], error=failed.error)
+
+    def _action_of(self, node: Node) -> tuple[Action, Job]:
+        """The step's action (its key computed from what the steps it needs made) and the
+        job that finds or builds it."""
+        options = self.options
+        settings: dict[str, JSONValue] = {
+            "exclude_newer": options.exclude_newer.isoformat(),
+            "source_date_epoch": options.source_date_epoch,
+            "normalize": True,
+        }
+        if node.kind in ("release", "seed"):
+            return _release_step(node, settings, options, self.done, self.names, self.by_id)
+        needed = node.deps if node.kind == "bundle" else node.workspace_requires
+        wheels = {self.names[d]: self.done[d].outputs[self.names[d]] for d in needed}
+        if node.kind == "bundle":
             action = Action(
-                kind=node.kind,
-                label=f"{node.name} {node.kind}",
-                inputs=inputs,
-                environment=tuple(line for line in pins_text.splitlines() if line),
-                settings=settings,
-                interpreter=interpreter,
-                platform=machine,
-                sandbox=sandbox,
+                kind="bundle",
+                label="bundle of the workspace's wheels",
+                inputs=dict(wheels),
+                interpreter="any",
+                platform="any",
+                sandbox="none",
             )
-            job = Job(
-                kind="sdist" if node.kind == "sdist" else "wheel",
+            return action, Job(
+                kind="bundle",
                 action=action,
                 cache_dir=options.cache_dir,
-                project=node.project,
-                sdist=sdist,
                 wheels=wheels,
-                requires=node.requires,
-                pins_text=pins_text,
-                exclude_newer=options.exclude_newer,
-                source_date_epoch=options.source_date_epoch,
                 sandbox=options.sandbox,
                 remote=options.remote,
                 use_cache=options.use_cache,
             )
-            return action, job
+        pins_text = resolve_cached(
+            node.requires,
+            exclude_newer=options.exclude_newer,
+            caches=self.caches,
+            offered=wheels,
+            links=self.links,
+            label=f"{node.name} build requirements",
+        )
+        inputs: dict[str, str] = {}
+        sdist: tuple[str, str] | None = None
+        if node.kind == "sdist":
+            from reprobuild.build import tree_digest
 
-        def finish(node_id: str, performed: Performed) -> None:
-            node = by_id[node_id]
-            before = previous.get(node_id)
-            old_outputs = before.get("outputs") if isinstance(before, dict) else None
-            last = _last_action(previous, node_id)
-            changed = tuple(changed_fields(last, documents[node_id])) if last is not None else ()
-            status: Status
-            if performed.origin == "failed":
-                status = "failed"
-            elif performed.origin == "local":
-                status = "cache-hit"
-            elif performed.origin == "remote":
-                status = "remote-hit"
-            elif isinstance(old_outputs, dict):
-                status = (
-                    "rebuilt-unchanged" if old_outputs == performed.outputs else "rebuilt-changed"
-                )
-            else:
-                status = "built"
-            if node.kind == "seed" and performed.origin != "failed":
-                status = "seeded"
-            if performed.origin != "failed":
-                done[node_id] = performed
-                if node.kind in ("wheel", "release", "seed"):
-                    (name,) = [n for n in performed.outputs if n.endswith(".whl")]
-                    names[node_id] = name
-                # the workspace's wheels, offered to its resolutions (a release's wheels are
-                # not: they are installed only by the steps of their closure)
+            assert node.project is not None
+            inputs["source"] = tree_digest(node.project)
+            commit = _git_commit(node.project)
+            if commit:
+                inputs["git_commit"] = commit
+        else:
+            ((name, digest),) = self.done[f"{node.name}:sdist"].outputs.items()
+            inputs["sdist"] = digest
+            sdist = (name, digest)
+        action = Action(
+            kind=node.kind,
+            label=f"{node.name} {node.kind}",
+            inputs=inputs,
+            environment=tuple(line for line in pins_text.splitlines() if line),
+            settings=settings,
+            interpreter=self.interpreter,
+            platform=self.machine,
+            sandbox=self.sandbox,
+        )
+        job = Job(
+            kind="sdist" if node.kind == "sdist" else "wheel",
+            action=action,
+            cache_dir=options.cache_dir,
+            project=node.project,
+            sdist=sdist,
+            wheels=wheels,
+            requires=node.requires,
+            pins_text=pins_text,
+            exclude_newer=options.exclude_newer,
+            source_date_epoch=options.source_date_epoch,
+            sandbox=options.sandbox,
+            remote=options.remote,
+            use_cache=options.use_cache,
+        )
+        return action, job
+
+    def _status(self, node: Node, performed: Performed) -> Status:
+        if performed.origin == "failed":
+            return "failed"
+        if node.kind == "seed":
+            return "seeded"
+        if performed.origin == "local":
+            return "cache-hit"
+        if performed.origin == "remote":
+            return "remote-hit"
+        before = self.previous.get(node.id)
+        old_outputs = before.get("outputs") if isinstance(before, dict) else None
+        if isinstance(old_outputs, dict):
+            same = old_outputs == performed.outputs
+            return "rebuilt-unchanged" if same else "rebuilt-changed"
+        return "built"
+
+    def _finish(self, node_id: str, performed: Performed) -> None:
+        """Take what a step did: its outputs for the steps after it, and its report."""
+        node = self.by_id[node_id]
+        status = self._status(node, performed)
+        last = _last_action(self.previous, node_id)
+        changed = tuple(changed_fields(last, self.documents[node_id])) if last is not None else ()
+        if performed.origin != "failed":
+            self.done[node_id] = performed
+            if node.kind in ("wheel", "release", "seed"):
+                (name,) = [n for n in performed.outputs if n.endswith(".whl")]
+                self.names[node_id] = name
+                # the workspace's wheels are offered to its resolutions (a release's are not:
+                # they are installed only by the steps of their closure)
                 if node.kind == "wheel":
-                    links.mkdir(parents=True, exist_ok=True)
-                    target = links / name
+                    self.links.mkdir(parents=True, exist_ok=True)
+                    target = self.links / name
                     if not target.exists():
-                        caches.store.export(performed.outputs[name], target)
-            reports[node_id] = NodeReport(
-                id=node_id,
-                status=status,
-                key=performed.key,
-                outputs=performed.outputs,
-                seconds=performed.seconds,
-                changed=changed if status not in ("cache-hit", "remote-hit") else (),
-                error=performed.error or None,
-                where=performed.result.where if performed.origin == "built" else None,
-                reason=node.reason or None,
-            )
-            say(
-                f"{node_id}: {status.replace('-', ' ')}"
-                + (f" ({performed.seconds:.1f} s)" if status != "cache-hit" else "")
-            )
-
-        while waiting or running:
-            progressed = False
-            for node_id in list(waiting):
-                node = by_id[node_id]
-                failed_dep = next(
-                    (
-                        d
-                        for d in node.deps
-                        if d in reports
-                        and reports[d].status in ("failed", "skipped", "would-build", "waits")
-                    ),
-                    None,
-                )
-                if failed_dep is not None:
-                    waiting.remove(node_id)
-                    progressed = True
-                    status: Status = (
-                        "waits"
-                        if reports[failed_dep].status in ("would-build", "waits")
-                        else "skipped"
-                    )
-                    reports[node_id] = NodeReport(id=node_id, status=status, because=failed_dep)
-                    say(f"{node_id}: {status}, {failed_dep} first")
-                    continue
-                if not all(d in done for d in node.deps):
-                    continue
-                waiting.remove(node_id)
-                progressed = True
-                try:
-                    action, job = action_of(node)
-                except ReprobuildError as exc:
-                    reports[node_id] = NodeReport(id=node_id, status="failed", error=str(exc))
-                    say(f"{node_id}: failed: {exc}")
-                    continue
-                documents[node_id] = action.document()
-                if options.use_cache:
-                    found = lookup(action, caches, warn=lambda line: say(f"warning: {line}"))
-                    if found is not None:
-                        finish(node_id, found)
-                        continue
-                if options.dry_run:
-                    last = _last_action(previous, node_id)
-                    changed = (
-                        tuple(changed_fields(last, documents[node_id]))
-                        if last is not None
-                        else ("not built before",)
-                    )
-                    reports[node_id] = NodeReport(
-                        id=node_id, status="would-build", key=action.key, changed=changed
-                    )
-                    say(f"{node_id}: would build ({', '.join(changed) or 'not in the cache'})")
-                    continue
-                say(f"{node_id}: building")
-                running[executor.submit(f"reprobuild-{node.kind}-{action.key}", run_job, job)] = (
-                    node_id
-                )
-            if running:
-                for task in executor.wait_any(list(running)):
-                    node_id = running.pop(task)
-                    try:
-                        performed = task.result()
-                    except Exception as exc:  # a lost worker, a task that could not start
-                        reports[node_id] = NodeReport(
-                            id=node_id, status="failed", error=str(exc) or type(exc).__name__
-                        )
-                        say(f"{node_id}: failed: {exc}")
-                        continue
-                    assert isinstance(performed, Performed)
-                    seed = by_id[node_id].seed_file
-                    if performed.origin == "failed" and seed is not None:
-                        # a build requirement whose sdist did not build: its published wheel
-                        import dataclasses
-
-                        node = by_id[node_id]
-                        reason = f"its sdist did not build: {performed.error.splitlines()[0]}"
-                        fallback = dataclasses.replace(node, kind="seed", reason=reason)
-                        say(f"{node_id}: build failed, taking the published {seed.filename}")
-                        seed_action, seed_job = action_of(fallback)
-                        documents[node_id] = seed_action.document()
-                        by_id[node_id] = fallback
-                        finish(node_id, run_job(seed_job))
-                        reports[node_id] = dataclasses.replace(
-                            reports[node_id], error=performed.error
-                        )
-                        continue
-                    finish(node_id, performed)
-            elif not progressed and waiting:
-                raise ReprobuildError("the graph cannot go on: " + ", ".join(waiting))
-    ordered = tuple(_with_cut_off(plan, reports))
-    report = GraphReport(
-        nodes=ordered,
-        executor=executor.name,
-        seconds=time.monotonic() - start,
-        exclude_newer=options.exclude_newer.isoformat(),
-    )
-    if not options.dry_run:
-        _save_state(state_path, previous, reports, documents)
-    return report
+                        self.caches.store.export(performed.outputs[name], target)
+        self.reports[node_id] = NodeReport(
+            id=node_id,
+            status=status,
+            key=performed.key,
+            outputs=performed.outputs,
+            seconds=performed.seconds,
+            changed=changed if status not in ("cache-hit", "remote-hit") else (),
+            error=performed.error or None,
+            where=performed.result.where if performed.origin == "built" else None,
+            reason=node.reason or None,
+        )
+        timed = f" ({performed.seconds:.1f} s)" if status != "cache-hit" else ""
+        self.say(f"{node_id}: {status.replace('-', ' ')}{timed}")
 
 
 def _with_cut_off(plan: Plan, reports: Mapping[str, NodeReport]) -> list[NodeReport]:
