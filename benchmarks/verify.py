@@ -31,7 +31,8 @@ report gives per half the share of pure wheels rebuilt bit for bit, ``equivalent
 ``different`` by named cause, ``build-failed`` by cause, ``not-verifiable``, releases without a
 verdict, crashes and the median seconds per release, headlines the test half and judges the
 goals on it; it goes under the ``## verify: the population`` heading. ``--half`` and
-``--limit N`` (the first N releases of each half verified) run a part, which the report says.
+``--limit N`` (the first N releases of each half verified) run a part, which the report says;
+``--no-docs`` prints the section without writing it.
 ``--refresh-sample`` makes the sample again from the package list (``--package-list PATH``, or
 the environment variable ``REPROBUILD_PACKAGE_LIST``) and the index, whose pages are kept in
 the cache folder.
@@ -581,8 +582,9 @@ def run_sample(args: argparse.Namespace, argv: list[str], root: Path) -> int:
         reports, sample=sample, header=header_line, partial=partial, jobs=args.jobs
     )
     print(section)
-    write_section(DOCS, POPULATION_HEADING, section)
-    log(f"wrote the population section of {DOCS.relative_to(REPO)}")
+    if not args.no_docs:
+        write_section(DOCS, POPULATION_HEADING, section)
+        log(f"wrote the population section of {DOCS.relative_to(REPO)}")
     log(f"per-release results: {scrub(str(root / 'sample-results.json'))}")
     return 0
 
@@ -614,6 +616,9 @@ def main(argv: list[str]) -> int:
     )
     population.add_argument(
         "--timeout", type=float, default=1800.0, help="seconds a release may take (1800)"
+    )
+    population.add_argument(
+        "--no-docs", action="store_true", help="print the section without writing the docs"
     )
     args = parser.parse_args(argv)
 
