@@ -12,11 +12,11 @@ compared the same way at the payload level (*apart*).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from reprobuild.compare import Category, CompareOptions, Difference, Item, compare
-from reprobuild.dedup.levels import View, manifest_digest, view
+from reprobuild.dedup.levels import View, manifest_digest, view, views
 from reprobuild.dedup.model import Entry, Level, MemberClass, Package
 from reprobuild.dedup.rules import Rule, classify, identity, python_path
 
@@ -256,6 +256,13 @@ def explain(a: Package, b: Package, level: Level) -> Comparison:
     """Every member that keeps ``a`` and ``b`` apart at ``level``, each with the rule of the
     next level that sets it aside (if any). At ``bytes`` the members are the same or not; a
     difference in the file alone is the container's."""
+    return _explain(a, b, level, view)
+
+
+_ViewOf = Callable[[Package, Level], View]
+
+
+def _explain(a: Package, b: Package, level: Level, view: _ViewOf) -> Comparison:
     if level is Level.BYTES:
         members = _differences(a, b, view(a, Level.MEMBERS), view(b, Level.MEMBERS), None, None)
         if members:
@@ -291,8 +298,15 @@ def _savings(packages: Sequence[Package]) -> tuple[int, int]:
 def dedup(packages: Iterable[Package]) -> DedupReport:
     """Group ``packages`` at every level and explain what keeps the groups apart."""
     items = list(packages)
+    made = [views(p) for p in items]
+    at = {id(p): found for p, found in zip(items, made, strict=True)}
+
+    def view_of(package: Package, level: Level) -> View:
+        found = at.get(id(package))
+        return found[level] if found is not None else view(package, level)
+
     digests: list[dict[Level, str]] = [
-        {level: manifest_digest(view(p, level).entries, level) for level in Level} for p in items
+        {level: manifest_digest(found[level].entries, level) for level in Level} for found in made
     ]
     levels: list[LevelResult] = []
     for level in Level:
@@ -310,7 +324,7 @@ def dedup(packages: Iterable[Package]) -> DedupReport:
                 for i in members:
                     sub.setdefault(digests[i][stricter], []).append(i)
                 heads = [items[indexes[0]] for indexes in sub.values()]
-                why = [explain(heads[0], other, stricter) for other in heads[1:]]
+                why = [_explain(heads[0], other, stricter, view_of) for other in heads[1:]]
             groups.append(
                 Group(
                     level=level,
@@ -322,7 +336,7 @@ def dedup(packages: Iterable[Package]) -> DedupReport:
                 )
             )
         levels.append(LevelResult(level=level, groups=tuple(groups)))
-    apart = _apart(items, digests)
+    apart = _apart(items, digests, view_of)
     sizes: dict[str, int] = {}
     total = 0
     for package in items:
@@ -352,7 +366,9 @@ def dedup(packages: Iterable[Package]) -> DedupReport:
     )
 
 
-def _apart(items: list[Package], digests: list[dict[Level, str]]) -> tuple[Comparison, ...]:
+def _apart(
+    items: list[Package], digests: list[dict[Level, str]], view_of: _ViewOf
+) -> tuple[Comparison, ...]:
     """Packages of one name and version in different payload groups: each group's first
     package compared with the first group's, at the payload level."""
     by_name: dict[str, dict[str, int]] = {}
@@ -363,5 +379,5 @@ def _apart(items: list[Package], digests: list[dict[Level, str]]) -> tuple[Compa
     found: list[Comparison] = []
     for heads in by_name.values():
         first, *others = heads.values()
-        found.extend(explain(items[first], items[i], Level.PAYLOAD) for i in others)
+        found.extend(_explain(items[first], items[i], Level.PAYLOAD, view_of) for i in others)
     return tuple(found)

@@ -28,7 +28,7 @@ from reprobuild.dedup.rules import (
     rule_for,
 )
 
-__all__ = ["IDENTITY_MEMBER", "View", "manifest_digest", "view"]
+__all__ = ["IDENTITY_MEMBER", "View", "manifest_digest", "view", "views"]
 
 #: The member of a payload view that holds the package's name and version.
 IDENTITY_MEMBER = "(identity)"
@@ -87,6 +87,18 @@ def view(package: Package, level: Level) -> View:
     if level is Level.CANONICAL:
         return canonical
     return _payload(package, canonical)
+
+
+def views(package: Package) -> dict[Level, View]:
+    """``package``'s members at every level, each made once from the one before."""
+    members = _members(package)
+    canonical = _canonical(package, members)
+    return {
+        Level.BYTES: view(package, Level.BYTES),
+        Level.MEMBERS: members,
+        Level.CANONICAL: canonical,
+        Level.PAYLOAD: _payload(package, canonical),
+    }
 
 
 def _members(package: Package) -> View:

@@ -13,6 +13,7 @@ Pure: no clock, environment, network or subprocess.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -526,10 +527,19 @@ RULES_DIGEST = sha256(
 ).hexdigest()
 
 
+#: The content rules of each level, in the order they run.
+_CONTENT_RULES = {
+    level: tuple(r for r in RULES if r.level is level and r.transform is not None)
+    for level in Level
+}
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def rule_for(path: str, fmt: PackageFormat, level: Level) -> Rule | None:
-    """The first content rule of ``level`` that rewrites the member at ``path``."""
-    for rule in RULES:
-        if rule.level is level and rule.transform is not None and rule.applies(path, fmt):
+    """The first content rule of ``level`` that rewrites the member at ``path``. Kept for
+    the paths seen last: the packages of one project share most of their paths."""
+    for rule in _CONTENT_RULES[level]:
+        if rule.applies(path, fmt):
             return rule
     return None
 
