@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from reprobuild.cli._attest import add_attest_arguments, attest_graph, signing_key_of
 from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
 from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json
 from reprobuild.cli._remote import add_remote_arguments, remote_headers
@@ -134,6 +135,8 @@ def register(subparsers: Subparsers) -> None:
     )
     add_cache_dir_argument(parser, holds="the store, the action cache and build environments are")
     add_sandbox_arguments(parser)
+    # --attest: a signed provenance of each step's output (reprobuild.attest)
+    add_attest_arguments(parser, what="each output of a step built or found in the cache")
     parser.set_defaults(run=run)
 
 
@@ -172,6 +175,9 @@ def run(args: argparse.Namespace) -> int:
     if args.folders and not folders:
         raise UsageError("no project in the folders given", path=str(args.folders[0]))
     plan = plan_workspace(folders, bundle=args.bundle)
+    if args.attest is not None and args.dry_run:
+        raise UsageError("--dry-run builds nothing: there is nothing to attest")
+    signing_key = signing_key_of(args)  # read, and its folder checked, before any build
     sandbox = sandbox_of(args)
     now = datetime.now(UTC)
     cutoff = args.exclude_newer or now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -219,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         executor.close()
+    if signing_key is not None:
+        attest_graph(args.attest, report, signing_key)
     if args.format in ("json", "html"):
         from reprobuild import __version__
 

@@ -29,7 +29,19 @@ __all__ = [
 
 #: The subcommands, in the order the help lists them: each is the module ``reprobuild.cli.NAME``
 #: with its ``register(subparsers)``.
-COMMANDS = ("build", "diff", "normalize", "verify", "results", "vary", "graph", "cache", "dedup")
+COMMANDS = (
+    "build",
+    "diff",
+    "normalize",
+    "verify",
+    "results",
+    "vary",
+    "graph",
+    "cache",
+    "dedup",
+    "attest",
+    "key",
+)
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from reprobuild.cli._attest import add_attest_arguments, attest_verification, signing_key_of
 from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of, results_db_of
 from reprobuild.cli._checks import reason_of, writable_folder
 from reprobuild.cli._output import (
@@ -23,6 +24,7 @@ from reprobuild.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from reprobuild.attest import Publisher
     from reprobuild.rebuild import ArtifactResult, Verification
     from reprobuild.report import JSONValue
 
@@ -66,6 +68,7 @@ examples:
   reprobuild verify -r releases.txt --jobs 2            # one NAME==VERSION per line
   reprobuild verify ipython==7.16.1 --no-overrides      # what inference alone gives
   reprobuild results --latest                           # what every attempt found
+  reprobuild verify ipython==7.16.1 --attest attestations/   # signed, failures too
 
 exit codes: 0 every wheel reproducible, 1 otherwise (equivalent, different, not verifiable,
 build failed), 2 bad input, 3 the index or the machine failed.
@@ -174,7 +177,46 @@ def register(subparsers: Subparsers) -> None:
         "(a table of verdicts; each artifact's recipe, evidence and difference tree); "
         "default: text",
     )
+    # --attest: signed attestations of every verdict (reprobuild.attest)
+    add_attest_arguments(
+        parser,
+        what="every judged artifact (its rebuild's provenance and the verdict, failures too)",
+    )
+    parser.add_argument(
+        "--publish-attestation",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a PEP 740 publish attestation of an artifact (ARTIFACT.publish.attestation or "
+        "ARTIFACT.provenance): who published it is shown beside the rebuild (one beside a "
+        "--wheel or --sdist file is read too)",
+    )
     parser.set_defaults(run=run)
+
+
+def _publishers(args: argparse.Namespace, verification: Verification) -> dict[str, Publisher]:
+    """The publish attestations of the verification's artifacts: given, or beside a local
+    file; the checkout's commit (--source) is what they must name."""
+    if not args.publish_attestation and not (args.wheel or args.sdist):
+        return {}
+    from reprobuild.cli.attest import publishers_for
+
+    local = {p.name: p for p in [*args.wheel, *([args.sdist] if args.sdist else [])]}
+    commit = None
+    if args.source is not None:
+        from reprobuild.frontend import git_commit_info
+
+        info = git_commit_info(args.source)
+        commit = info.commit if info is not None else None
+    artifacts = [(r.filename, r.sha256, local.get(r.filename)) for r in verification.results]
+    if verification.sdist and all(verification.sdist != r.filename for r in verification.results):
+        from reprobuild._fs import sha256_file
+
+        sdist = local.get(verification.sdist)
+        if sdist is not None:
+            artifacts.append((sdist.name, sha256_file(sdist), sdist))
+    return publishers_for(artifacts, args.publish_attestation, commit=commit)
 
 
 def _read_releases(path: Path) -> list[str]:
@@ -278,6 +320,7 @@ def run(args: argparse.Namespace) -> int:
         hint="give a writable folder with --cache-dir (or set REPROBUILD_CACHE_DIR)",
     )
     check_database(db)
+    signing_key = signing_key_of(args)  # read, and its folder checked, before any work
     # the sandbox is chosen (or refused) before any work; workers take it from args
     args.chosen_sandbox = sandbox_of(args)
     origin = LOCAL if local else INDEX
@@ -294,6 +337,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         outcomes = run_serial(releases, args, cache_dir, pythons, bar, progress)
     verifications: list[tuple[int, Verification]] = []
+    published: dict[tuple[str, str], dict[str, Publisher]] = {}
     worst = 0
     for outcome in outcomes:
         if outcome.verification is None:
@@ -318,10 +362,16 @@ def run(args: argparse.Namespace) -> int:
         else:
             record_verification(db, outcome.verification, started=outcome.started, origin=origin)
             verifications.append((outcome.index, outcome.verification))
+            publishers = _publishers(args, outcome.verification)
+            published[outcome.verification.name, outcome.verification.version] = publishers
+            if any(p.mismatches for p in publishers.values()):
+                worst = max(worst, 1)
+            if signing_key is not None:
+                attest_verification(args.attest, outcome.verification, signing_key, publishers)
             if args.format == "text":
                 if bar is not None:
                     bar.clear()
-                _print_text(outcome.verification)
+                _print_text(outcome.verification, publishers)
         if bar is not None:
             bar.done(outcome)
     if bar is not None:
@@ -332,10 +382,17 @@ def run(args: argparse.Namespace) -> int:
         from reprobuild.rebuild.document import verification_document
         from reprobuild.report import envelope
 
+        def document(verification: Verification) -> dict[str, JSONValue]:
+            doc = verification_document(verification)
+            found = published.get((verification.name, verification.version), {})
+            if found:  # who published the files, from their publish attestations
+                doc["publishers"] = {name: p.to_json() for name, p in found.items()}
+            return doc
+
         if args.releases is None and ordered:
-            print_json(envelope("verify", verification_document(ordered[0])))
+            print_json(envelope("verify", document(ordered[0])))
         else:
-            body: dict[str, JSONValue] = {"releases": [verification_document(v) for v in ordered]}
+            body: dict[str, JSONValue] = {"releases": [document(v) for v in ordered]}
             print_json(envelope("verify", body))
     elif args.format == "html":
         from reprobuild.rebuild.page import verification_page
@@ -355,7 +412,8 @@ _COLOURS = {
 }
 
 
-def _print_text(verification: Verification) -> None:
+def _print_text(verification: Verification, publishers: dict[str, Publisher] | None = None) -> None:
+    publishers = publishers or {}
     out = sys.stdout
     rebuilt = any(r.verdict.value != "not-verifiable" for r in verification.results)
     source = f" (rebuilt from {verification.sdist})" if verification.sdist and rebuilt else ""
@@ -372,10 +430,23 @@ def _print_text(verification: Verification) -> None:
         checkout = " (rebuilt from the checkout)" if result.filename == verification.sdist else ""
         print(f"  {shown(result.filename)}{checkout}: {verdict}  [{result.seconds:.1f} s]")
         _print_details(result)
+        if result.filename in publishers:
+            from reprobuild.cli.attest import describe_publisher
+
+            for line in describe_publisher(publishers[result.filename]):
+                print(f"    {line}")
     if grouped:
         verdict = colour(compiled[0].verdict.value, _COLOURS[compiled[0].verdict.value], out)
         print(f"  {len(compiled)} compiled wheels ({compiled[0].filename}, …): {verdict}")
         print(f"    cause: {COMPILED} (--format json lists each)")
+    judged = {r.filename for r in verification.results}
+    for name, publisher in publishers.items():
+        if name not in judged:  # the sdist the wheels were rebuilt from
+            from reprobuild.cli.attest import describe_publisher
+
+            print(f"  {shown(name)} (the sdist):")
+            for line in describe_publisher(publisher):
+                print(f"    {line}")
     if rebuilt and verification.sandbox:
         print(f"  sandbox: {describe_sandbox(dict(verification.sandbox))}")
     if any(r.difference is not None or r.log_tail for r in verification.results):

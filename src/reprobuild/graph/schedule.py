@@ -93,6 +93,9 @@ class NodeReport:
     deps: tuple[str, ...] = ()
     kind: str = ""
     reason: str | None = None
+    #: the document the step's key is the hash of (:meth:`Action.document`), for the step's
+    #: attestation; not in :meth:`to_json`, which names the key
+    action: Mapping[str, JSONValue] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, JSONValue]:
         return {
@@ -466,6 +469,7 @@ class _GraphRun:
             error=performed.error or None,
             where=performed.result.where if performed.origin == "built" else None,
             reason=node.reason or None,
+            action=self.documents.get(node_id, {}),
         )
         timed = f" ({performed.seconds:.1f} s)" if status != "cache-hit" else ""
         self.say(f"{node_id}: {status.replace('-', ' ')}{timed}")

@@ -95,6 +95,11 @@ class ArtifactResult:
     #: where the judged rebuild came from when it went through the action cache: built here,
     #: or found in the local or the remote cache (its key, when and where it was built)
     rebuild: Performed | None = None
+    #: the sha256 of the sdist a wheel was rebuilt from (None for a checkout, or no rebuild)
+    source_sha256: str | None = None
+    #: the buildinfo record of the judged rebuild (its pinned build environments, variables,
+    #: sandbox), as :mod:`reprobuild.buildinfo` describes it; empty when nothing was built
+    buildinfo: Mapping[str, JSONValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -249,7 +254,12 @@ def verify_wheel(
     digest = sha256_file(wheel_path)
     filename = wheel_path.name
 
-    result = _Result(filename=filename, digest=digest, started=started)
+    result = _Result(
+        filename=filename,
+        digest=digest,
+        started=started,
+        source_digest=sha256_file(sdist_path) if sdist_path is not None else None,
+    )
 
     if not is_pure(filename):
         return result(
@@ -471,6 +481,8 @@ def _rebuild(
         try:
             built = rebuilder(adjust(spec), progress=say)
             result.contained.extend(built.contained)
+            result.buildinfo.clear()  # the record of the last rebuild, the one judged next
+            result.buildinfo.update(built.buildinfo)
         except BuildError as exc:
             return result(
                 Verdict.BUILD_FAILED, cause=exc.reason, recipe=recipe, log_tail=exc.log_tail
@@ -495,6 +507,10 @@ class _Result:
     started: float
     #: what the sandbox kept this artifact's rebuilds from doing, as they report it
     contained: list[str] = field(default_factory=list)
+    #: the sha256 of the sdist rebuilt from (None for a checkout)
+    source_digest: str | None = None
+    #: the buildinfo record of the last rebuild
+    buildinfo: dict[str, JSONValue] = field(default_factory=dict)
 
     def __call__(
         self,
@@ -521,6 +537,8 @@ class _Result:
             seconds=round(time.monotonic() - self.started, 3),
             contained=tuple(dict.fromkeys(self.contained)),
             rebuild=rebuild,
+            source_sha256=self.source_digest,
+            buildinfo=dict(self.buildinfo),
         )
 
 
