@@ -160,3 +160,46 @@ def test_an_unverified_publisher_is_marked(
     assert code == 0, out
     assert "publisher: william@yossarian.net" in out
     assert "certificate not verified: " in out
+
+
+def test_graph_steps_get_a_provenance_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """graph --attest: one provenance per output of a step built or found (its action's key
+    and document), none for a seeded or failed step; no verification summary."""
+    import hashlib
+
+    from reprobuild.attest import AttestPolicy, check_attestation, load_public_key
+    from reprobuild.cli._attest import attest_graph
+    from reprobuild.graph.schedule import GraphReport, NodeReport
+
+    key, public = key_pair(tmp_path / "keys")
+    wheel = tmp_path / "out" / "demo-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(make_wheel())
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    action: dict[str, JSONValue] = {"kind": "wheel", "inputs": {"sdist": "a" * 64}}
+    report = GraphReport(
+        nodes=(
+            NodeReport(
+                id="demo:wheel",
+                status="built",
+                key="b" * 64,
+                outputs={wheel.name: digest},
+                action=action,
+            ),
+            NodeReport(id="seed:seed", status="seeded", key="c" * 64, outputs={"s.whl": digest}),
+        ),
+        executor="serial",
+        seconds=0.0,
+        exclude_newer="2026-01-01T00:00:00+00:00",
+    )
+    (written,) = attest_graph(tmp_path / "out", report, key)
+    assert written.name == wheel.name + ".intoto.jsonl"
+    pub = load_public_key(public)
+    assert check_attestation(wheel, written, key=pub, policy=AttestPolicy.ANY).ok
+    (problem,) = check_attestation(
+        wheel, written, key=pub, policy=AttestPolicy.REPRODUCIBLE
+    ).problems
+    assert "no verification summary" in problem
+    capsys.readouterr()
