@@ -47,13 +47,13 @@ STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PROVENANCE_TYPE = "https://slsa.dev/provenance/v1"
 SUMMARY_TYPE = "https://slsa.dev/verification_summary/v1"
 #: The build type of a rebuild of a published file by ``reprobuild verify``.
-REBUILD_TYPE = "https://reprobuild.dev/attestations/rebuild/v1"
+REBUILD_TYPE = "urn:reprobuild:attestations:rebuild:v1"
 #: The build type of one step of ``reprobuild graph``.
-GRAPH_STEP_TYPE = "https://reprobuild.dev/attestations/graph-step/v1"
+GRAPH_STEP_TYPE = "urn:reprobuild:attestations:graph-step:v1"
 #: The builder and verifier: reprobuild, run by whoever holds the signing key.
-VERIFIER_ID = "https://reprobuild.dev/attestations/verifier/v1"
+VERIFIER_ID = "urn:reprobuild:attestations:verifier:v1"
 #: The policy a verification summary applies: PASSED means the same sha256.
-POLICY_URI = "https://reprobuild.dev/attestations/policy/reproducible/v1"
+POLICY_URI = "urn:reprobuild:attestations:policy:reproducible:v1"
 #: The recipe fields found by rebuilding with candidate values until the published bytes came
 #: out (not read from the published files): the hash seed, tried from 0 up.
 FITTED_FIELDS = frozenset({"hash_seed"})
