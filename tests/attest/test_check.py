@@ -47,12 +47,18 @@ def test_a_reproducible_rebuild_is_attested_and_passes(tmp_path: Path) -> None:
     definition = provenance["predicate"]["buildDefinition"]  # type: ignore[index]
     assert definition["buildType"] == REBUILD_TYPE
     assert definition["externalParameters"]["recipe"]["evidence"]
-    assert definition["internalParameters"]["fitted"] == []
+    # the factory's wheel is in canonical form: normalizing the rebuild was fitted, not read
+    (fitted,) = definition["internalParameters"]["fitted"]
+    assert (fitted["field"], fitted["value"], fitted["tries"]) == ("normalized", "yes", 1)
+    assert definition["externalParameters"]["recipe"]["fitted"] == [fitted]
     assert definition["internalParameters"]["sandbox"]["kind"] == "none"
     assert definition["resolvedDependencies"][0]["name"] == "demo-1.0.tar.gz"
     predicate = summary["predicate"]
     assert predicate["verificationResult"] == "PASSED"  # type: ignore[index]
     assert predicate["reprobuild"]["verdict"] == "reproducible"  # type: ignore[index]
+    assert predicate["reprobuild"]["verdict_text"] == (  # type: ignore[index]
+        "reproducible (with step: normalized to reprobuild's canonical form)"
+    )
     checked = check_attestation(
         wheel, attestation, key=load_public_key(public), policy=AttestPolicy.REPRODUCIBLE
     )

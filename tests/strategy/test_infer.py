@@ -38,6 +38,10 @@ def _evidence(recipe: Recipe, field: str) -> str:
     return " | ".join(e.reason for e in recipe.evidence if e.field == field)
 
 
+def _fitted(recipe: Recipe, field: str) -> str:
+    return " | ".join(f.reason for f in recipe.fitted if f.field == field)
+
+
 @pytest.mark.parametrize(
     ("line", "requirement"),
     [
@@ -221,13 +225,20 @@ def test_a_fixed_offset_of_the_copied_files_is_the_time_zone() -> None:
     recipe, _ = _published(timezone(timedelta(hours=5, minutes=30)))
     assert recipe.timezone == "<+0530>-5:30"  # POSIX: hours west of UTC
     assert "UTC+05:30" in [e.value for e in recipe.evidence if e.field == "timezone"]
+    assert recipe.fitted == ()  # one offset on every copied file: read, not fitted
     assert recipe.build_clock == BUILT - 1  # the zone's local clock, read back as UTC
 
 
 def test_an_offset_that_follows_summer_time_names_a_zone() -> None:
     recipe, _ = _published(ZoneInfo("America/Los_Angeles"))
     assert recipe.timezone == "America/Los_Angeles"
-    assert "2 of 2 files" in _evidence(recipe, "timezone")
+    # scored against the member times: fitted, not read, with the number of zones tried
+    assert "2 of 2 files" in _fitted(recipe, "timezone")
+    assert not _evidence(recipe, "timezone")
+    (fitted,) = recipe.fitted
+    assert fitted.value == "America/Los_Angeles"
+    assert fitted.tries > 100
+    assert "member times" in fitted.against
     assert recipe.build_clock == BUILT - 1
 
 
@@ -246,7 +257,7 @@ def test_a_license_copied_in_the_other_season_names_the_zone() -> None:
     wheel = make_wheel(files=files, generator="flit 3.5.1", mtime=times)
     recipe = _infer(wheel, sdist=sdist)
     assert recipe.timezone == "America/Los_Angeles"
-    assert "3 of 3 files" in _evidence(recipe, "timezone")
+    assert "3 of 3 files" in _fitted(recipe, "timezone")
     assert recipe.build_clock is None  # the license is no clock reading
 
 

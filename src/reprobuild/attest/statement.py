@@ -28,10 +28,9 @@ from datetime import UTC, datetime
 from reprobuild import __version__
 from reprobuild._types import JSONValue
 from reprobuild.rebuild import ArtifactResult, Verdict, Verification
-from reprobuild.rebuild.document import rebuild_document, recipe_document
+from reprobuild.rebuild.document import fitted_document, rebuild_document, recipe_document
 
 __all__ = [
-    "FITTED_FIELDS",
     "GRAPH_STEP_TYPE",
     "PROVENANCE_TYPE",
     "REBUILD_TYPE",
@@ -54,9 +53,6 @@ GRAPH_STEP_TYPE = "urn:reprobuild:attestations:graph-step:v1"
 VERIFIER_ID = "urn:reprobuild:attestations:verifier:v1"
 #: The policy a verification summary applies: PASSED means the same sha256.
 POLICY_URI = "urn:reprobuild:attestations:policy:reproducible:v1"
-#: The recipe fields found by rebuilding with candidate values until the published bytes came
-#: out (not read from the published files): the hash seed, tried from 0 up.
-FITTED_FIELDS = frozenset({"hash_seed"})
 
 
 def _time(moment: datetime) -> str:
@@ -116,14 +112,9 @@ def _dependencies(verification: Verification, result: ArtifactResult) -> list[JS
 
 
 def _fitted(result: ArtifactResult) -> list[JSONValue]:
-    """The recipe's fields that were fitted (see :data:`FITTED_FIELDS`), with their evidence."""
-    if result.recipe is None:
-        return []
-    return [
-        {"field": e.field, "value": e.value, "reason": e.reason}
-        for e in result.recipe.evidence
-        if e.field in FITTED_FIELDS
-    ]
+    """The recipe's fields chosen by trying values against the published file (not read from
+    it), each with the value, the number of tries and what they were scored against."""
+    return [fitted_document(f) for f in result.fitted]
 
 
 def provenance_statement(
@@ -199,6 +190,7 @@ def summary_statement(
     passed = result.verdict is Verdict.REPRODUCIBLE
     details: dict[str, JSONValue] = {
         "verdict": result.verdict.value,
+        "verdict_text": result.verdict_text,
         "categories": list(result.categories),
         "cause": result.cause or None,
         "rebuilt": (

@@ -426,7 +426,8 @@ def _print_text(verification: Verification, publishers: dict[str, Publisher] | N
     for result in verification.results:
         if grouped and result.cause == COMPILED:
             continue
-        verdict = colour(result.verdict.value, _COLOURS[result.verdict.value], out)
+        # with what the verdict rests on besides reading: "reproducible (fitted: …)"
+        verdict = colour(result.verdict_text, _COLOURS[result.verdict.value], out)
         checkout = " (rebuilt from the checkout)" if result.filename == verification.sdist else ""
         print(f"  {shown(result.filename)}{checkout}: {verdict}  [{result.seconds:.1f} s]")
         _print_details(result)
@@ -483,6 +484,14 @@ def _print_details(result: ArtifactResult) -> None:
         for evidence in recipe.evidence:
             value = evidence.value or "-"
             print(f"      {evidence.field} = {shown(value)}  ({shown(evidence.reason)})")
+        if recipe.fitted:
+            print("    fitted (chosen by trying values against the published file, not read):")
+        for fitted in recipe.fitted:
+            tries = "1 try" if fitted.tries == 1 else f"{fitted.tries} tries"
+            print(
+                f"      {fitted.field} = {shown(fitted.value)}  ({tries} against "
+                f"{shown(fitted.against)}: {shown(fitted.reason)})"
+            )
     if result.log_tail:
         print("    build log (last lines):")
         for line in result.log_tail.splitlines()[-15:]:

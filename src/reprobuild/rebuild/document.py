@@ -1,12 +1,12 @@
 """The JSON document of ``reprobuild verify``: one object per artifact, with its verdict and
-its recipe (every field with its evidence)."""
+its recipe (every read field with its evidence, every fitted one with its tries)."""
 
 from __future__ import annotations
 
 from reprobuild.present import render_json
 from reprobuild.rebuild.verify import ArtifactResult, Verification
 from reprobuild.report import JSONValue
-from reprobuild.strategy import Recipe
+from reprobuild.strategy import Fitted, Recipe
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "describe_rebuild",
+    "fitted_document",
     "rebuild_document",
     "recipe_document",
     "result_document",
@@ -46,8 +47,21 @@ def describe_rebuild(performed: Performed | None) -> str:
     )
 
 
+def fitted_document(fitted: Fitted) -> dict[str, JSONValue]:
+    """One fitted field as JSON: the field, the value chosen, the number of tries, what the
+    candidates were scored against, and why this value won."""
+    return {
+        "field": fitted.field,
+        "value": fitted.value,
+        "tries": fitted.tries,
+        "against": fitted.against,
+        "reason": fitted.reason,
+    }
+
+
 def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
-    """A recipe as JSON: its fields, the override used (or null) and the evidence."""
+    """A recipe as JSON: its fields, the override used (or null), the evidence of what was
+    read and, apart from it, what was fitted (``fitted``)."""
     return {
         "requirements": list(recipe.requirements),
         "python": recipe.python,
@@ -67,6 +81,7 @@ def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
         "evidence": [
             {"field": e.field, "value": e.value, "reason": e.reason} for e in recipe.evidence
         ],
+        "fitted": [fitted_document(f) for f in recipe.fitted],
     }
 
 
@@ -75,6 +90,9 @@ def result_document(result: ArtifactResult) -> dict[str, JSONValue]:
     return {
         "filename": result.filename,
         "verdict": result.verdict.value,
+        # the verdict with what it rests on besides reading: fitted fields, steps
+        "verdict_text": result.verdict_text,
+        "with_steps": list(result.steps),
         "sha256": result.sha256,
         "rebuilt_filename": result.rebuilt_filename,
         "rebuilt_sha256": result.rebuilt_sha256,

@@ -2,7 +2,9 @@
 
 The page opens with a table of every artifact and its verdict, each row linking to the
 artifact's section below: the cause, both sha256s, the recipe with the evidence of every field
-(and whether an override was used), the tail of the build's log, and the difference tree, drawn
+read (and whether an override was used), what was fitted by trying values against the
+published file (with the number of tries), the tail of the build's log, and the difference
+tree, drawn
 as ``reprobuild diff --format html`` draws it. Like that page it is one file with nothing
 outside it, so it can be kept as a CI artifact or published as a record of what was found.
 """
@@ -38,9 +40,11 @@ pre.log { background: var(--note); padding: 0.5rem; overflow-x: auto; font-size:
 """
 
 
-def _verdict(verdict: Verdict) -> str:
-    value = escape(verdict.value)
-    return f'<span class="verdict {value}">{value}</span>'
+def _verdict(result: ArtifactResult) -> str:
+    """The verdict, with what it rests on besides reading (fitted fields, steps)."""
+    value = escape(result.verdict.value)
+    text = escape(result.verdict_text)
+    return f'<span class="verdict {value}">{text}</span>'
 
 
 def _anchor(index: int) -> str:
@@ -57,7 +61,7 @@ def _recipe(result: ArtifactResult) -> list[str]:
         f"<td>{escape(e.reason)}</td></tr>"
         for e in recipe.evidence
     ]
-    return [
+    out = [
         f"<h3>Recipe ({used})</h3>",
         '<table class="recipe">',
         "<thead><tr><th>field</th><th>value</th><th>evidence</th></tr></thead>",
@@ -66,6 +70,23 @@ def _recipe(result: ArtifactResult) -> list[str]:
         "</tbody>",
         "</table>",
     ]
+    if recipe.fitted:
+        fitted = [
+            f"<tr><td><code>{escape(f.field)}</code></td><td><code>{escape(f.value)}</code></td>"
+            f"<td>{f.tries}</td><td>{escape(f.against)}</td><td>{escape(f.reason)}</td></tr>"
+            for f in recipe.fitted
+        ]
+        out += [
+            "<h3>Fitted (chosen by trying values against the published file, not read)</h3>",
+            '<table class="recipe">',
+            "<thead><tr><th>field</th><th>value</th><th>tries</th><th>scored against</th>"
+            "<th>why</th></tr></thead>",
+            "<tbody>",
+            *fitted,
+            "</tbody>",
+            "</table>",
+        ]
+    return out
 
 
 def _sandbox(record: Mapping[str, JSONValue]) -> str:
@@ -93,6 +114,7 @@ def _artifact(index: int, verification: Verification, result: ArtifactResult) ->
         facts.append(("rebuilt file", result.rebuilt_filename))
     if result.cause:
         facts.append(("cause", result.cause))
+    facts.extend(("with step", step) for step in result.steps)
     if result.difference is not None:
         facts.append(("differences", result.difference.summary()))
     facts.extend(("contained by the sandbox", said) for said in result.contained)
@@ -101,7 +123,7 @@ def _artifact(index: int, verification: Verification, result: ArtifactResult) ->
     facts.append(("time", f"{result.seconds:.1f} s"))
     out = [
         f'<section class="artifact" id="{_anchor(index)}">',
-        f"<h2>{escape(result.filename)}: {_verdict(result.verdict)}</h2>",
+        f"<h2>{escape(result.filename)}: {_verdict(result)}</h2>",
         '<dl class="facts">',
         *(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts),
         "</dl>",
@@ -128,7 +150,7 @@ def verification_page(verifications: Sequence[Verification]) -> str:
         title = f"reprobuild verify: {len(verifications)} releases"
     rows = [
         f'<tr><td><a href="#{_anchor(i)}">{escape(r.filename)}</a></td>'
-        f"<td>{_verdict(r.verdict)}</td><td>{escape(r.cause)}</td></tr>"
+        f"<td>{_verdict(r)}</td><td>{escape(r.cause)}</td></tr>"
         for i, (_, r) in enumerate(pairs)
     ]
     header = [

@@ -9,6 +9,12 @@ recipe (not normalized: the rebuild must stand on its own), and gives one verdic
 - ``different``: the difference tree, and a named cause;
 - ``not-verifiable``: no sdist to rebuild from, or a compiled wheel;
 - ``build-failed``: the cause and the tail of the build's log.
+
+Most of a recipe is read from the published files; what is fitted (chosen by trying values
+against the published file: the time zone scored against its member times, the hash seed
+rebuilt with until the bytes match, the normalization chosen because the published file is
+already canonical) is listed apart, with the number of tries (:attr:`ArtifactResult.fitted`),
+and a verdict that rests on it says so (:attr:`ArtifactResult.verdict_text`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_by
 from reprobuild.rebuild.rebuilder import Rebuilder
 from reprobuild.strategy import (
     Evidence,
+    Fitted,
     Recipe,
     find_override,
     infer_recipe,
@@ -100,6 +107,42 @@ class ArtifactResult:
     #: the buildinfo record of the judged rebuild (its pinned build environments, variables,
     #: sandbox), as :mod:`reprobuild.buildinfo` describes it; empty when nothing was built
     buildinfo: Mapping[str, JSONValue] = field(default_factory=dict)
+
+    @property
+    def fitted(self) -> tuple[Fitted, ...]:
+        """The recipe's fields chosen by trying values against the published file (empty when
+        everything was read, or when there is no recipe)."""
+        return self.recipe.fitted if self.recipe is not None else ()
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The steps outside the build that the rebuild went through, in words: the
+        normalization after it, and a recipe override's steps before it."""
+        if self.recipe is None:
+            return ()
+        normalized = (
+            ("normalized to reprobuild's canonical form",) if self.recipe.normalized else ()
+        )
+        return (*(step.describe() for step in self.recipe.steps), *normalized)
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict with what a match rests on besides reading:
+        ``reproducible (fitted: hash seed after 3 tries)``, ``reproducible (with step: …)``;
+        the bare verdict otherwise."""
+        verdict: str = self.verdict.value
+        if self.verdict not in (Verdict.REPRODUCIBLE, Verdict.EQUIVALENT):
+            return verdict
+        parts = []
+        # the normalization is said as the step it is
+        fitted = [f.describe() for f in self.fitted if f.field != "normalized"]
+        if fitted:
+            parts.append("fitted: " + ", ".join(fitted))
+        if self.steps:
+            parts.append(
+                ("with step: " if len(self.steps) == 1 else "with steps: ") + ", ".join(self.steps)
+            )
+        return verdict + (f" ({'; '.join(parts)})" if parts else "")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -343,21 +386,28 @@ def verify_wheel(
         say(f"METADATA is in another order: rebuilding with PYTHONHASHSEED={seed}")
         again = rebuild(seed)
         if isinstance(again, ArtifactResult):
-            break
+            # the search ends; the verdict stays the one on seed 0's rebuild, which built
+            return replace(
+                judged,
+                cause=judged.cause
+                + f"; no PYTHONHASHSEED from 0 to {seed - 1} gives the publisher's order, and "
+                + f"the rebuild with {seed} failed ({again.cause}): the search stopped there",
+            )
         if sha256_chunks((again[0],))[0] == digest:
             recipe = replace(
                 recipe,
                 hash_seed=seed,
-                evidence=(
-                    *recipe.evidence,
-                    Evidence(
+                fitted=(
+                    *recipe.fitted,
+                    Fitted(
                         field="hash_seed",
                         value=str(seed),
+                        tries=seed + 1,
+                        against="the published wheel's bytes, rebuilt with seeds from 0 up",
                         reason="METADATA lists "
                         + ", ".join(fields)
                         + " in the order of the publisher's hash seed; PYTHONHASHSEED="
-                        + f"{seed} gives it (try {seed + 1} of at most "
-                        + f"{HASH_SEED_TRIES + 1})",
+                        + f"{seed} gives it (try {seed + 1} of at most {HASH_SEED_TRIES + 1})",
                     ),
                 ),
             )
@@ -422,7 +472,8 @@ def verify_sdist(
 def _canonical(recipe: Recipe, published: Buffer, filename: str) -> Recipe:
     """``recipe``, set to normalize the rebuild when the published file is in reprobuild's
     canonical form for the recipe's ``SOURCE_DATE_EPOCH``: it was normalized after its build,
-    as ``reprobuild build`` does."""
+    as ``reprobuild build`` does. The choice is fitted (the published file is normalized and
+    compared with itself), and recorded so."""
     epoch = recipe.source_date_epoch
     if epoch is None:
         return recipe
@@ -433,13 +484,16 @@ def _canonical(recipe: Recipe, published: Buffer, filename: str) -> Recipe:
         return recipe
     if not canonical:
         return recipe
-    said = Evidence(
+    kind = "wheel" if filename.endswith(".whl") else "sdist"
+    said = Fitted(
         field="normalized",
         value="yes",
+        tries=1,
+        against=f"the published {kind}'s bytes, normalized",
         reason="the file is in reprobuild's canonical form for its SOURCE_DATE_EPOCH: it was "
         "normalized after its build (reprobuild build does that)",
     )
-    return replace(recipe, normalized=True, evidence=(*recipe.evidence, said))
+    return replace(recipe, normalized=True, fitted=(*recipe.fitted, said))
 
 
 def _rebuild(
@@ -569,10 +623,16 @@ def _judge(
     # the same content are a compression difference, which normalization removes
     policy = Policy(source_date_epoch=DEFAULT_SOURCE_DATE_EPOCH, recompress_zip=True)
     # compared by digest, each computed a piece at a time: neither side is held whole
-    same_normalized = rebuilt_name == filename and (
-        normalize_bytes(published, filename=filename, policy=policy).sha256()
-        == normalize_bytes(rebuilt, filename=filename, policy=policy).sha256()
-    )
+    unreadable = ""
+    digests: list[str] = []
+    if rebuilt_name == filename:
+        for side, data in (("published", published), ("rebuilt", rebuilt)):
+            try:
+                digests.append(normalize_bytes(data, filename=filename, policy=policy).sha256())
+            except ReprobuildError as exc:  # a RECORD that does not verify: a file changed
+                unreadable = f"; the {side} file does not normalize: {exc}"
+                break
+    same_normalized = len(digests) == 2 and digests[0] == digests[1]
     if same_normalized:
         return result(
             Verdict.EQUIVALENT,
@@ -584,7 +644,8 @@ def _judge(
         )
     return result(
         Verdict.DIFFERENT,
-        cause=explain(difference, archive_name=filename, rebuilt_name=rebuilt_name, recipe=recipe),
+        cause=explain(difference, archive_name=filename, rebuilt_name=rebuilt_name, recipe=recipe)
+        + unreadable,
         recipe=recipe,
         rebuilt=made,
         difference=difference,

@@ -12,13 +12,14 @@ from reprobuild.strategy.infer import (
     parse_generator,
 )
 from reprobuild.strategy.overrides import Override, find_override, parse_overrides
-from reprobuild.strategy.recipe import Evidence, GzipStep, Recipe, gzip_bytes
+from reprobuild.strategy.recipe import Evidence, Fitted, GzipStep, Recipe, gzip_bytes
 from reprobuild.strategy.sdist import infer_sdist_recipe
 
 __all__ = [
     "BACKEND_DEFAULT_TIMES",
     "PYTHON_RELEASES",
     "Evidence",
+    "Fitted",
     "Generator",
     "GzipStep",
     "Override",

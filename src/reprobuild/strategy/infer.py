@@ -12,12 +12,16 @@ observation as :class:`Evidence`:
 - the build clock, when it was unset: the instant the files the build generated carry (the
   files it copied from the sdist keep the sdist's times), replayed as the rebuild's clock;
 - the time zone, when the files copied from the sdist are whole quarter hours off their sdist
-  times (zip times are local times, and older tools wrote the publisher's);
+  times (zip times are local times, and older tools wrote the publisher's): read when every
+  file shows one offset; *fitted* when the offsets follow summer time, by scoring every IANA
+  zone against the member times (a :class:`Fitted` record, with the number of zones tried);
 - the umask, from the file modes;
 - the Python: the newest CPython at upload time that the release supports, or the nearest this
   machine has (the substitution is recorded).
 
 Inference reads the artifact, never copies it: no per-member value goes into the recipe.
+What is fitted here is the time zone alone; :func:`reprobuild.rebuild.verify_wheel` fits the
+hash seed and the normalization.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from packaging.version import InvalidVersion, Version
 from reprobuild.archive import Archive, Member, MemberKind
 from reprobuild.compare.nodes import format_time
 from reprobuild.dist import dist_info_text
-from reprobuild.strategy.recipe import Evidence, Recipe
+from reprobuild.strategy.recipe import Evidence, Fitted, Recipe
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -156,6 +160,7 @@ def infer_recipe(
     input: comparing member times with it tells the build clock and the time zone.
     """
     evidence: list[Evidence] = []
+    fitted: list[Fitted] = []
     requirements: list[str] = []
     wheel_text = dist_info_text(wheel, "WHEEL") or ""
     generator = parse_generator(wheel_text)
@@ -202,7 +207,7 @@ def infer_recipe(
     clock: int | None = None
     keep_egg_info = False
     if epoch is None and sdist is not None and sources is not None and files:
-        timezone, clock, keep_egg_info = _clock_and_zone(files, sdist, sources, evidence)
+        timezone, clock, keep_egg_info = _clock_and_zone(files, sdist, sources, evidence, fitted)
 
     cutoff: datetime | None
     if upload_time is not None:
@@ -293,6 +298,7 @@ def infer_recipe(
         setup_py=setup_py,
         keep_egg_info=keep_egg_info,
         evidence=tuple(evidence),
+        fitted=tuple(fitted),
     )
 
 
@@ -435,9 +441,10 @@ def _quarter_hours(zip_time: int, when: int) -> int | None:
     return quarter if _fits(zip_time, when, quarter) else None
 
 
-def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[ZoneInfo, int] | None:
+def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[ZoneInfo, int, int] | None:
     """The time zone with daylight saving time (an IANA name) that explains the most of the
-    ``copied`` files' zip times, and how many it explains; None when tzdata is missing."""
+    ``copied`` files' zip times, how many it explains, and how many zones were scored; None
+    when tzdata is missing."""
     import zoneinfo  # only for wheels whose times follow a zone's summer time
 
     try:
@@ -459,7 +466,7 @@ def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[ZoneInfo, int] | 
                 count += 1
         if best is None or count > best[1]:
             best = (zone, count)
-    return best
+    return (*best, len(names)) if best is not None else None
 
 
 def _clock_and_zone(
@@ -467,6 +474,7 @@ def _clock_and_zone(
     sdist: Archive,
     sources: Mapping[str, Member | None],
     evidence: list[Evidence],
+    fitted: list[Fitted],
 ) -> tuple[str, int | None, bool]:
     """The time zone and build clock of a wheel built without ``SOURCE_DATE_EPOCH``, and
     whether its .dist-info files copied from an egg-info keep the sdist's times.
@@ -476,6 +484,9 @@ def _clock_and_zone(
     is the publisher's time zone (an IANA zone when the offset follows summer time). The files
     the build wrote (the metadata, RECORD) carry its clock: the earliest of them, one instant,
     is replayed. ``sources`` are the sdist's files by path tail (:func:`_sdist_tails`).
+
+    A zone read from one offset goes into ``evidence``; a zone chosen by scoring the IANA
+    zones against the member times (the offsets follow summer time) into ``fitted``.
     """
     matched: list[tuple[Member, int]] = []
     for member in files:
@@ -506,10 +517,14 @@ def _clock_and_zone(
         and _quarter_hours(m.mtime, when) is not None
     ]
     seasons = copied + licenses
+    scored: int | None = None  # how many named zones were scored against the member times
+    fixed_name, fixed_count = zone_name, count
     if (len(offsets) > 1 and count < len(copied)) or licenses:
         named = _named_zone(seasons)
+        if named is not None:
+            scored = named[2]
         if named is not None and named[1] > count:
-            zone, count = named
+            zone, count, _ = named
             copied = seasons
             timezone = zone_name = zone.key
 
@@ -517,7 +532,19 @@ def _clock_and_zone(
                 offset = datetime.fromtimestamp(when, zone).utcoffset()
                 return int(offset.total_seconds()) if offset is not None else 0
 
-    if timezone != "UTC":
+    if scored is not None:
+        fitted.append(
+            Fitted(
+                field="timezone",
+                value=zone_name,
+                tries=scored + 1,
+                against="the published wheel's member times, as local times of the sdist's",
+                reason=f"{count} of {len(copied)} files from the sdist carry its times as "
+                f"local times in {zone_name}, the most of {scored} zones with summer time; "
+                f"one fixed offset ({fixed_name}) explains {fixed_count}",
+            )
+        )
+    elif timezone != "UTC":
         evidence.append(
             Evidence(
                 field="timezone",

@@ -6,6 +6,12 @@ proved nothing. What it may carry is what a publisher chose once for the whole b
 backend and its version, the Python, ``SOURCE_DATE_EPOCH``, the umask, the date the build
 requirements resolved at, and, from a recipe override file, release steps the sdist does not
 record.
+
+Most fields are *read*: each :class:`Evidence` names the observation its value rests on. A few
+are *fitted*: chosen by scoring candidates against the published file (the time zone that
+explains the most member times, the hash seed whose rebuild gives the published bytes). A
+fitted value is a search's result, not an observation, and each says so in a :class:`Fitted`
+record with the number of tries.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path
 
 from reprobuild.errors import ProjectError
 
-__all__ = ["Evidence", "GzipStep", "Recipe", "gzip_bytes"]
+__all__ = ["Evidence", "Fitted", "GzipStep", "Recipe", "gzip_bytes"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,6 +36,28 @@ class Evidence:
     field: str
     value: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fitted:
+    """A recipe field whose value was chosen by trying candidates against the published file
+    instead of being read from it.
+
+    ``field`` is the recipe field, ``value`` the value chosen (as text), ``tries`` how many
+    candidates were scored or rebuilt (the chosen one included), ``against`` what they were
+    scored against (``the published wheel's member times``), and ``reason`` why this value won.
+    """
+
+    field: str
+    value: str
+    tries: int
+    against: str
+    reason: str
+
+    def describe(self) -> str:
+        """The fitting in a few words: ``hash seed after 3 tries``."""
+        tries = "1 try" if self.tries == 1 else f"{self.tries} tries"
+        return f"{self.field.replace('_', ' ')} after {tries}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +127,9 @@ class Recipe:
     ``reprobuild build`` normalizes what it builds. ``exclude_newer`` is the cut-off for
     resolving build requirements. ``steps`` come from an
     override file, named in ``override``.
+
+    ``evidence`` and ``fitted`` say how the fields were found, not how to rebuild: a read
+    field has its :class:`Evidence`, a fitted one its :class:`Fitted` record.
     """
 
     requirements: tuple[str, ...] = ()
@@ -117,3 +148,4 @@ class Recipe:
     steps: tuple[GzipStep, ...] = ()
     override: str | None = None
     evidence: tuple[Evidence, ...] = ()
+    fitted: tuple[Fitted, ...] = ()
