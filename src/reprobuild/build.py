@@ -201,6 +201,14 @@ class BuildSpec:
     find_links: tuple[Path, ...] = ()
     #: build the sdist only (from a project folder): the wheel is another step's work
     sdist_only: bool = False
+    #: build the wheel only: from a project folder, straight from the copied folder with no
+    #: sdist made (as ``python -m build --wheel`` does); from an sdist, the wheel without the
+    #: sdist's normalized copy among the outputs
+    wheel_only: bool = False
+    #: PEP 517 ``config_settings`` passed to every hook of the project's build (the
+    #: ``get_requires_for_build_*`` hooks too); a key given several times holds a list of its
+    #: values, in order. Empty: the hooks get ``None``, as without settings
+    config_settings: Mapping[str, str | list[str]] = field(default_factory=dict)
     #: install build requirements from ``find_links`` only, never from an index (a graph's
     #: own wheels): a requirement none of them provides fails the build, it is not built here
     no_index: bool = False
@@ -462,6 +470,7 @@ def _environment_for(
         source,
         kind,
         env_vars,
+        config_settings=dict(spec.config_settings) or None,
         system=system,
         umask=spec.umask,
         wrapper=spec.wrapper,
@@ -764,13 +773,23 @@ def _epoch_for(spec: BuildSpec, sdist: Archive | None, source: Path) -> tuple[in
 
 
 def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
-    """Build ``spec.source`` into ``spec.outdir``: sdist, then the wheel from that sdist."""
+    """Build ``spec.source`` into ``spec.outdir``: sdist, then the wheel from that sdist (or
+    one of them, see ``spec.sdist_only`` and ``spec.wheel_only``).
+
+    An error names ``spec.source`` as the user gave it, never the copy of it in the build
+    folder; when the backend's log names paths of the build folder, the hint says what they
+    are copies of."""
     say = progress or (lambda _message: None)
     source = spec.source.resolve()
     if not source.exists():
         raise UsageError("no such file or folder", path=str(spec.source))
     if spec.outdir.exists() and not spec.outdir.is_dir():
         raise UsageError("the output folder is a file", path=str(spec.outdir))
+    if spec.sdist_only and spec.wheel_only:
+        raise UsageError(
+            "an sdist only and a wheel only: build both, or one of them",
+            path=str(spec.source),
+        )
     sdist_in: Archive | None = None
     if source.is_dir():
         try:
@@ -783,7 +802,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 "an sdist is built from a project folder, not from an sdist",
                 path=str(spec.source),
             )
-        if (spec.outdir / source.name).resolve() == source:
+        if not spec.wheel_only and (spec.outdir / source.name).resolve() == source:
             raise UsageError(
                 "the output folder is the sdist's own folder: its normalized copy would replace it",
                 path=str(spec.source),
@@ -805,6 +824,8 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
             env_vars = controlled_environment(spec, epoch, home)
             staging = work / "out"
             staging.mkdir()
+            settings = dict(spec.config_settings) or None
+            sdist_path: Path | None = None
             if sdist_in is None:
                 tree = work / "source"
                 say(f"copying {spec.source} to {tree}")
@@ -815,6 +836,8 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     reverse=spec.creation_order == "reversed",
                 )
                 system = read_build_system(tree)
+                source_kind = "folder"
+            if sdist_in is None and not spec.wheel_only:
                 sdist_vars = _clocked(
                     env_vars, spec.sdist_clock, work / "sdist-clock", say, what="the sdist's clock"
                 )
@@ -827,6 +850,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     tree,
                     staging,
                     sdist_vars,
+                    config_settings=settings,
                     system=system,
                     umask=spec.umask,
                     log_path=work / "sdist.log",
@@ -837,8 +861,10 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     hostname=spec.hostname,
                     contained=contained,
                 )
-                sdist_archive = load_archive(sdist_path, identical_duplicates=True)
-                source_kind = "folder"
+                sdist_archive: Archive | None = load_archive(sdist_path, identical_duplicates=True)
+            elif sdist_in is None:  # the wheel straight from the copied folder
+                sdist_archive = None
+                env_sdist = None
             else:
                 sdist_archive = sdist_in
                 sdist_path = staging / source.name
@@ -846,16 +872,19 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 source_digest = sha256_file(sdist_path)
                 env_sdist = None
                 source_kind = "sdist"
-            built = [sdist_path]
+            built = [sdist_path] if sdist_path is not None and not spec.wheel_only else []
             env_wheel = None
             if not spec.sdist_only:
-                unpacked = _unpack_sdist(
-                    sdist_archive,
-                    work / "sdist",
-                    epoch if spec.sdist_times == "epoch" else None,
-                    spec.umask,
-                    spec.source_time_offset if sdist_in is not None else 0,
-                )
+                if sdist_archive is None:
+                    unpacked = tree
+                else:
+                    unpacked = _unpack_sdist(
+                        sdist_archive,
+                        work / "sdist",
+                        epoch if spec.sdist_times == "epoch" else None,
+                        spec.umask,
+                        spec.source_time_offset if sdist_in is not None else 0,
+                    )
                 for step in spec.steps:
                     say(step.describe())
                     step.apply(unpacked)
@@ -875,12 +904,17 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 env_wheel = _environment_for(
                     spec, unpacked, system, "wheel", wheel_vars, say, resolved, sandbox, contained
                 )
-                say("building the wheel from the sdist")
+                say(
+                    "building the wheel from the sdist"
+                    if sdist_archive is not None
+                    else "building the wheel from the folder (no sdist)"
+                )
                 wheel_path = build_wheel(
                     env_wheel,
                     unpacked,
                     staging,
                     wheel_vars,
+                    config_settings=settings,
                     system=system,
                     umask=spec.umask,
                     log_path=work / "wheel.log",
@@ -907,16 +941,14 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
     except ReprobuildError as exc:
         # an error names the input, not the copy of it in the build folder (the log it points
         # to stays where it is)
-        if exc.path and Path(exc.path).is_relative_to(spec.build_root):
-            exc.path = str(spec.source)
-        raise
+        raise _located(exc, spec) from None
     finally:
         os.umask(old_umask)
     outputs = tuple(
         BuildOutput(filename=name, sha256=digest, size=size)
         for name, (digest, size) in ((name, sha256_chunks(c)) for name, c in artifacts.items())
     )
-    name, version = _name_version(sdist_path.name)
+    name, version = _name_version(built[0].name)
     environments: dict[str, JSONValue] = {}
     if env_wheel is not None:
         environments["wheel"] = _environment_record(env_wheel)
@@ -950,6 +982,8 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         "setup_py": spec.setup_py,
         "keep_egg_info": spec.keep_egg_info,
         "distutils_config": spec.distutils_config or None,
+        "config_settings": _settings_record(spec.config_settings),
+        "wheel_from": None if spec.sdist_only else "folder" if sdist_archive is None else "sdist",
         "environment_variables": {k: v for k, v in env_vars.items() if k not in ("HOME", "TMPDIR")},
         "normalized": spec.normalize,
         "sandbox": sandbox.to_json(),
@@ -973,9 +1007,49 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
     )
 
 
-def _name_version(sdist_filename: str) -> tuple[str, str]:
-    stem = sdist_filename.removesuffix(".tar.gz").removesuffix(".zip")
+def _settings_record(settings: Mapping[str, str | list[str]]) -> JSONValue:
+    """The config settings as the buildinfo record holds them (None: no settings)."""
+    if not settings:
+        return None
+    record: dict[str, JSONValue] = {}
+    for key, value in settings.items():
+        record[key] = value if isinstance(value, str) else list[JSONValue](value)
+    return record
+
+
+def _located(exc: ReprobuildError, spec: BuildSpec) -> ReprobuildError:
+    """``exc`` naming ``spec.source`` where it named the build folder's copy of it: its path,
+    and the build folder's paths in its reason. When its hint (the backend's log) names paths
+    of the build folder, a last line says what they are copies of."""
+    work = spec.build_root / _WORK
+    given = str(spec.source)
+    copies = {
+        f"{work}/source": f"a copy of {given}",
+        f"{work}/sdist": (
+            f"the sdist built from {given}, unpacked"
+            if spec.source.is_dir()
+            else f"{given}, unpacked"
+        ),
+    }
+    if exc.path and Path(exc.path).is_relative_to(spec.build_root):
+        exc.path = given
+    exc.reason = exc.reason.replace(f"{work}/source", given)
+    log = (exc.hint or "").replace(f"{work}/sdist.log", "").replace(f"{work}/wheel.log", "")
+    named = [f"{copy} is {original}" for copy, original in copies.items() if copy in log]
+    if named:
+        exc.hint = (
+            f"{exc.hint}\n(the build runs in a copy at a fixed path: " + "; ".join(named) + ")"
+        )
+    return exc
+
+
+def _name_version(filename: str) -> tuple[str, str]:
+    """The name and version in an sdist's or a wheel's file name, as the backend wrote them."""
+    if filename.endswith(".whl"):
+        name, version, *_ = filename.removesuffix(".whl").split("-")
+        return name, version
+    stem = filename.removesuffix(".tar.gz").removesuffix(".zip")
     name, _, version = stem.rpartition("-")
     if not name:
-        raise ReprobuildError(f"cannot tell name and version from {sdist_filename!r}")
+        raise ReprobuildError(f"cannot tell name and version from {filename!r}")
     return name, version

@@ -26,6 +26,8 @@ Schema (version 1)::
       "setup_py": false,                  # true: the wheel was built by setup.py (legacy backend)
       "keep_egg_info": false,             # true: the sdist's unchanged egg-info keeps its times
       "distutils_config": "[bdist_wheel]\nuniversal = 1\n" | null,  # ~/.pydistutils.cfg
+      "config_settings": {"KEY": "VALUE" | ["VALUE", …]} | null,  # PEP 517, given to each hook
+      "wheel_from": "sdist" | "folder" | null,  # folder: no sdist made; null: no wheel built
       "environment_variables": {"TZ": "UTC", …},
       "normalized": true,
       "outputs": [{"filename": "…", "sha256": "…", "size": 123}, …]

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from reprobuild.errors import UsageError
 from tests.factories import make_sdist
 
 
@@ -100,3 +103,85 @@ def test_a_wheel_is_not_something_to_build(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {wheel}: a wheel, not an sdist or a project folder")
     assert "\nhint: " in result.stderr
+
+
+def test_config_settings_are_read_as_pypa_build_reads_them() -> None:
+    from reprobuild.cli.build import config_settings
+
+    given = ["--build-option=--quiet", "key=a=b", "flag", "--build-option=--verbose"]
+    assert config_settings(given) == {
+        "--build-option": ["--quiet", "--verbose"],
+        "key": "a=b",
+        "flag": "",
+    }
+    assert config_settings([]) == {}
+
+
+def test_the_kinds_and_settings_asked_for_reach_the_spec(tmp_path: Path) -> None:
+    from reprobuild.cli.build import _spec
+    from reprobuild.cli.main import build_parser
+
+    (tmp_path / "pyproject.toml").write_text("[build-system]\nrequires = []\n")
+    cache = ["--cache-dir", str(tmp_path / "cache"), "--sandbox", "none"]
+
+    def spec_of(*argv: str) -> tuple[bool, bool, object]:
+        args = build_parser("build").parse_args(["build", str(tmp_path), *cache, *argv])
+        spec = _spec(args)
+        return spec.sdist_only, spec.wheel_only, spec.config_settings
+
+    assert spec_of() == (False, False, {})
+    assert spec_of("--sdist") == (True, False, {})
+    assert spec_of("-w") == (False, True, {})
+    assert spec_of("--sdist", "--wheel") == (False, False, {})  # both: the default
+    assert spec_of("-C--opt=1", "--config-setting", "k=v") == (
+        False,
+        False,
+        {"--opt": "1", "k": "v"},
+    )
+
+
+def test_sdist_from_an_sdist_and_kinds_with_a_record_are_refused(tmp_path: Path) -> None:
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    sdist.write_bytes(make_sdist())
+    result = run(sdist, "--sdist", "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {sdist}: an sdist, not a project folder")
+    record = _record(tmp_path / "dist")
+    for extra in (["--wheel"], ["--sdist"], ["-C", "k=v"]):
+        result = run(tmp_path, "--buildinfo", record, "-o", tmp_path / "out", *extra)
+        assert result.returncode == 2, result.stderr
+        assert "cannot be combined with --buildinfo" in result.stderr
+    result = run(tmp_path, "-C", "=v", "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert "names no key" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_record_replays_the_kinds_and_settings_it_names(tmp_path: Path) -> None:
+    from reprobuild.cli.build import _replay
+    from reprobuild.cli.main import build_parser
+
+    (tmp_path / "pyproject.toml").write_text("[build-system]\nrequires = []\n")
+    record = tmp_path / "kinds-1.0.buildinfo.json"
+    doc = {
+        "schema_version": 1,
+        "command": "build",
+        "source": {},
+        "environments": {},
+        "source_date_epoch": 1,
+        "config_settings": {"k": ["a", "b"], "flag": ""},
+        "outputs": [{"filename": "kinds-1.0-py3-none-any.whl", "sha256": "0" * 64, "size": 1}],
+    }
+    record.write_text(json.dumps(doc))
+    args = build_parser("build").parse_args(
+        ["build", str(tmp_path), "--cache-dir", str(tmp_path / "c"), "--sandbox", "none"]
+    )
+    from reprobuild.cli.build import _spec
+
+    spec, _, _ = _replay(_spec(args), record)
+    assert (spec.sdist_only, spec.wheel_only) == (False, True)
+    assert spec.config_settings == {"k": ["a", "b"], "flag": ""}
+    doc["config_settings"] = {"k": 3}
+    record.write_text(json.dumps(doc))
+    with pytest.raises(UsageError, match="config_settings is not an object"):
+        _replay(_spec(args), record)

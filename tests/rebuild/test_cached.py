@@ -69,6 +69,8 @@ KNOBS: dict[str, object] = {
     "building": ("demo",),
     "sdist_only": True,
     "no_index": True,
+    "wheel_only": True,
+    "config_settings": {"--build-option": ["--plat-name", "any"]},
 }
 
 

@@ -33,6 +33,14 @@ shell; every source file's time is set to SOURCE_DATE_EPOCH. Both artifacts are 
 normalized (see 'reprobuild normalize'), and a buildinfo record of every input and output is
 written beside them.
 
+--sdist builds the sdist alone. --wheel builds the wheel alone: from a project folder straight
+from the folder, with no sdist made (as 'python -m build --wheel' does: for a project whose
+sdist cannot be built, or does not hold what its wheel needs); from an sdist, the wheel without
+the sdist's copy. Both, or neither, build the sdist and then the wheel from that sdist.
+-C KEY=VALUE passes a PEP 517 config setting to every hook of the backend, as pypa/build's -C
+does (a key given twice holds a list; -C KEY alone gives it the value ""). Settings, like
+every other input, are recorded in the buildinfo and are part of the build's cache key.
+
 SOURCE_DATE_EPOCH comes from --source-date-epoch, else the environment, else the last commit
 of a git checkout, else the newest member of an sdist given as SOURCE, else 315532800.
 
@@ -51,12 +59,18 @@ examples:
   reprobuild build                                # the project in this folder, into dist/
   reprobuild build path/to/project -o out/
   reprobuild build demo-1.0.tar.gz                # the wheel of a released sdist
+  reprobuild build --wheel .                      # the wheel alone, straight from the folder
+  reprobuild build --sdist -o dist/ .             # the sdist alone
+  reprobuild build -C--build-option=--py-limited-api=cp311 .   # setuptools' own options
+  reprobuild build -C setup-args=-Dblas=openblas .              # meson-python's
   reprobuild build --exclude-newer 2024-06-01 .   # build requirements as they were that day
   reprobuild build --buildinfo dist/demo-1.0.buildinfo.json .   # rebuild into dist/rebuilt/
 
 exit codes: 0 built (and, with --buildinfo, identical), 1 outputs differ from the buildinfo,
-2 bad input (a wheel as SOURCE; an output or cache folder that cannot be written: refused
-before the build), 3 the build failed.
+2 bad input (a wheel as SOURCE, --sdist from an sdist; an output or cache folder that cannot
+be written: refused before the build), 3 the build failed. An error names SOURCE as given; the
+build runs in a copy of it at a fixed path, and when the backend's log names that path, the
+hint says what it is a copy of.
 """
 
 
@@ -84,6 +98,29 @@ def register(subparsers: Subparsers) -> None:
         metavar="DIR",
         help="where the artifacts go (default: dist/ in the project folder; for an sdist or "
         "with --buildinfo, rebuilt/ beside the sdist or the record)",
+    )
+    parser.add_argument(
+        "-s",
+        "--sdist",
+        action="store_true",
+        help="build the sdist only (from a project folder)",
+    )
+    parser.add_argument(
+        "-w",
+        "--wheel",
+        action="store_true",
+        help="build the wheel only: from a project folder straight from the folder, no sdist "
+        "made (with --sdist too: both, the wheel from the sdist, as without either)",
+    )
+    parser.add_argument(
+        "-C",
+        "--config-setting",
+        action="append",
+        default=[],
+        metavar="KEY[=VALUE]",
+        help="a PEP 517 config setting for the backend's hooks (repeatable; a key given "
+        "twice holds a list). A value starting with '-' goes in the same word: "
+        "-C--build-option=--foo or --config-setting=--build-option=--foo",
     )
     parser.add_argument(
         "--source-date-epoch",
@@ -150,6 +187,9 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
                 ("--source-date-epoch", args.source_date_epoch is not None),
                 ("--exclude-newer", args.exclude_newer is not None),
                 ("--no-normalize", args.no_normalize),
+                ("--sdist", args.sdist),
+                ("--wheel", args.wheel),
+                ("--config-setting", bool(args.config_setting)),
             )
             if given
         ]
@@ -172,6 +212,14 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
             hint="choose another folder with -o",
         )
     cache_dir = cache_dir_of(args)
+    sdist_only = args.sdist and not args.wheel
+    wheel_only = args.wheel and not args.sdist
+    if sdist_only and source.is_file():
+        raise UsageError(
+            "an sdist, not a project folder: --sdist builds an sdist from a project's folder",
+            path=str(source),
+            hint="give the project folder, or drop --sdist to build the wheel of this sdist",
+        )
     if source.is_file() and source.name.endswith(".whl"):
         raise UsageError(
             "a wheel, not an sdist or a project folder: there is nothing to build it from",
@@ -199,7 +247,30 @@ def _spec(args: argparse.Namespace) -> BuildSpec:
         exclude_newer=args.exclude_newer,
         normalize=not args.no_normalize,
         sandbox=sandbox_of(args),
+        sdist_only=sdist_only,
+        wheel_only=wheel_only,
+        config_settings=config_settings(args.config_setting),
     )
+
+
+def config_settings(given: list[str]) -> dict[str, str | list[str]]:
+    """``-C KEY=VALUE`` options as PEP 517 config settings, as pypa/build reads them: a key
+    with no ``=`` has the value ``""``; a key given several times, the list of its values in
+    order."""
+    settings: dict[str, str | list[str]] = {}
+    for text in given:
+        key, _, value = text.partition("=")
+        if not key:
+            raise UsageError(
+                f"--config-setting {text!r} names no key",
+                hint="give KEY=VALUE, e.g. -C--build-option=--quiet",
+            )
+        if key not in settings:
+            settings[key] = value
+            continue
+        before = settings[key]
+        settings[key] = [*([before] if isinstance(before, str) else before), value]
+    return settings
 
 
 def _print(result: BuildResult, fmt: str, mismatches: list[str] | None) -> None:
@@ -325,8 +396,14 @@ def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, 
     pins = pins_of(doc, path=str(path))
     clock = doc.get("build_clock")
     sdist_clock = doc.get("sdist_clock")
+    outputs = outputs_of(doc, path=str(path))
+    wheels = any(o.filename.endswith(".whl") for o in outputs)
+    sdists = any(not o.filename.endswith(".whl") for o in outputs)
     spec = replace(
         spec,
+        sdist_only=not wheels,
+        wheel_only=wheels and not sdists,
+        config_settings=_recorded_settings(doc, path),
         build_clock=clock if isinstance(clock, int) else None,
         sdist_clock=sdist_clock if isinstance(sdist_clock, int) else None,
         setup_py=doc.get("setup_py") is True,
@@ -336,7 +413,29 @@ def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, 
         normalize=bool(doc.get("normalized", True)),
         pins=pins,
     )
-    return spec, outputs_of(doc, path=str(path)), _source_digest(doc)
+    return spec, outputs, _source_digest(doc)
+
+
+def _recorded_settings(doc: dict[str, JSONValue], path: Path) -> dict[str, str | list[str]]:
+    """The config settings a buildinfo record gives (none when it gives null)."""
+    recorded = doc.get("config_settings")
+    if recorded is None:
+        return {}
+    settings: dict[str, str | list[str]] = {}
+    if isinstance(recorded, dict):
+        for key, value in recorded.items():
+            if isinstance(value, str):
+                settings[key] = value
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                settings[key] = [str(v) for v in value]
+            else:
+                break
+        else:
+            return settings
+    raise UsageError(
+        "buildinfo config_settings is not an object of strings and lists of strings",
+        path=str(path),
+    )
 
 
 def _check_backend(doc: dict[str, JSONValue], source: Path, path: Path) -> None:

@@ -143,12 +143,21 @@ def build_settings(spec: BuildSpec, sandbox: Sandbox) -> dict[str, JSONValue]:
         "hostname": spec.hostname,
         "building": list(spec.building),
         "sdist_only": spec.sdist_only,
+        "wheel_only": spec.wheel_only,
+        "config_settings": {
+            key: value if isinstance(value, str) else _strings(value)
+            for key, value in sorted(spec.config_settings.items())
+        },
         "no_index": spec.no_index,
         # what the buildinfo record says of the program that wrote it
         "installer": "uv" if find_uv() is not None else "pip",
         "reprobuild": __version__,
         "reprobuild_python": f"{platform.python_implementation()}-{platform.python_version()}",
     }
+
+
+def _strings(values: Sequence[str]) -> list[JSONValue]:
+    return [*values]
 
 
 def _lines(pinned: Sequence[PinnedRequirement]) -> list[JSONValue]:
@@ -427,12 +436,18 @@ def _resolve(
 
 def _refused(spec: BuildSpec) -> bool:
     """Whether the build refuses ``spec`` before it starts: a source that is missing, an output
-    folder that is a file, or an sdist whose copy in the output folder would replace it."""
+    folder that is a file, both ``sdist_only`` and ``wheel_only``, or an sdist whose copy in
+    the output folder would replace it."""
     source = spec.source.resolve()
     return (
         not source.exists()
         or (spec.outdir.exists() and not spec.outdir.is_dir())
-        or (source.is_file() and (spec.outdir / source.name).resolve() == source)
+        or (spec.sdist_only and spec.wheel_only)
+        or (
+            source.is_file()
+            and not spec.wheel_only
+            and (spec.outdir / source.name).resolve() == source
+        )
     )
 
 
