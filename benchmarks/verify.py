@@ -434,17 +434,19 @@ def render_population(
     for verdict, name in keys:
         counts = [str(reports[h].causes.get((verdict, name), 0)) for h in halves]
         causes.append(f"| {verdict} | {cell(name)} | " + " | ".join(counts) + " |")
-    latest = sample.select(old=False)
-    old = sample.select(old=True)
+    n_latest, n_old = len(sample.select(old=False)), len(sample.select(old=True))
+    n_dev, n_test = (
+        len(sample.select(half=corpus.Half.DEV)),
+        len(sample.select(half=corpus.Half.TEST)),
+    )
     rule = "\n".join("> " + line for line in _wrap(corpus.rule_text(sample.cutoff)))
     return f"""{POPULATION_HEADING}
 
 {header}
 
-{partial}The population sample, `benchmarks/verify_sample.txt`, holds {len(latest)} latest
-releases and {len(old)} old ones: {len(sample.select(half=corpus.Half.DEV))} in the dev half,
-{len(sample.select(half=corpus.Half.TEST))} in the test half. A fixed rule picks them from the
-ranks of the package list the environment provides and from the index pages alone:
+{partial}The population sample, `benchmarks/verify_sample.txt`, holds {n_latest} latest releases
+and {n_old} old ones ({n_dev} in the dev half, {n_test} in the test half), picked by a fixed rule
+from the ranks of the package list the environment provides and from the index pages alone:
 
 {rule}
 
