@@ -396,3 +396,126 @@ def test_text_output_escapes_what_a_release_wrote(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "\\x1b[2J" in out and "line two\\u202e" in out
+
+
+def test_two_releases_without_r_hint_at_r(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["verify", "--cache-dir", str(tmp_path), "demo==1.0", "other==2.0"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: one NAME==VERSION at a time, not 2")
+    assert "hint: " in err and "-r FILE" in err
+    with pytest.raises(SystemExit):
+        main(["verify", "--help"])
+    assert "more_releases" not in capsys.readouterr().out  # the usage shows one release
+
+
+def _recipe() -> object:
+    from reprobuild.strategy import Evidence, Recipe
+
+    return Recipe(
+        requirements=("wheel==0.30.0", "setuptools<62.2"),
+        python="3.11.7",
+        wanted_python="3.8",
+        build_clock=1_600_000_000,
+        evidence=(
+            Evidence(field="requirements", value="wheel==0.30.0", reason="WHEEL Generator"),
+            Evidence(field="requirements", value="setuptools<62.2", reason="Platform: UNKNOWN"),
+            Evidence(field="build_clock", value="1600000000", reason="the gzip header"),
+            Evidence(field="python", value="3.11.7", reason="the nearest (a substitution)"),
+        ),
+    )
+
+
+def test_the_text_recipe_shows_every_field_of_the_json_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from reprobuild.cli.verify import _print_details
+    from reprobuild.rebuild.document import recipe_document
+    from reprobuild.rebuild.verify import ArtifactResult, Verdict
+    from reprobuild.strategy import Recipe
+
+    recipe = _recipe()
+    assert isinstance(recipe, Recipe)
+    result = ArtifactResult(
+        filename="demo-1.0-py3-none-any.whl",
+        verdict=Verdict.REPRODUCIBLE,
+        sha256="a" * 64,
+        rebuilt_sha256="a" * 64,
+        rebuilt_filename="demo-1.0-py3-none-any.whl",
+        recipe=recipe,
+    )
+    _print_details(result)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert [line.strip().split(" =")[0] for line in lines].count("requirements") == 1
+    assert (
+        "      requirements = wheel==0.30.0, setuptools<62.2  (WHEEL Generator; "
+        "Platform: UNKNOWN)" in lines
+    )
+    # the clock as a date, never the raw number
+    assert "      build_clock = 2020-09-13 12:26:40 UTC  (the gzip header)" in lines
+    assert "1600000000" not in out
+    for field in recipe_document(recipe):
+        if field not in ("evidence", "fitted"):
+            assert f"{field} = " in out, field
+    assert "hash_seed = 0" in out  # once JSON-only
+    assert f"    sha256 {'a' * 64} (published and rebuilt)" in lines
+
+
+def test_keep_is_checked_before_the_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    argv = ["verify", "demo==1.0", "--cache-dir", str(tmp_path / "c")]
+    assert main([*argv, "--keep", str(tmp_path / "a-file")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'a-file'}: the --keep folder is a file")
+
+
+def test_keep_puts_the_judged_rebuild_beside_its_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuilds go through the rebuilder verify makes (here one that writes the published
+    bytes), the judged one is kept under its name, and text and JSON say where."""
+    import json
+
+    from reprobuild.build import BuildResult, BuildSpec, Progress
+    from reprobuild.buildinfo import BuildOutput
+
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(make_wheel())
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    sdist.write_bytes(make_sdist())
+
+    class Copying:
+        def __init__(self, **_options: object) -> None:
+            pass
+
+        def __call__(self, spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
+            spec.outdir.mkdir(parents=True, exist_ok=True)
+            made = spec.outdir / wheel.name
+            made.write_bytes(wheel.read_bytes())
+            record = spec.outdir / "demo-1.0.buildinfo.json"
+            record.write_text('{"made": "here"}')
+            digest = hashlib.sha256(made.read_bytes()).hexdigest()
+            output = BuildOutput(filename=made.name, sha256=digest, size=made.stat().st_size)
+            return BuildResult(
+                outputs=(output,), paths=(made,), buildinfo_path=record, buildinfo={}
+            )
+
+    monkeypatch.setattr("reprobuild.rebuild.cached.CachedRebuilder", Copying)
+    keep = tmp_path / "kept"
+    argv = ["verify", "--wheel", str(wheel), "--sdist", str(sdist), "--keep", str(keep)]
+    argv += ["--cache-dir", str(tmp_path / "c"), "--sandbox", "none"]
+    assert main([*argv, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["artifacts"][0]["kept"] == str(keep / wheel.name)
+    assert (keep / wheel.name).read_bytes() == wheel.read_bytes()
+    assert (keep / f"{wheel.name}.buildinfo.json").read_text() == '{"made": "here"}'
+    assert sorted(p.name for p in keep.iterdir()) == [wheel.name, f"{wheel.name}.buildinfo.json"]
+    assert main(argv) == 0
+    assert f"    kept: {keep / wheel.name} (its buildinfo record beside it)" in (
+        capsys.readouterr().out.splitlines()
+    )

@@ -65,19 +65,26 @@ def rebuilder_of(
 ) -> Rebuilder:
     """The rebuilds of ``verify``: through the action cache in ``cache_dir`` (``--no-cache``:
     always rebuilt), writing to the remote cache when one is given and reading from it only
-    with ``--trust-remote-cache``."""
+    with ``--trust-remote-cache``; with ``--keep``, every rebuilt file staged in
+    ``args.keep_staging`` too."""
     from reprobuild.cli._remote import caches_of
     from reprobuild.rebuild.cached import CachedRebuilder
 
     def warn(line: str) -> None:
         progress(f"warning: {line}")
 
-    return CachedRebuilder(
+    cached = CachedRebuilder(
         caches=lambda: caches_of(args, cache_dir, warn=warn),
         use_cache=not args.no_cache,
         trust_remote=args.trust_remote_cache,
         warn=warn,
     )
+    staging: Path | None = getattr(args, "keep_staging", None)
+    if staging is None:
+        return cached
+    from reprobuild.rebuild.kept import KeepingRebuilder
+
+    return KeepingRebuilder(rebuilder=cached, staging=staging)
 
 
 def check_local(args: argparse.Namespace, *, read: bool = True) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from reprobuild.cli._attest import add_attest_arguments, attest_verification, signing_key_of
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from reprobuild.attest import Publisher
     from reprobuild.rebuild import ArtifactResult, Verification
     from reprobuild.report import JSONValue
+    from reprobuild.strategy import Recipe
 
 __all__ = ["register", "run"]
 
@@ -66,6 +68,7 @@ examples:
   reprobuild verify demo==1.0 --source ./demo          # the sdist from a checkout, too
   reprobuild verify demo==1.0 --recipes my-recipes/    # my-recipes/demo.toml
   reprobuild verify -r releases.txt --jobs 2            # one NAME==VERSION per line
+  reprobuild verify demo==1.0 --keep rebuilt/           # keep the rebuilt files
   reprobuild verify ipython==7.16.1 --no-overrides      # what inference alone gives
   reprobuild results --latest                           # what every attempt found
   reprobuild verify ipython==7.16.1 --attest attestations/   # signed, failures too
@@ -90,6 +93,8 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument(
         "release", nargs="?", metavar="NAME==VERSION", help="a release on the package index"
     )
+    # more releases than one: refused with a hint at -r (not shown in the usage)
+    parser.add_argument("more_releases", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument(
         "-r",
         "--releases",
@@ -168,6 +173,14 @@ def register(subparsers: Subparsers) -> None:
         default=1,
         metavar="N",
         help="with -r: verify N releases at a time, each in its own build folder (default 1)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the rebuilt files in DIR, for inspection: each judged rebuild under the "
+        "name its build gave it, with its buildinfo record as FILE.buildinfo.json (compare "
+        "one with the published file: reprobuild diff PUBLISHED DIR/FILE)",
     )
     parser.add_argument(
         "--format",
@@ -279,6 +292,12 @@ def run(args: argparse.Namespace) -> int:
 
     cache_dir = cache_dir_of(args)
     db = results_db_of(args)
+    if args.more_releases:
+        raise UsageError(
+            f"one NAME==VERSION at a time, not {1 + len(args.more_releases)}",
+            hint="to verify several, write one NAME==VERSION per line in a file and give it "
+            "with -r FILE (--jobs N verifies N at a time)",
+        )
     local = bool(args.wheel or args.sdist)
     chosen = sum((local, bool(args.release), args.releases is not None))
     if chosen > 1:
@@ -320,10 +339,16 @@ def run(args: argparse.Namespace) -> int:
         hint="give a writable folder with --cache-dir (or set REPROBUILD_CACHE_DIR)",
     )
     check_database(db)
+    if args.keep is not None:
+        writable_folder(args.keep, what="the --keep folder", hint="give a writable folder")
     signing_key = signing_key_of(args)  # read, and its folder checked, before any work
     # the sandbox is chosen (or refused) before any work; workers take it from args
     args.chosen_sandbox = sandbox_of(args)
     origin = LOCAL if local else INDEX
+    # rebuilds are staged here (by their digest, worker processes too), and the judged ones
+    # copied out as each verification ends; the staging folder goes with this object
+    staging = _keep_staging(args.keep)
+    args.keep_staging = Path(staging.name) if staging is not None else None
     pythons = find_pythons()
     batch = len(releases) > 1
     bar = Bar(len(releases), sys.stderr) if batch else None
@@ -338,6 +363,7 @@ def run(args: argparse.Namespace) -> int:
         outcomes = run_serial(releases, args, cache_dir, pythons, bar, progress)
     verifications: list[tuple[int, Verification]] = []
     published: dict[tuple[str, str], dict[str, Publisher]] = {}
+    kept: dict[str, Path] = {}  # where each judged file's rebuild was kept (--keep)
     worst = 0
     for outcome in outcomes:
         if outcome.verification is None:
@@ -362,6 +388,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             record_verification(db, outcome.verification, started=outcome.started, origin=origin)
             verifications.append((outcome.index, outcome.verification))
+            if args.keep_staging is not None:
+                from reprobuild.rebuild.kept import place_kept
+
+                kept.update(place_kept(outcome.verification, args.keep_staging, args.keep))
             publishers = _publishers(args, outcome.verification)
             published[outcome.verification.name, outcome.verification.version] = publishers
             if any(p.mismatches for p in publishers.values()):
@@ -371,11 +401,13 @@ def run(args: argparse.Namespace) -> int:
             if args.format == "text":
                 if bar is not None:
                     bar.clear()
-                _print_text(outcome.verification, publishers)
+                _print_text(outcome.verification, publishers, kept)
         if bar is not None:
             bar.done(outcome)
     if bar is not None:
         bar.finish()
+    if staging is not None:
+        staging.cleanup()
     verifications.sort(key=lambda pair: pair[0])
     ordered = [v for _, v in verifications]
     if args.format == "json":
@@ -387,6 +419,12 @@ def run(args: argparse.Namespace) -> int:
             found = published.get((verification.name, verification.version), {})
             if found:  # who published the files, from their publish attestations
                 doc["publishers"] = {name: p.to_json() for name, p in found.items()}
+            artifacts = doc["artifacts"]
+            if args.keep is not None and isinstance(artifacts, list):  # where each was kept
+                for artifact, result in zip(artifacts, verification.results, strict=True):
+                    if isinstance(artifact, dict):
+                        where = kept.get(result.filename)
+                        artifact["kept"] = str(where) if where is not None else None
             return doc
 
         if args.releases is None and ordered:
@@ -412,7 +450,20 @@ _COLOURS = {
 }
 
 
-def _print_text(verification: Verification, publishers: dict[str, Publisher] | None = None) -> None:
+def _keep_staging(folder: Path | None) -> tempfile.TemporaryDirectory[str] | None:
+    """The folder ``--keep`` stages rebuilds in, inside ``folder`` (removed with the object,
+    whatever happens); None without ``--keep``."""
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=".reprobuild-keep-", dir=folder)
+
+
+def _print_text(
+    verification: Verification,
+    publishers: dict[str, Publisher] | None = None,
+    kept: dict[str, Path] | None = None,
+) -> None:
     publishers = publishers or {}
     out = sys.stdout
     rebuilt = any(r.verdict.value != "not-verifiable" for r in verification.results)
@@ -430,7 +481,7 @@ def _print_text(verification: Verification, publishers: dict[str, Publisher] | N
         verdict = colour(result.verdict_text, _COLOURS[result.verdict.value], out)
         checkout = " (rebuilt from the checkout)" if result.filename == verification.sdist else ""
         print(f"  {shown(result.filename)}{checkout}: {verdict}  [{result.seconds:.1f} s]")
-        _print_details(result)
+        _print_details(result, (kept or {}).get(result.filename))
         if result.filename in publishers:
             from reprobuild.cli.attest import describe_publisher
 
@@ -454,11 +505,49 @@ def _print_text(verification: Verification, publishers: dict[str, Publisher] | N
         print(f"  the full report: {_FULL_REPORT}")
 
 
+def _recipe_lines(recipe: Recipe) -> list[str]:
+    """The recipe's fields as text, the same fields as its JSON document, each once: those
+    read with the reasons of their evidence, then the rest (left at their defaults) on one
+    line. Fitted fields are shown apart, with their tries."""
+    from reprobuild.rebuild.document import recipe_document
+
+    values = {k: v for k, v in recipe_document(recipe).items() if k not in ("evidence", "fitted")}
+    reasons: dict[str, list[str]] = {}
+    for evidence in recipe.evidence:
+        reasons.setdefault(evidence.field, []).append(evidence.reason)
+    fitted = {f.field for f in recipe.fitted}
+    lines, unset = [], []
+    for field in [*values, *(f for f in reasons if f not in values)]:
+        value = _value_text(field, values.get(field))
+        if field in reasons:
+            lines.append(f"{field} = {value}  ({'; '.join(reasons[field])})")
+        elif field not in fitted:
+            unset.append(f"{field} = {value}")
+    if unset:
+        lines.append("as by default: " + ", ".join(unset))
+    return lines
+
+
+def _value_text(field: str, value: JSONValue) -> str:
+    """A recipe field's JSON value as text: times as dates, yes/no, lists joined."""
+    from reprobuild.compare.nodes import format_time
+
+    if field == "source_date_epoch":
+        return "unset" if value is None else f"{value} ({format_time(int(str(value)))})"
+    if field == "build_clock" and isinstance(value, int):
+        return format_time(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return "none" if value is None else str(value)
+
+
 #: Where the differences and build logs that the text shortens are shown whole.
 _FULL_REPORT = "run again with --format html (every difference side by side) or --format json"
 
 
-def _print_details(result: ArtifactResult) -> None:
+def _print_details(result: ArtifactResult, kept: Path | None = None) -> None:
     from reprobuild.cli._output import colour_on
     from reprobuild.present import render_excerpt
 
@@ -478,12 +567,17 @@ def _print_details(result: ArtifactResult) -> None:
     if result.rebuilt_sha256 and result.rebuilt_sha256 != result.sha256:
         print(f"    published sha256 {result.sha256}")
         print(f"    rebuilt   sha256 {result.rebuilt_sha256}")
+    elif result.rebuilt_sha256:
+        print(f"    sha256 {result.sha256} (published and rebuilt)")
+    if result.rebuilt_filename and result.rebuilt_filename != result.filename:
+        print(f"    rebuilt file: {shown(result.rebuilt_filename)}")
+    if kept is not None:
+        print(f"    kept: {shown(str(kept))} (its buildinfo record beside it)")
     recipe = result.recipe
     if recipe is not None:
         print("    recipe:")
-        for evidence in recipe.evidence:
-            value = evidence.value or "-"
-            print(f"      {evidence.field} = {shown(value)}  ({shown(evidence.reason)})")
+        for line in _recipe_lines(recipe):
+            print(f"      {shown(line)}")
         if recipe.fitted:
             print("    fitted (chosen by trying values against the published file, not read):")
         for fitted in recipe.fitted:

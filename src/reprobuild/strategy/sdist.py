@@ -65,7 +65,7 @@ def infer_sdist_recipe(
         evidence.append(
             Evidence(
                 field="build_clock",
-                value=str(clock),
+                value=format_time(clock),
                 reason=f"the gzip header was written at {format_time(clock)}",
             )
         )
