@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, json_text, print_json
 from reprobuild.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -123,39 +123,48 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "no package or folder given", hint="run 'reprobuild dedup PATH...' (see --help)"
         )
-    from reprobuild.dedup import Level, dedup, find_packages, read_package
-    from reprobuild.dedup.document import render_text, report_document
+    from reprobuild.dedup import ContentDigests, Level, find_packages, read_package
+    from reprobuild.dedup.document import iter_report_json, iter_text, report_document
+    from reprobuild.dedup.stream import Scan
 
     files = find_packages(args.paths)
-    packages = [read_package(path) for path in files]
-    report = dedup(packages)
-    stored = None
-    if args.store is not None:
-        from reprobuild.cache import LocalCache
-        from reprobuild.dedup.store import store_packages
+    known = ContentDigests()
+    with Scan() as scan:
+        for path in files:
+            scan.add(read_package(path, digests=known))
+        report = scan.report()
+        explainer = scan.explainer()
+        stored = None
+        if args.store is not None:
+            from reprobuild.cache import LocalCache
+            from reprobuild.dedup.store import store_packages
 
-        with LocalCache(args.store) as cache:
-            stored = store_packages(files, cache.store)
-    level = Level(args.level) if args.level else None
-    if args.format == "json":
-        doc = report_document(report)
-        if stored is not None:
-            from reprobuild.dedup.store import stored_document
+            with LocalCache(args.store) as cache:
+                stored = store_packages(files, cache.store)
+        level = Level(args.level) if args.level else None
+        out = sys.stdout
+        if args.format == "json":
+            if stored is not None:
+                from reprobuild.dedup.store import stored_document
 
-            doc["stored"] = stored_document(stored)
-        print_json(doc)
-    elif args.format == "html":
-        from reprobuild.dedup.page import render_dedup_html
+                doc = report_document(report, explainer)
+                doc["stored"] = stored_document(stored)
+                print_json(doc)
+            else:
+                out.writelines(iter_report_json(report, explainer, json_text))
+        elif args.format == "html":
+            from reprobuild.dedup.page import render_dedup_html
 
-        sys.stdout.write(render_dedup_html(report_document(report)))
-    else:
-        text = render_text(report, level=level, shown=max(args.shown, 0))
-        if stored is not None:
-            from reprobuild.dedup.store import render_stored
+            out.write(render_dedup_html(report_document(report, explainer)))
+        else:
+            out.writelines(
+                iter_text(report, level=level, shown=max(args.shown, 0), explainer=explainer)
+            )
+            if stored is not None:
+                from reprobuild.dedup.store import render_stored
 
-            text += "\n" + render_stored(stored, unpacked=report.member_bytes)
-        sys.stdout.write(text)
-    sys.stdout.flush()
+                out.write("\n" + render_stored(stored, unpacked=report.member_bytes))
+        out.flush()
     merged = report.level(level or Level.PAYLOAD).merged
     return _EXIT_FOUND if merged else _EXIT_NONE
 

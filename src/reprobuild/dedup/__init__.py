@@ -19,6 +19,7 @@ from __future__ import annotations
 from reprobuild.dedup.groups import (
     Comparison,
     DedupReport,
+    Explainer,
     Group,
     LevelResult,
     MemberDifference,
@@ -27,14 +28,16 @@ from reprobuild.dedup.groups import (
 )
 from reprobuild.dedup.levels import View, manifest_digest, view
 from reprobuild.dedup.model import Entry, Level, MemberClass, Package, PackageFormat
-from reprobuild.dedup.read import find_packages, package_format, read_package
+from reprobuild.dedup.read import ContentDigests, find_packages, package_format, read_package
 from reprobuild.dedup.rules import RULES, Rule
 
 __all__ = [
     "RULES",
     "Comparison",
+    "ContentDigests",
     "DedupReport",
     "Entry",
+    "Explainer",
     "Group",
     "Level",
     "LevelResult",

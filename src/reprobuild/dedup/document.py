@@ -8,13 +8,23 @@ differing members by class and rule (the first few of each).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import cast
+
 from reprobuild._types import JSONValue
-from reprobuild.dedup.groups import Comparison, DedupReport, MemberDifference
-from reprobuild.dedup.model import Level
+from reprobuild.dedup.groups import Comparison, DedupReport, Explainer, MemberDifference
+from reprobuild.dedup.model import Level, Package
 from reprobuild.dedup.rules import RULES
 from reprobuild.report import envelope
 
-__all__ = ["render_rules_text", "render_text", "report_document", "rules_document"]
+__all__ = [
+    "iter_report_json",
+    "iter_text",
+    "render_rules_text",
+    "render_text",
+    "report_document",
+    "rules_document",
+]
 
 
 def _member(found: MemberDifference) -> dict[str, JSONValue]:
@@ -40,9 +50,17 @@ def _comparison(found: Comparison) -> dict[str, JSONValue]:
     }
 
 
-def report_document(report: DedupReport) -> dict[str, JSONValue]:
-    """The ``--format json`` document of ``report``."""
-    levels: list[JSONValue] = []
+def _explainer(explainer: Explainer | None) -> Explainer:
+    def unread(path: str) -> Package:
+        raise KeyError(path)
+
+    return explainer if explainer is not None else Explainer(unread)
+
+
+def _level_parts(
+    report: DedupReport, explainer: Explainer, *, lazy: bool
+) -> list[dict[str, object]]:
+    levels: list[dict[str, object]] = []
     for result in report.levels:
         levels.append(
             {
@@ -57,12 +75,22 @@ def report_document(report: DedupReport) -> dict[str, JSONValue]:
                         "packages": list(g.packages),
                         "bytes_saved": g.bytes_saved,
                         "downloads_saved": g.downloads_saved,
-                        "apart_at_previous_level": [_comparison(c) for c in g.why_apart_before],
+                        "apart_at_previous_level": _comparisons(explainer.why_apart(g), lazy),
                     }
                     for g in result.merged
                 ],
             }
         )
+    return levels
+
+
+def _comparisons(found: Iterator[Comparison], lazy: bool) -> object:
+    made = (_comparison(c) for c in found)
+    return made if lazy else list(made)
+
+
+def _document(report: DedupReport, explainer: Explainer | None, *, lazy: bool) -> dict[str, object]:
+    explain = _explainer(explainer)
     packages: list[JSONValue] = [
         {
             "path": p.path,
@@ -76,18 +104,70 @@ def report_document(report: DedupReport) -> dict[str, JSONValue]:
         }
         for p in report.packages
     ]
-    return envelope(
-        "dedup",
-        {
-            "packages": packages,
-            "levels": levels,
-            "apart": [_comparison(c) for c in report.apart],
-            "store": {
-                "member_bytes": report.member_bytes,
-                "distinct_member_bytes": report.distinct_member_bytes,
-            },
+    body: dict[str, object] = {
+        "packages": packages,
+        "levels": _level_parts(report, explain, lazy=lazy),
+        "apart": _comparisons(explain.apart(report), lazy),
+        "store": {
+            "member_bytes": report.member_bytes,
+            "distinct_member_bytes": report.distinct_member_bytes,
         },
-    )
+    }
+    head = envelope("dedup", {})
+    return {**head, **body}
+
+
+def report_document(
+    report: DedupReport, explainer: Explainer | None = None
+) -> dict[str, JSONValue]:
+    """The ``--format json`` document of ``report``, whole; its comparisons are made by
+    ``explainer`` when the report does not hold them."""
+    return cast("dict[str, JSONValue]", _document(report, explainer, lazy=False))
+
+
+def iter_report_json(
+    report: DedupReport, explainer: Explainer | None, encode: Callable[[JSONValue], str]
+) -> Iterator[str]:
+    """The text of :func:`report_document`, as ``json.dumps(indent=2)`` writes it, piece by
+    piece: each comparison is made, written and let go in turn, so that a report of any
+    number of comparisons is never held whole. ``encode`` writes one plain value at the
+    outermost indentation."""
+    yield from _stream(_document(report, explainer, lazy=True), "", encode)
+    yield "\n"
+
+
+def _stream(value: object, indent: str, encode: Callable[[JSONValue], str]) -> Iterator[str]:
+    if isinstance(value, dict) and any(_is_lazy(v) for v in value.values()):
+        inner = indent + "  "
+        separator = "{" + "\n" + inner
+        for key, item in value.items():
+            yield separator + encode(str(key)) + ": "
+            yield from _stream(item, inner, encode)
+            separator = ",\n" + inner
+        yield "\n" + indent + "}"
+    elif isinstance(value, Iterator) or (
+        isinstance(value, list) and any(_is_lazy(v) for v in value)
+    ):
+        inner = indent + "  "
+        separator = "[" + "\n" + inner
+        for item in value:
+            yield separator
+            yield from _stream(item, inner, encode)
+            separator = ",\n" + inner
+        yield "[]" if separator.startswith("[") else "\n" + indent + "]"
+    else:
+        text = encode(cast("JSONValue", value))
+        yield text.replace("\n", "\n" + indent) if indent else text
+
+
+def _is_lazy(value: object) -> bool:
+    if isinstance(value, Iterator):
+        return True
+    if isinstance(value, dict):
+        return any(_is_lazy(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_is_lazy(v) for v in value)
+    return False
 
 
 def _size(count: int) -> str:
@@ -130,49 +210,84 @@ def _common_base(report: DedupReport) -> str:
     return first[: first.rfind("/", 0, size) + 1] if "/" in first[:size] else ""
 
 
-def render_text(report: DedupReport, *, level: Level | None = None, shown: int = 5) -> str:
+def render_text(
+    report: DedupReport,
+    *,
+    level: Level | None = None,
+    shown: int = 5,
+    explainer: Explainer | None = None,
+) -> str:
     """The text report: a table of the levels, then the groups of ``level`` (every level when
     None) and why their packages differ at the level before, then the packages of one name
     and version that stay apart."""
+    return "".join(iter_text(report, level=level, shown=shown, explainer=explainer))
+
+
+def iter_text(
+    report: DedupReport,
+    *,
+    level: Level | None = None,
+    shown: int = 5,
+    explainer: Explainer | None = None,
+) -> Iterator[str]:
+    """:func:`render_text`, a line at a time (each ending in a newline): each comparison is
+    made by ``explainer`` (when the report does not hold it) as it is written."""
+    explain = _explainer(explainer)
     base = _common_base(report)
-    lines = [
-        f"{len(report.packages)} packages, {_size(sum(p.size for p in report.packages))}"
-        + (f" (in {base})" if base else ""),
-        "",
-        f"  {'level':<10} {'groups':>6} {'merged':>6} {'downloads saved':>15} {'bytes saved':>12}",
-    ]
+    yield from _lines(
+        [
+            f"{len(report.packages)} packages, {_size(sum(p.size for p in report.packages))}"
+            + (f" (in {base})" if base else ""),
+            "",
+            f"  {'level':<10} {'groups':>6} {'merged':>6} {'downloads saved':>15} "
+            f"{'bytes saved':>12}",
+        ]
+    )
     for result in report.levels:
-        lines.append(
+        yield (
             f"  {result.level.value:<10} {len(result.groups):>6} {len(result.merged):>6} "
-            f"{result.downloads_saved:>15} {_size(result.bytes_saved):>12}"
+            f"{result.downloads_saved:>15} {_size(result.bytes_saved):>12}\n"
         )
-    lines.append(
+    yield (
         f"  members: {_size(report.member_bytes)} in all, {_size(report.distinct_member_bytes)} "
-        "distinct (what a store of members holds)"
+        "distinct (what a store of members holds)\n"
     )
     for result in report.levels:
         if level is not None and result.level is not level:
             continue
         if not result.merged:
             continue
-        lines += ["", f"{result.level.value}: {len(result.merged)} groups of more than one"]
+        yield from _lines(
+            ["", f"{result.level.value}: {len(result.merged)} groups of more than one"]
+        )
         for number, group in enumerate(result.merged, 1):
-            lines.append(
+            lines = [
                 f"  group {number} ({len(group.packages)} packages, saves "
                 f"{_size(group.bytes_saved)}):"
-            )
+            ]
             lines += [f"    {_short(p, base)}" for p in group.packages]
-            if group.why_apart_before:
-                stricter = result.level.stricter
-                assert stricter is not None
-                lines.append(f"   apart at {stricter.value}:")
-                for found in group.why_apart_before:
-                    lines += _comparison_text(found, shown=shown, base=base)
-    if report.apart:
-        lines += ["", "apart at every level (same name and version, another payload):"]
-        for found in report.apart:
-            lines += _comparison_text(found, shown=shown, base=base)
-    return "\n".join(lines) + "\n"
+            yield from _lines(lines)
+            first = True
+            for found in explain.why_apart(group):
+                if first:
+                    stricter = result.level.stricter
+                    assert stricter is not None
+                    yield f"   apart at {stricter.value}:\n"
+                    first = False
+                yield from _lines(_comparison_text(found, shown=shown, base=base))
+    first = True
+    for found in explain.apart(report):
+        if first:
+            yield from _lines(
+                ["", "apart at every level (same name and version, another payload):"]
+            )
+            first = False
+        yield from _lines(_comparison_text(found, shown=shown, base=base))
+
+
+def _lines(lines: list[str]) -> Iterator[str]:
+    for line in lines:
+        yield line + "\n"
 
 
 def rules_document() -> dict[str, JSONValue]:

@@ -2,19 +2,22 @@
 apart.
 
 Grouping is one pass: a package's manifest digest at a level is the key of its group there, so
-the time is linear in the number of packages (and their members). Within each group of a level,
+the time is linear in the number of packages (and their members), and grouping needs only a
+summary of each package (:func:`summarize`, then :func:`group`). Within each group of a level,
 the packages fall into sub-groups at the level before; each sub-group after the first is
 compared with the first, member by member, at that stricter level: every member that differs is
 named with its class, the category of its difference (compare's categories) and the rule that
 sets it aside. Packages of the same name and version that never group, even by payload, are
-compared the same way at the payload level (*apart*).
+compared the same way at the payload level (*apart*). :class:`Explainer` makes those
+comparisons, reading only the packages they name, one pair at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
+from reprobuild.archive import MemberKind
 from reprobuild.compare import Category, CompareOptions, Difference, Item, compare
 from reprobuild.dedup.levels import View, manifest_digest, view, views
 from reprobuild.dedup.model import Entry, Level, MemberClass, Package
@@ -24,12 +27,16 @@ __all__ = [
     "CONTAINER_MEMBER",
     "Comparison",
     "DedupReport",
+    "Explainer",
     "Group",
     "LevelResult",
     "MemberDifference",
     "PackageSummary",
     "dedup",
     "explain",
+    "explained",
+    "group",
+    "summarize",
 ]
 
 #: The pseudo-member of a difference in the container only (same members, another file).
@@ -72,6 +79,8 @@ class Group:
     bytes_saved: int
     downloads_saved: int
     why_apart_before: tuple[Comparison, ...] = ()
+    #: the packages (paths) whose comparison at the level before makes ``why_apart_before``
+    pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,15 +121,16 @@ class PackageSummary:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DedupReport:
     """The outcome of :func:`dedup`: the packages, each level's groups, the packages of one
-    name and version that stay apart at every level, and what a store of distinct members
-    holds (``member_bytes``: every member's bytes; ``distinct_member_bytes``: each distinct
-    content once)."""
+    name and version that stay apart at every level (``apart_pairs``, and their comparisons
+    once made), and what a store of distinct members holds (``member_bytes``: every member's
+    bytes; ``distinct_member_bytes``: each distinct content once)."""
 
     packages: tuple[PackageSummary, ...]
     levels: tuple[LevelResult, ...]
     apart: tuple[Comparison, ...]
     member_bytes: int
     distinct_member_bytes: int
+    apart_pairs: tuple[tuple[str, str], ...] = ()
 
     def level(self, level: Level) -> LevelResult:
         for result in self.levels:
@@ -288,96 +298,163 @@ def _explain(a: Package, b: Package, level: Level, view: _ViewOf) -> Comparison:
     return Comparison(a=a.path, b=b.path, level=level, members=_differences(a, b, va, vb, wa, wb))
 
 
-def _savings(packages: Sequence[Package]) -> tuple[int, int]:
-    """What one copy of equal packages saves: the bytes of all but the smallest, and the
-    downloads of all but one."""
-    sizes = [p.size for p in packages]
-    return sum(sizes) - min(sizes), len(sizes) - 1
+def summarize(package: Package) -> PackageSummary:
+    """What grouping needs of ``package``, made in one pass over its members: its digest at
+    every level, its name and version, sizes and counts. The package itself can then be let
+    go; :class:`Explainer` reads it again only to explain a group."""
+    found = views(package)
+    return PackageSummary(
+        path=package.path,
+        format=package.format.value,
+        identity=identity(package),
+        size=package.size,
+        sha256=package.sha256,
+        members=len(package.entries),
+        member_bytes=sum(e.size for e in package.entries),
+        digests=tuple((level, manifest_digest(found[level].entries, level)) for level in Level),
+    )
 
 
-def dedup(packages: Iterable[Package]) -> DedupReport:
-    """Group ``packages`` at every level and explain what keeps the groups apart."""
-    items = list(packages)
-    made = [views(p) for p in items]
-    at = {id(p): found for p, found in zip(items, made, strict=True)}
+def group(
+    packages: Sequence[PackageSummary], *, member_bytes: int, distinct_member_bytes: int
+) -> DedupReport:
+    """Group summarized packages at every level, in one pass per level over their digests.
 
-    def view_of(package: Package, level: Level) -> View:
-        found = at.get(id(package))
-        return found[level] if found is not None else view(package, level)
-
-    digests: list[dict[Level, str]] = [
-        {level: manifest_digest(found[level].entries, level) for level in Level} for found in made
-    ]
+    Each group of more than one package lists the pairs of packages to compare at the level
+    before (:attr:`Group.pairs`: the first package of its first sub-group against the first of
+    each other), and the report the pairs of one name and version that never group
+    (:attr:`DedupReport.apart_pairs`); the comparisons themselves are left to
+    :class:`Explainer`, which reads only the packages they name."""
+    digests = [dict(p.digests) for p in packages]
     levels: list[LevelResult] = []
     for level in Level:
         buckets: dict[str, list[int]] = {}
         for index, found in enumerate(digests):
             buckets.setdefault(found[level], []).append(index)
         groups = []
+        stricter = level.stricter
         for digest, members in buckets.items():
-            chosen = [items[i] for i in members]
-            saved_bytes, saved_downloads = _savings(chosen)
-            why: list[Comparison] = []
-            stricter = level.stricter
+            sizes = [packages[i].size for i in members]
+            pairs: tuple[tuple[str, str], ...] = ()
             if stricter is not None and len(members) > 1:
-                sub: dict[str, list[int]] = {}
+                sub: dict[str, int] = {}
                 for i in members:
-                    sub.setdefault(digests[i][stricter], []).append(i)
-                heads = [items[indexes[0]] for indexes in sub.values()]
-                why = [_explain(heads[0], other, stricter, view_of) for other in heads[1:]]
+                    sub.setdefault(digests[i][stricter], i)
+                first, *others = sub.values()
+                pairs = tuple((packages[first].path, packages[i].path) for i in others)
             groups.append(
                 Group(
                     level=level,
                     digest=digest,
-                    packages=tuple(p.path for p in chosen),
-                    bytes_saved=saved_bytes,
-                    downloads_saved=saved_downloads,
-                    why_apart_before=tuple(why),
+                    packages=tuple(packages[i].path for i in members),
+                    bytes_saved=sum(sizes) - min(sizes),
+                    downloads_saved=len(sizes) - 1,
+                    pairs=pairs,
                 )
             )
         levels.append(LevelResult(level=level, groups=tuple(groups)))
-    apart = _apart(items, digests, view_of)
-    sizes: dict[str, int] = {}
-    total = 0
-    for package in items:
-        for entry in package.entries:
-            if entry.kind.value == "file":
-                total += entry.size
-                sizes[entry.sha256] = entry.size
-    summaries = tuple(
-        PackageSummary(
-            path=p.path,
-            format=p.format.value,
-            identity=identity(p),
-            size=p.size,
-            sha256=p.sha256,
-            members=len(p.entries),
-            member_bytes=sum(e.size for e in p.entries),
-            digests=tuple(found.items()),
-        )
-        for p, found in zip(items, digests, strict=True)
-    )
-    return DedupReport(
-        packages=summaries,
-        levels=tuple(levels),
-        apart=apart,
-        member_bytes=total,
-        distinct_member_bytes=sum(sizes.values()),
-    )
-
-
-def _apart(
-    items: list[Package], digests: list[dict[Level, str]], view_of: _ViewOf
-) -> tuple[Comparison, ...]:
-    """Packages of one name and version in different payload groups: each group's first
-    package compared with the first group's, at the payload level."""
     by_name: dict[str, dict[str, int]] = {}
-    for index, package in enumerate(items):
-        name = identity(package)
-        if name:
-            by_name.setdefault(name, {}).setdefault(digests[index][Level.PAYLOAD], index)
-    found: list[Comparison] = []
+    for index, package in enumerate(packages):
+        if package.identity:
+            by_name.setdefault(package.identity, {}).setdefault(
+                digests[index][Level.PAYLOAD], index
+            )
+    apart: list[tuple[str, str]] = []
     for heads in by_name.values():
         first, *others = heads.values()
-        found.extend(_explain(items[first], items[i], Level.PAYLOAD, view_of) for i in others)
-    return tuple(found)
+        apart.extend((packages[first].path, packages[i].path) for i in others)
+    return DedupReport(
+        packages=tuple(packages),
+        levels=tuple(levels),
+        apart=(),
+        apart_pairs=tuple(apart),
+        member_bytes=member_bytes,
+        distinct_member_bytes=distinct_member_bytes,
+    )
+
+
+class Explainer:
+    """Makes the comparisons a grouped report names, reading each package through ``load``
+    (by path) when a comparison needs it. The views of the last few packages are kept: the
+    first package of a group is compared with each of the others in turn."""
+
+    __slots__ = ("_keep", "_load", "_recent")
+
+    def __init__(self, load: Callable[[str], Package], *, keep: int = 2) -> None:
+        self._load = load
+        self._keep = max(keep, 2)
+        self._recent: dict[str, tuple[Package, dict[Level, View]]] = {}
+
+    def _package(self, path: str) -> tuple[Package, dict[Level, View]]:
+        found = self._recent.pop(path, None)
+        if found is None:
+            package = self._load(path)
+            found = (package, views(package))
+        self._recent[path] = found
+        while len(self._recent) > self._keep:
+            del self._recent[next(iter(self._recent))]
+        return found
+
+    def compare(self, a: str, b: str, level: Level) -> Comparison:
+        """Why the packages at paths ``a`` and ``b`` differ at ``level``."""
+        pa, va = self._package(a)
+        pb, vb = self._package(b)
+        made = {id(pa): va, id(pb): vb}
+
+        def view_of(package: Package, at: Level) -> View:
+            return made[id(package)][at]
+
+        return _explain(pa, pb, level, view_of)
+
+    def why_apart(self, group: Group) -> Iterator[Comparison]:
+        """Why the sub-groups of ``group`` differ at the level before its own, one pair at a
+        time (the group's own comparisons, when it has them)."""
+        if group.why_apart_before or not group.pairs:
+            yield from group.why_apart_before
+            return
+        stricter = group.level.stricter
+        assert stricter is not None
+        for a, b in group.pairs:
+            yield self.compare(a, b, stricter)
+
+    def apart(self, report: DedupReport) -> Iterator[Comparison]:
+        """Why the packages of one name and version that never group differ (the report's own
+        comparisons, when it has them)."""
+        if report.apart or not report.apart_pairs:
+            yield from report.apart
+            return
+        for a, b in report.apart_pairs:
+            yield self.compare(a, b, Level.PAYLOAD)
+
+
+def dedup(packages: Iterable[Package]) -> DedupReport:
+    """Group ``packages`` (held in memory) at every level and explain what keeps the groups
+    apart. :class:`reprobuild.dedup.stream.Scan` does the same for any number of packages in
+    bounded memory."""
+    listed = list(packages)
+    items = {p.path: p for p in listed}
+    summaries = [summarize(p) for p in listed]
+    sizes: dict[str, int] = {}
+    total = 0
+    for package in listed:
+        for entry in package.entries:
+            if entry.kind is MemberKind.FILE:
+                total += entry.size
+                sizes[entry.sha256] = entry.size
+    report = group(summaries, member_bytes=total, distinct_member_bytes=sum(sizes.values()))
+    return explained(report, Explainer(items.__getitem__, keep=len(items)))
+
+
+def explained(report: DedupReport, explainer: Explainer) -> DedupReport:
+    """``report`` with every comparison made (held in memory)."""
+    levels = tuple(
+        replace(
+            result,
+            groups=tuple(
+                replace(g, why_apart_before=tuple(explainer.why_apart(g))) if g.pairs else g
+                for g in result.groups
+            ),
+        )
+        for result in report.levels
+    )
+    return replace(report, levels=levels, apart=tuple(explainer.apart(report)))

@@ -58,21 +58,19 @@ class View:
 def manifest_digest(entries: Iterable[Entry], level: Level) -> str:
     """The sha256 of a view's members: path, kind, executable bit, content digest and link
     target of each, sorted by path; the rules' names and versions for canonical levels."""
-    hasher = sha256(level.value.encode() + b"\n")
+    head = level.value + "\n"
     if level in (Level.CANONICAL, Level.PAYLOAD):
-        hasher.update(RULES_DIGEST.encode() + b"\n")
-    for entry in sorted(entries, key=lambda e: e.path):
-        line = "\0".join(
-            (
-                entry.path,
-                entry.kind.value,
-                "x" if entry.executable else "-",
-                entry.sha256,
-                entry.link_target or "",
-            )
-        )
-        hasher.update(line.encode("utf-8", "surrogateescape") + b"\n")
-    return hasher.hexdigest()
+        head += RULES_DIGEST + "\n"
+    lines = [
+        f"{e.path}\0{e.kind.value}\0{'x' if e.executable else '-'}\0{e.sha256}\0"
+        f"{e.link_target or ''}\n"
+        for e in sorted(entries, key=_path)
+    ]
+    return sha256((head + "".join(lines)).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _path(entry: Entry) -> str:
+    return entry.path
 
 
 def view(package: Package, level: Level) -> View:
@@ -106,14 +104,20 @@ def _members(package: Package) -> View:
     likes): path, kind, executable bit and content, whatever the container."""
     parents: set[str] = set()
     for entry in package.entries:
-        parts = entry.path.split("/")
-        parents.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        path = entry.path
+        cut = path.rfind("/")
+        while cut >= 0:
+            parent = path[:cut]
+            if parent in parents:  # and so are all of its own parents
+                break
+            parents.add(parent)
+            cut = path.rfind("/", 0, cut)
     kept = [
         replace(e, prefix_sha256=None) if e.prefix_sha256 else e
         for e in package.entries
         if not (e.kind is MemberKind.DIR and e.path in parents)
     ]
-    kept.sort(key=lambda e: e.path)
+    kept.sort(key=_path)
     return View(level=Level.MEMBERS, entries=tuple(kept))
 
 

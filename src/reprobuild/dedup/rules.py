@@ -277,6 +277,8 @@ def python_path(path: str) -> str:
     """``path`` with the Python-version part mapped: ``lib/python3.8/site-packages/x`` and
     ``Lib/site-packages/x`` are ``site-packages/x``; a noarch package's ``python-scripts/x``
     is ``bin/x`` (where conda installs it)."""
+    if not path.startswith(("lib/", "Lib/", "python-scripts/")):
+        return path
     mapped = _PY_PATH.sub("site-packages/", path, count=1)
     if mapped.startswith("python-scripts/"):
         return "bin/" + mapped.removeprefix("python-scripts/")
@@ -285,6 +287,8 @@ def python_path(path: str) -> str:
 
 def bytecode(path: str) -> bool:
     """Whether ``path`` is byte code (``.pyc``, ``.pyo``, or in a ``__pycache__`` folder)."""
+    if "__pycache__" not in path and not path.endswith((".pyc", ".pyo")):
+        return False
     return _BYTECODE.search(path) is not None
 
 
@@ -320,7 +324,9 @@ def identity(package: Package) -> str:
     for path, data in package.kept:
         if path.endswith((".dist-info/METADATA", "PKG-INFO")) and path.count("/") <= 1:
             fields: dict[str, str] = {}
-            for line in data.decode("utf-8", "replace").splitlines():
+            end = data.find(b"\n\n")  # the headers end at the first empty line, or before
+            head = data if end < 0 else data[:end]
+            for line in head.decode("utf-8", "replace").splitlines():
                 if not line.strip():
                     break
                 key, _, value = line.partition(":")
@@ -328,6 +334,15 @@ def identity(package: Package) -> str:
             name = re.sub(r"[-_.]+", "-", fields.get("name", "")).lower()
             return f"{name} {fields.get('version', '')}".strip()
     return ""
+
+
+_PACKAGE_METADATA = tuple(
+    f".dist-info/{leaf}" for leaf in ("WHEEL", "RECORD", "INSTALLER", "REQUESTED")
+)
+
+
+def _package_metadata(path: str) -> bool:
+    return path.startswith("info/") or path.endswith(_PACKAGE_METADATA)
 
 
 #: Every rule, canonical level first; within a level, the first that applies to a member wins.
@@ -482,10 +497,7 @@ RULES: tuple[Rule, ...] = (
         sets_aside=MemberClass.IDENTITY,
         category=Category.CONTENT,
         formats=_ALL,
-        matches=lambda path: (
-            path.startswith("info/")
-            or any(_dist_info(leaf)(path) for leaf in ("WHEEL", "RECORD", "INSTALLER", "REQUESTED"))
-        ),
+        matches=_package_metadata,
     ),
     Rule(
         name="bytecode",
