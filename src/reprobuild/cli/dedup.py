@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reprobuild.cli._output import HelpFormatter, Subparsers, json_text, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
 from reprobuild.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
                 doc["stored"] = stored_document(stored)
                 print_json(doc)
             else:
-                out.writelines(iter_report_json(report, explainer, json_text))
+                out.writelines(iter_report_json(report, explainer))
         elif args.format == "html":
             from reprobuild.dedup.page import render_dedup_html
 

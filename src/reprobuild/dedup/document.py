@@ -8,7 +8,9 @@ differing members by class and rule (the first few of each).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii as _quote
 from typing import cast
 
 from reprobuild._types import JSONValue
@@ -91,7 +93,7 @@ def _comparisons(found: Iterator[Comparison], lazy: bool) -> object:
 
 def _document(report: DedupReport, explainer: Explainer | None, *, lazy: bool) -> dict[str, object]:
     explain = _explainer(explainer)
-    packages: list[JSONValue] = [
+    packages = (
         {
             "path": p.path,
             "format": p.format,
@@ -103,9 +105,9 @@ def _document(report: DedupReport, explainer: Explainer | None, *, lazy: bool) -
             "digests": {level.value: digest for level, digest in p.digests},
         }
         for p in report.packages
-    ]
+    )
     body: dict[str, object] = {
-        "packages": packages,
+        "packages": packages if lazy else list(packages),
         "levels": _level_parts(report, explain, lazy=lazy),
         "apart": _comparisons(explain.apart(report), lazy),
         "store": {
@@ -125,39 +127,77 @@ def report_document(
     return cast("dict[str, JSONValue]", _document(report, explainer, lazy=False))
 
 
-def iter_report_json(
-    report: DedupReport, explainer: Explainer | None, encode: Callable[[JSONValue], str]
-) -> Iterator[str]:
+def iter_report_json(report: DedupReport, explainer: Explainer | None = None) -> Iterator[str]:
     """The text of :func:`report_document`, as ``json.dumps(indent=2)`` writes it, piece by
-    piece: each comparison is made, written and let go in turn, so that a report of any
-    number of comparisons is never held whole. ``encode`` writes one plain value at the
-    outermost indentation."""
-    yield from _stream(_document(report, explainer, lazy=True), "", encode)
+    piece: each package and each comparison is made, written and let go in turn, so that a
+    report of any number of them is never held whole."""
+    yield from _stream(_document(report, explainer, lazy=True), "")
     yield "\n"
 
 
-def _stream(value: object, indent: str, encode: Callable[[JSONValue], str]) -> Iterator[str]:
-    if isinstance(value, dict) and any(_is_lazy(v) for v in value.values()):
-        inner = indent + "  "
-        separator = "{" + "\n" + inner
+def _stream(value: object, indent: str) -> Iterator[str]:
+    lazy = isinstance(value, Iterator) or (isinstance(value, dict | list) and _is_lazy(value))
+    if not lazy:
+        parts: list[str] = []
+        _plain(value, indent, parts)
+        yield "".join(parts)
+        return
+    inner = indent + "  "
+    if isinstance(value, dict):
+        separator = "{\n" + inner
         for key, item in value.items():
-            yield separator + encode(str(key)) + ": "
-            yield from _stream(item, inner, encode)
+            yield separator + _quote(str(key)) + ": "
+            yield from _stream(item, inner)
             separator = ",\n" + inner
         yield "\n" + indent + "}"
-    elif isinstance(value, Iterator) or (
-        isinstance(value, list) and any(_is_lazy(v) for v in value)
-    ):
+        return
+    assert isinstance(value, Iterator | list)
+    separator = "[\n" + inner
+    for item in value:
+        yield separator
+        yield from _stream(item, inner)
+        separator = ",\n" + inner
+    yield "[]" if separator.startswith("[") else "\n" + indent + "]"
+
+
+def _plain(value: object, indent: str, parts: list[str]) -> None:
+    """``value`` as ``json.dumps(value, indent=2)`` writes it at ``indent``, into ``parts``."""
+    if isinstance(value, str):
+        parts.append(_quote(value))
+    elif value is None:
+        parts.append("null")
+    elif value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    elif isinstance(value, int):
+        parts.append(int.__repr__(value))
+    elif isinstance(value, float):
+        parts.append(json.dumps(value))
+    elif isinstance(value, list | tuple):
+        if not value:
+            parts.append("[]")
+            return
         inner = indent + "  "
-        separator = "[" + "\n" + inner
+        separator = "[\n" + inner
         for item in value:
-            yield separator
-            yield from _stream(item, inner, encode)
+            parts.append(separator)
+            _plain(item, inner, parts)
             separator = ",\n" + inner
-        yield "[]" if separator.startswith("[") else "\n" + indent + "]"
+        parts.append("\n" + indent + "]")
+    elif isinstance(value, dict):
+        if not value:
+            parts.append("{}")
+            return
+        inner = indent + "  "
+        separator = "{\n" + inner
+        for key, item in value.items():
+            parts.append(separator + _quote(str(key)) + ": ")
+            _plain(item, inner, parts)
+            separator = ",\n" + inner
+        parts.append("\n" + indent + "}")
     else:
-        text = encode(cast("JSONValue", value))
-        yield text.replace("\n", "\n" + indent) if indent else text
+        raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
 def _is_lazy(value: object) -> bool:

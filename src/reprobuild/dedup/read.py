@@ -56,7 +56,7 @@ class ContentDigests:
 
     __slots__ = ("_known", "_size")
 
-    def __init__(self, size: int = 8192) -> None:
+    def __init__(self, size: int = 2048) -> None:
         self._size = size
         self._known: OrderedDict[bytes, tuple[str, int, int]] = OrderedDict()
 

@@ -31,7 +31,7 @@ from reprobuild.dedup.model import Entry, Package, PackageFormat
 __all__ = ["Scan"]
 
 #: How many distinct member digests are held before they are sorted into a run on disk.
-RUN = 4096
+RUN = 1024
 _RECORD = 40  # a member's sha256 (32 bytes) and its size (8 bytes, big-endian)
 _KINDS = {kind.value: kind for kind in MemberKind}
 
