@@ -250,6 +250,7 @@ class Outcome:
     verdict: str
     cause: str
     names: tuple[str, ...]
+    fitted: tuple[str, ...] = ()  #: the fields fitted by trying, and the steps after the build
 
     @property
     def named(self) -> bool:
@@ -268,7 +269,9 @@ def outcomes(entry: corpus.Entry, run: Run) -> list[Outcome]:
     ``not-verifiable`` by their tags alone, are left out. When the run gave no result, each
     of the pure wheels the index lists has ``no verdict``, with the run's error as its cause."""
 
-    def outcome(verdict: str, cause: str, names: Sequence[str]) -> Outcome:
+    def outcome(
+        verdict: str, cause: str, names: Sequence[str], fitted: Sequence[str] = ()
+    ) -> Outcome:
         return Outcome(
             release=entry.release,
             half=entry.half,
@@ -276,6 +279,7 @@ def outcomes(entry: corpus.Entry, run: Run) -> list[Outcome]:
             verdict=verdict,
             cause=cause,
             names=tuple(names),
+            fitted=tuple(fitted),
         )
 
     pure = [a for a in run.artifacts if is_pure(str(a.get("filename", "")))]
@@ -289,9 +293,19 @@ def outcomes(entry: corpus.Entry, run: Run) -> list[Outcome]:
             str(a["verdict"]),
             str(a.get("cause") or ""),
             cause_names(str(a["verdict"]), str(a.get("cause") or ""), a.get("categories") or ()),
+            fitted_by(a),
         )
         for a in pure
     ]
+
+
+def fitted_by(artifact: dict[str, Any]) -> list[str]:
+    """What verify fitted by trying against the published file (the recipe's ``fitted``
+    fields), and the steps run after the build (``with_steps``), as the artifact's JSON says;
+    empty for a verdict earned by reading alone."""
+    recipe = artifact.get("recipe") or {}
+    fields = [str(f.get("field")) for f in recipe.get("fitted") or () if isinstance(f, dict)]
+    return fields + [f"step: {step}" for step in artifact.get("with_steps") or ()]
 
 
 VERDICTS = ("reproducible", "equivalent", "different", "build-failed", "not-verifiable")
@@ -308,6 +322,7 @@ class HalfReport:
     counts: dict[str, int]  #: verdict (and ``no verdict``) -> pure wheels
     causes: dict[tuple[str, str], int]  #: (verdict, cause name) -> pure wheels
     named: int
+    fitted: int  #: reproducible wheels with a fitted value or a step after the build
     crashes: tuple[str, ...]
     median_seconds: float
     compiled_beside: int
@@ -336,6 +351,7 @@ def half_report(
         counts=counts,
         causes=causes,
         named=len([o for o in found if o.named]),
+        fitted=len([o for o in found if o.verdict == "reproducible" and o.fitted]),
         crashes=tuple(e.release for e in entries if runs[e.release].crashed),
         median_seconds=statistics.median(seconds) if seconds else 0.0,
         compiled_beside=len(
@@ -394,6 +410,13 @@ def render_population(
         else:
             label = f"`{verdict}`" if verdict != "no verdict" else "no verdict (error, time-out)"
         rows.append(row(label, cells, goal))
+        if verdict == "reproducible":
+            rows.append(
+                row(
+                    "of which with a value fitted by trying, or a step after the build",
+                    [str(reports[h].fitted) for h in halves],
+                )
+            )
     rows.append(
         row(
             "a verdict, and a specific named cause for every miss",
@@ -455,7 +478,9 @@ it. Each release is verified once as its own `reprobuild verify NAME==VERSION --
 process (inference alone), cold (empty caches, uv's included), {jobs} at a time. The unit is
 the pure wheel: a release's compiled wheels are `not-verifiable` by their tags and counted
 apart; a release whose verify gave no result counts each of its pure wheels as without a
-verdict. The hand-picked list of the `## verify` section stays the regression set.
+verdict. `reproducible` counts every wheel verify judged so; the row below it says how many of
+those needed a value fitted by trying against the published file, or a step after the build.
+The hand-picked list of the `## verify` section stays the regression set.
 
 {chr(10).join(rows)}
 
@@ -553,7 +578,11 @@ def run_sample(args: argparse.Namespace, argv: list[str], root: Path) -> int:
                     "crashed": runs[e.release].crashed,
                     "error": runs[e.release].error,
                     "artifacts": [
-                        {k: a.get(k) for k in ("filename", "verdict", "cause", "categories")}
+                        {
+                            **{k: a.get(k) for k in ("filename", "verdict", "cause")},
+                            **{k: a.get(k) for k in ("verdict_text", "categories")},
+                            "fitted": fitted_by(a),
+                        }
                         for a in runs[e.release].artifacts
                     ],
                 }

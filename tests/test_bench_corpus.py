@@ -332,7 +332,16 @@ def test_a_half_counts_pure_wheels_and_releases_without_a_result(
     entries = [entry("a", 1), entry("b", 2), entry("c", 1, old=True), entry("d", 3)]
     runs = {
         "a==1.0": bench.Run(
-            "a==1.0", 2.0, 0, False, [artifact("a-1.0-py3-none-any.whl", "reproducible")]
+            "a==1.0",
+            2.0,
+            0,
+            False,
+            [
+                {
+                    **artifact("a-1.0-py3-none-any.whl", "reproducible"),
+                    "recipe": {"fitted": [{"field": "hash_seed", "tries": 3}]},
+                }
+            ],
         ),
         "b==1.0": bench.Run(
             "b==1.0",
@@ -358,6 +367,7 @@ def test_a_half_counts_pure_wheels_and_releases_without_a_result(
     assert report.counts == {"reproducible": 2, "different": 1, "no verdict": 4}
     assert report.named == 2  # a generic cause and no verdict are not named
     assert report.crashes == ("d==1.0",)
+    assert report.fitted == 1
     assert report.compiled_beside == 1
     assert report.median_seconds == 3.0
     assert (report.latest, report.old) == (3, 1)
@@ -369,6 +379,7 @@ def test_a_half_counts_pure_wheels_and_releases_without_a_result(
     assert "| bit for bit, inference alone | **2/7 (29%)** | ≥90%: **not met** |" in text
     assert "| crashes (releases) | 1 (d==1.0) | 0: **not met** |" in text
     assert "| no verdict | crashed | 3 |" in text
+    assert "| of which with a value fitted by trying, or a step after the build | 1 |  |" in text
 
 
 def test_the_recorded_command_names_no_package_list_path(bench: ModuleType) -> None:
