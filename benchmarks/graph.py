@@ -180,6 +180,16 @@ def critical_path(nodes: Sequence[Mapping[str, object]]) -> tuple[float, float, 
     return total, longest[0], longest[1]
 
 
+def longest_chain(nodes: Sequence[Mapping[str, object]]) -> int:
+    """The number of steps on the longest chain of steps that each need the one before."""
+    level: dict[str, int] = {}
+    for node in nodes:  # in build order
+        deps = node.get("deps", [])
+        assert isinstance(deps, list)
+        level[str(node["id"])] = 1 + max((level.get(str(d), 0) for d in deps), default=0)
+    return max(level.values(), default=0)
+
+
 def kill_a_worker(
     workspace: Path, cache: Path
 ) -> tuple[bool, dict[str, list[tuple[str, str]]], float, str]:
@@ -299,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             k: v for k, v in reference.items() if k in killed_outputs
         }
     total, path, chain = critical_path(cold.nodes)
+    depth = longest_chain(cold.nodes)
     scale = "\n".join(
         f"| {p} | {max(total / p, path):.1f} s | {total / p + path:.1f} s |"
         for p in (10, 100, 1000)
@@ -352,8 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 `reprobuild graph` on {release_line}a workspace of {3 + len(EXTRA_PROJECTS)} projects made from
 `tests/fixtures/workspace` (`ws-base` is the build backend of all the others; some build with
-each other's wheels installed) with a bundle of their wheels: **{steps} steps**, longest chain
-{chain} steps. Build requirements as of {cutoff}. Each figure is one whole `reprobuild graph`
+each other's wheels installed) with a bundle of their wheels: **{steps} steps**, the longest
+chain {depth} steps. Build requirements as of {cutoff}. Each figure is one whole `reprobuild graph`
 process, timed from start to exit, in the sandbox ({describe_sandbox_of(cold)}).
 
 Command: `{command}` — run on {today()} ({machine}; {versions}).
@@ -382,7 +393,8 @@ Dask's overhead: {overhead} the pool's median. A worker killed (SIGKILL) while a
 workspace's graph ran: {killed_text} ({killed_seconds:.1f} s; {killed_note}).
 
 Scale-out on paper, from the cold run's per-step times: the total work W = {total:.1f} s, the
-critical path C = {path:.1f} s ({chain} steps). On P workers the graph takes at least
+critical path (the chain of steps whose times add up to the most) C = {path:.1f} s, over {chain}
+steps. On P workers the graph takes at least
 max(W/P, C) and, with a greedy scheduler, at most W/P + C:
 
 | workers | at least | at most |

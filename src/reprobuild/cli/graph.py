@@ -181,14 +181,6 @@ def run(args: argparse.Namespace) -> int:
     sandbox = sandbox_of(args)
     now = datetime.now(UTC)
     cutoff = args.exclude_newer or now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if releases:
-        closure = plan_releases(
-            releases,
-            exclude_newer=cutoff,
-            cache_dir=cache_dir_of(args),
-            progress=lambda line: print(f"reprobuild: {line}", file=sys.stderr, flush=True),
-        )
-        plan = Plan(nodes=(*plan.nodes, *closure.nodes))
     remote = (
         RemoteConfig(
             url=args.remote_cache, headers=remote_headers(args), read_only=args.remote_read_only
@@ -196,6 +188,15 @@ def run(args: argparse.Namespace) -> int:
         if args.remote_cache
         else None
     )
+    if releases:
+        closure = plan_releases(
+            releases,
+            exclude_newer=cutoff,
+            cache_dir=cache_dir_of(args),
+            remote=remote,
+            progress=lambda line: print(f"reprobuild: {line}", file=sys.stderr, flush=True),
+        )
+        plan = Plan(nodes=(*plan.nodes, *closure.nodes))
     options = GraphOptions(
         cache_dir=cache_dir_of(args),
         exclude_newer=cutoff,

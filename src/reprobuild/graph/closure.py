@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from reprobuild.actions import Caches
     from reprobuild.archive import Archive
     from reprobuild.frontend import BuildSystem
+    from reprobuild.graph.tasks import RemoteConfig
     from reprobuild.index import IndexClient
     from reprobuild.index.pages import IndexFile
 
@@ -145,6 +146,7 @@ def plan_releases(
     client: IndexClient | None = None,
     python: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    remote: RemoteConfig | None = None,
 ) -> Plan:
     """The steps that build ``releases`` (``NAME==VERSION`` each) and their build-requirement
     closure from their sdists, as the index was at ``exclude_newer`` (None: as it is now),
@@ -154,7 +156,10 @@ def plan_releases(
     from reprobuild.actions import Caches
 
     wanted = sorted({f"{n}=={v}" for n, v in (parse_release(text) for text in releases)})
-    caches = Caches.at(cache_dir / "store")
+    # the plan and the resolutions are looked for in the remote cache too: a machine with an
+    # empty cache folder reads what another one worked out, each entry checked like a build's
+    client_of_remote = remote.client() if remote is not None else None
+    caches = Caches.at(cache_dir / "store", remote=client_of_remote)
     if exclude_newer is None or client is not None:
         return _plan(wanted, caches, exclude_newer, cache_dir, client, python, progress)
     return _cached_plan(wanted, caches, exclude_newer, cache_dir, python, progress)

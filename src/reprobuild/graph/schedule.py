@@ -223,7 +223,7 @@ class _GraphRun:
         self.start = time.monotonic()
         self.caches = Caches.at(
             options.cache_dir / "store",
-            remote=options.remote.client() if options.remote else None,  # type: ignore[arg-type]
+            remote=options.remote.client() if options.remote else None,
             warn=self._warn,
         )
         self.sandbox = options.sandbox.mode.value

@@ -22,6 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Literal
 
+    from reprobuild.cache.remote import RemoteCache
     from reprobuild.frontend import Sandbox
     from reprobuild.index.pages import IndexFile
 
@@ -39,7 +40,7 @@ class RemoteConfig:
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     read_only: bool = False
 
-    def client(self) -> object:
+    def client(self) -> RemoteCache:
         from reprobuild.cache.remote import RemoteCache
 
         return RemoteCache(self.url, headers=self.headers, read_only=self.read_only)
@@ -75,10 +76,8 @@ class Job:
 
 
 def caches_of(job: Job) -> Caches:
-    from reprobuild.cache.remote import RemoteCache
-
+    """The caches a job reads and writes: the local folder's, and the remote one if any."""
     remote = job.remote.client() if job.remote is not None else None
-    assert remote is None or isinstance(remote, RemoteCache)
     return Caches.at(job.cache_dir / "store", remote=remote)
 
 
