@@ -519,3 +519,19 @@ def test_keep_puts_the_judged_rebuild_beside_its_record(
     assert f"    kept: {keep / wheel.name} (its buildinfo record beside it)" in (
         capsys.readouterr().out.splitlines()
     )
+
+
+def test_no_python_downloads_reaches_the_provider(tmp_path: Path) -> None:
+    from reprobuild.cli._release import python_provider_of
+    from reprobuild.cli.main import build_parser
+    from reprobuild.frontend import UvPythons
+
+    def provider(*argv: str) -> UvPythons:
+        args = build_parser("verify").parse_args(["verify", "demo==1.0", *argv])
+        args.python_state = tmp_path
+        made = python_provider_of(args)
+        assert isinstance(made, UvPythons)
+        return made
+
+    assert provider("--no-python-downloads").downloads is False
+    assert provider().state == tmp_path

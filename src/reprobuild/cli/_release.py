@@ -7,6 +7,7 @@ runs the verifications, one release each. Both import this module, and it import
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 from reprobuild.cli._checks import parse_release, reason_of
@@ -16,10 +17,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from reprobuild.frontend import Interpreter
+    from reprobuild.frontend import Interpreter, PythonProvider
     from reprobuild.rebuild import Rebuilder, Verification
 
-__all__ = ["check_local", "parse_verify_release", "rebuilder_of", "verify_index", "verify_local"]
+__all__ = [
+    "check_local",
+    "parse_verify_release",
+    "python_provider_of",
+    "rebuilder_of",
+    "verify_index",
+    "verify_local",
+]
 
 
 def parse_verify_release(text: str) -> tuple[str, str]:
@@ -57,7 +65,24 @@ def verify_index(
         source=args.source,
         sandbox=args.chosen_sandbox,
         rebuilder=rebuilder_of(args, cache_dir, progress),
+        python_provider=python_provider_of(args),
     )
+
+
+def python_provider_of(args: argparse.Namespace) -> PythonProvider:
+    """uv's Pythons, for a recipe that wants one this machine lacks: found, or installed unless
+    ``--no-python-downloads`` (or uv's ``UV_PYTHON_DOWNLOADS=never``); failed installs are
+    remembered in ``args.python_state``, shared by the run's processes."""
+    return _uv_pythons(not args.no_python_downloads, getattr(args, "python_state", None))
+
+
+@functools.cache
+def _uv_pythons(downloads: bool, state: Path | None) -> PythonProvider:
+    """One provider per process and run: the releases a process verifies share its answers
+    (asking uv takes most of a second)."""
+    from reprobuild.frontend import UvPythons, find_uv
+
+    return UvPythons(find_uv(), downloads=downloads, state=state)
 
 
 def rebuilder_of(
@@ -174,6 +199,7 @@ def verify_local(
 
     name, version = check_local(args, read=False)  # read when the command started
     rebuilder = rebuilder_of(args, cache_dir, progress)
+    provider = python_provider_of(args)
     results = [
         verify_wheel(
             wheel,
@@ -188,6 +214,7 @@ def verify_local(
             progress=progress,
             sandbox=args.chosen_sandbox,
             rebuilder=rebuilder,
+            python_provider=provider,
         )
         for wheel in args.wheel
     ]
@@ -203,6 +230,7 @@ def verify_local(
             progress=progress,
             sandbox=args.chosen_sandbox,
             rebuilder=rebuilder,
+            python_provider=provider,
         )
         results.insert(0, checked)
     return Verification(

@@ -40,7 +40,14 @@ byte for byte.
 How a wheel was built is inferred from the wheel itself and shown as a recipe, each field with
 its evidence: the backend and its version (WHEEL's Generator line), SOURCE_DATE_EPOCH (when all
 members share one time), the date build requirements resolve at (the upload time), the umask
-(the file modes) and the Python (the newest at upload time; the nearest this machine has).
+(the file modes) and the Python (the newest at upload time).
+
+A Python this machine lacks is looked for with uv ('uv python find'), then installed with
+'uv python install' (it downloads a CPython build: once per version in a run, stopped after
+two minutes, its failure remembered); without it, as on a machine without internet access or
+with --no-python-downloads, the nearest Python this machine has is used and the recipe shows
+the substitution and why.
+
 Release steps no artifact records come from recipe override files (reprobuild's own, and
 --recipes DIR); results say when one was used.
 
@@ -173,6 +180,13 @@ def register(subparsers: Subparsers) -> None:
         default=1,
         metavar="N",
         help="with -r: verify N releases at a time, each in its own build folder (default 1)",
+    )
+    parser.add_argument(
+        "--no-python-downloads",
+        action="store_true",
+        help="never run 'uv python install' for a Python this machine lacks: the nearest it "
+        "has is used, and shown as a substitution (uv's own UV_PYTHON_DOWNLOADS=never does the "
+        "same); Pythons uv has already are still used",
     )
     parser.add_argument(
         "--keep",
@@ -349,6 +363,9 @@ def run(args: argparse.Namespace) -> int:
     # copied out as each verification ends; the staging folder goes with this object
     staging = _keep_staging(args.keep)
     args.keep_staging = Path(staging.name) if staging is not None else None
+    # failed 'uv python install's are remembered here for the run (its workers too)
+    python_state = tempfile.TemporaryDirectory(prefix="reprobuild-pythons-")
+    args.python_state = Path(python_state.name)
     pythons = find_pythons()
     batch = len(releases) > 1
     bar = Bar(len(releases), sys.stderr) if batch else None
@@ -408,6 +425,7 @@ def run(args: argparse.Namespace) -> int:
         bar.finish()
     if staging is not None:
         staging.cleanup()
+    python_state.cleanup()
     verifications.sort(key=lambda pair: pair[0])
     ordered = [v for _, v in verifications]
     if args.format == "json":

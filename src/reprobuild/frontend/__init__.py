@@ -34,6 +34,7 @@ from reprobuild.frontend.indexes import IndexConfig, load_index_config, parse_pi
 from reprobuild.frontend.installers import InstallerName, find_uv
 from reprobuild.frontend.interpreter import Interpreter, find_interpreter, find_pythons
 from reprobuild.frontend.pins import PinnedRequirement, environment_key, parse_pins, render_pins
+from reprobuild.frontend.pythons import ProvidedPython, PythonProvider, UvPythons
 from reprobuild.frontend.sandbox import (
     DEFAULT_LIMITS,
     Limits,
@@ -61,10 +62,13 @@ __all__ = [
     "Interpreter",
     "Limits",
     "PinnedRequirement",
+    "ProvidedPython",
+    "PythonProvider",
     "Sandbox",
     "SandboxError",
     "SandboxLimitError",
     "SandboxMode",
+    "UvPythons",
     "build_sdist",
     "build_wheel",
     "call_hook",

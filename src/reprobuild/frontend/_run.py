@@ -43,10 +43,12 @@ def run_tool(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     hint: str | None = None,
+    timeout: float | None = None,
 ) -> str:
     """Run an installer command and return its standard output.
 
-    Standard error is captured too; on a non-zero exit (or a command that cannot start) raise
+    Standard error is captured too; on a non-zero exit (or a command that cannot start, or
+    one still running after ``timeout`` seconds, which is then killed) raise
     :class:`BuildError` saying ``what`` failed, with the tail of both streams.
     """
     argv = [str(part) for part in cmd]
@@ -61,7 +63,18 @@ def run_tool(
             encoding="utf-8",
             errors="replace",
             check=False,
+            timeout=timeout,
         )
+    except subprocess.TimeoutExpired as exc:
+        # what it wrote so far comes as bytes, whatever text=True says
+        written = [bytes(p or b"").decode("utf-8", "replace") for p in (exc.stdout, exc.stderr)]
+        log = tail("\n".join(part for part in written if part.strip()))
+        raise BuildError(
+            f"{what}: stopped after {timeout:g} s",
+            hint=(hint + "\n" if hint else "")
+            + (f"the last lines it wrote:\n{log}" if log else ""),
+            log_tail=log,
+        ) from exc
     except OSError as exc:
         raise BuildError(
             f"{what}: cannot run {argv[0]}: {exc.strerror or exc}",

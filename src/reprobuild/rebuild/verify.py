@@ -35,9 +35,10 @@ from reprobuild.compare import CompareOptions, Item, compare
 from reprobuild.compare.difference import Category, Difference
 from reprobuild.dist import dist_info_text
 from reprobuild.errors import BuildError, ProjectError, ReprobuildError, UsageError
-from reprobuild.frontend import Interpreter, Sandbox, default_sandbox
+from reprobuild.frontend import Interpreter, PythonProvider, Sandbox, default_sandbox
 from reprobuild.index import IndexClient, IndexFile, release_files
 from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
+from reprobuild.rebuild.pythons import with_wanted_python
 from reprobuild.rebuild.rebuilder import Rebuilder
 from reprobuild.strategy import (
     Evidence,
@@ -175,6 +176,7 @@ def verify_release(
     sandbox: Sandbox | None = None,
     source: Path | None = None,
     rebuilder: Rebuilder = build,
+    python_provider: PythonProvider | None = None,
 ) -> Verification:
     """Download release ``name`` ``version`` from the index and verify each of its wheels
     (``build_root``: the folder the rebuilds run in, one build at a time; ``overrides``: False
@@ -225,6 +227,7 @@ def verify_release(
                 build_root=build_root,
                 sandbox=sandbox,
                 rebuilder=rebuilder,
+                python_provider=python_provider,
             )
         )
     if source is not None:
@@ -248,6 +251,7 @@ def verify_release(
                 build_root=build_root,
                 sandbox=sandbox,
                 rebuilder=rebuilder,
+                python_provider=python_provider,
             )
         results.insert(0, checked)
     if not wheels and sdist_file is not None:
@@ -287,9 +291,12 @@ def verify_wheel(
     build_root: Path = BUILD_ROOT,
     sandbox: Sandbox | None = None,
     rebuilder: Rebuilder = build,
+    python_provider: PythonProvider | None = None,
 ) -> ArtifactResult:
     """Rebuild the published wheel at ``wheel_path`` from ``sdist_path`` with ``rebuilder``
-    (the sandboxed build unless another is given) and judge it."""
+    (the sandboxed build unless another is given) and judge it; when the recipe's Python is
+    a substitution, ``python_provider`` is asked for the wanted one (see
+    :func:`~reprobuild.rebuild.pythons.with_wanted_python`)."""
     say = progress or (lambda _message: None)
     sandbox = sandbox if sandbox is not None else default_sandbox()
     started = time.monotonic()
@@ -326,6 +333,7 @@ def verify_wheel(
         pythons=[p.version for p in pythons],
         sdist=sdist,
     )
+    recipe, pythons = with_wanted_python(recipe, pythons, python_provider, say)
     recipe = _canonical(recipe, published, filename)
     override = find_override(name, version, folders=recipe_folders) if overrides else None
     if override is not None:
@@ -431,6 +439,7 @@ def verify_sdist(
     build_root: Path = BUILD_ROOT,
     sandbox: Sandbox | None = None,
     rebuilder: Rebuilder = build,
+    python_provider: PythonProvider | None = None,
 ) -> ArtifactResult:
     """Rebuild the published sdist at ``sdist_path`` from the project folder ``source`` (a
     checkout of the release) with ``rebuilder`` and judge it; ``base`` is the recipe of the
@@ -448,6 +457,7 @@ def verify_sdist(
     recipe = _canonical(
         infer_sdist_recipe(archive, upload_time=upload_time, base=base), published, filename
     )
+    recipe, pythons = with_wanted_python(recipe, pythons, python_provider, say)
     say(f"rebuilding {filename} from {source}")
     made = _rebuild(
         recipe,
