@@ -157,6 +157,66 @@ def test_an_older_setuptools_is_told_by_its_metadata() -> None:
     assert "setuptools<62.2" not in _infer(make_wheel(metadata=metadata)).requirements
 
 
+def test_an_older_setuptools_is_told_by_the_form_of_its_entry_points() -> None:
+    """setuptools before 60.9 ended every section of entry_points.txt with a blank line, so the
+    file ended with one; 60.9 and later end it with the last entry's newline."""
+    older = b"[console_scripts]\ndemo = demo:main\n\n"
+    newer = b"[console_scripts]\ndemo = demo:main\n"
+    written = _infer(
+        make_wheel(
+            files={"demo/__init__.py": b"", "demo-1.0.dist-info/entry_points.txt": older},
+            generator="bdist_wheel (0.40.0)",
+        )
+    )
+    assert written.requirements == ("wheel==0.40.0", "setuptools<60.9")
+    assert "entry_points.txt ends with a blank line" in _evidence(written, "requirements")
+    # the twin: the same entry points as a later setuptools writes them tell nothing
+    later = _infer(
+        make_wheel(
+            files={"demo/__init__.py": b"", "demo-1.0.dist-info/entry_points.txt": newer},
+            generator="bdist_wheel (0.40.0)",
+        )
+    )
+    assert later.requirements == ("wheel==0.40.0",)
+    # with 'Platform: UNKNOWN' too, the lower bound of the two is the one required
+    metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nPlatform: UNKNOWN\n\nText\n"
+    both = _infer(
+        make_wheel(
+            files={"demo/__init__.py": b"", "demo-1.0.dist-info/entry_points.txt": older},
+            metadata=metadata,
+            generator="bdist_wheel (0.40.0)",
+        )
+    )
+    assert both.requirements == ("wheel==0.40.0", "setuptools<60.9")
+    # another backend's entry points say nothing of setuptools
+    flit = _infer(
+        make_wheel(
+            files={"demo/__init__.py": b"", "demo-1.0.dist-info/entry_points.txt": older},
+            generator="flit 3.9.0",
+        )
+    )
+    assert not any(r.startswith("setuptools") for r in flit.requirements)
+
+
+def test_the_wheel_packages_bdist_wheel_tells_a_setuptools_without_its_own() -> None:
+    """setuptools 70.1 brought its own bdist_wheel, which writes 'Generator: setuptools (X)':
+    a wheel whose WHEEL says 'bdist_wheel (X)' after it was released was made beside an older
+    setuptools, and the rebuild resolves below 70.1 (else setuptools' command runs)."""
+    later = datetime(2024, 11, 6, tzinfo=UTC)
+    wheel = _infer(make_wheel(generator="bdist_wheel (0.42.0)"), upload=later)
+    assert wheel.requirements == ("wheel==0.42.0", "setuptools<70.1")
+    assert "Generator: bdist_wheel (0.42.0)" in _evidence(wheel, "requirements")
+    # the twin: setuptools' own command wrote it, and setuptools is as at the cut-off
+    own = _infer(make_wheel(generator="setuptools (75.3.0)"), upload=later)
+    assert own.requirements == ("setuptools==75.3.0",)
+    # uploaded before 70.1 existed: the cut-off already resolves below it, nothing is said
+    assert _infer(make_wheel(generator="bdist_wheel (0.42.0)")).requirements == ("wheel==0.42.0",)
+    # with an older mark, the lower bound is the one required
+    metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nPlatform: UNKNOWN\n\nText\n"
+    older = _infer(make_wheel(metadata=metadata, generator="bdist_wheel (0.42.0)"), upload=later)
+    assert older.requirements == ("wheel==0.42.0", "setuptools<62.2")
+
+
 def test_without_a_cut_off_the_python_is_the_newest_within_requires_python() -> None:
     """A local file whose members all carry 1980 (a checkout with no date of its own) tells
     no time: the newest Python known is wanted, not one of 1980."""
@@ -345,6 +405,25 @@ def test_an_egg_info_file_with_the_sdist_s_time_means_one_setup_py_run() -> None
     assert "top_level.txt" in _evidence(recipe, "keep_egg_info")
     assert recipe.build_clock == BUILT - 1
     assert not _published(UTC)[0].keep_egg_info
+
+
+@pytest.mark.parametrize(("wheel_time", "kept"), [(BUILT - 3, True), (BUILT - 1, False)])
+def test_an_egg_info_time_one_second_later_is_the_build_s_own(wheel_time: int, kept: bool) -> None:
+    """`python -m build` makes the sdist and then the wheel within a second: top_level.txt
+    written by the wheel build one second after the sdist's (at :06, the sdist's at :05) is
+    the build's clock, not a kept copy, which rounds the sdist's time down (to :04)."""
+    egg_time = BUILT - 2  # an odd second
+    files = {**FILES, "demo.egg-info/top_level.txt": b"demo\n"}
+    sdist_times = dict.fromkeys(FILES, WINTER) | {"demo.egg-info/top_level.txt": egg_time}
+    sdist = make_sdist(files=files, mtime=sdist_times)
+    times = {name: _zip_time(WINTER, UTC) for name in FILES}
+    times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT - 1, UTC) for leaf in DIST_INFO}
+    times["demo-1.0.dist-info/top_level.txt"] = _zip_time(wheel_time, UTC)
+    wheel_files = {**FILES, "demo-1.0.dist-info/top_level.txt": b"demo\n"}
+    wheel = make_wheel(files=wheel_files, generator="setuptools (80.9.0)", mtime=times)
+    recipe = _infer(wheel, sdist=sdist)
+    assert recipe.keep_egg_info is kept
+    assert recipe.build_clock == BUILT - 1
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ observation as :class:`Evidence`:
 
 - the backend and its version, from WHEEL's ``Generator:`` line (``bdist_wheel (X)`` is the
   ``wheel`` package; setuptools itself then comes from the cut-off date, below a version
-  whose METADATA would look otherwise, see :data:`SETUPTOOLS_MARKS`);
+  whose METADATA or entry_points.txt would look otherwise, see :data:`SETUPTOOLS_MARKS` and
+  :data:`ENTRY_POINTS_BLANK_END_BELOW`, and below the one with its own ``bdist_wheel``, see
+  :data:`SETUPTOOLS_OWN_BDIST_WHEEL`);
 - the cut-off for build requirements, from the upload time (they resolve as they did then);
 - ``SOURCE_DATE_EPOCH``, when every member carries one time, told apart from a backend's fixed
   default (a backend that wrote its default was run without it);
@@ -102,6 +104,22 @@ _BACKENDS: dict[str, str] = {
 #: the description), 62.2.0 writes neither. A publisher whose setuptools was older than its
 #: upload date's is told by these lines, and the rebuild resolves below that version.
 SETUPTOOLS_MARKS: tuple[tuple[str, str], ...] = (("Platform: UNKNOWN", "62.2"),)
+
+#: The setuptools release from which ``entry_points.txt`` ends with one newline. Before it,
+#: egg_info wrote each section as ``[group]``, its lines and a blank line, so the file ended with
+#: a blank line; from 60.9 (entry points rendered through ``importlib.metadata``) the sections
+#: are joined by a blank line and the last one is not followed by one. Measured on the
+#: ``egg_info.write_entries`` of 60.8 and 60.9.
+ENTRY_POINTS_BLANK_END_BELOW = "60.9"
+
+#: The setuptools release that brought its own ``bdist_wheel``, which writes ``Generator:
+#: setuptools (X)``; the ``wheel`` package's then runs it (wheel 0.44 and later) or is not the
+#: command run. ``Generator: bdist_wheel (X)`` was written beside an older setuptools.
+SETUPTOOLS_OWN_BDIST_WHEEL = "70.1"
+
+#: The day :data:`SETUPTOOLS_OWN_BDIST_WHEEL` was uploaded: a cut-off before it resolves below it
+#: anyway, and the bound is not said.
+SETUPTOOLS_OWN_BDIST_WHEEL_RELEASED = datetime(2024, 6, 19, tzinfo=UTC)
 
 _GENERATOR = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*\(?\s*(?P<version>[0-9][^)\s]*)?")
 
@@ -267,16 +285,26 @@ def infer_recipe(
 
     metadata = dist_info_text(wheel, "METADATA") or ""
     if setuptools:
-        lines = set(metadata.partition("\n\n")[0].splitlines())
-        marks = [(line, below) for line, below in SETUPTOOLS_MARKS if line in lines]
+        marks = _setuptools_marks(metadata, dist_info_text(wheel, "entry_points.txt"))
+        if (
+            generator is not None
+            and generator.name.lower() == "bdist_wheel"
+            and (cutoff is None or cutoff >= SETUPTOOLS_OWN_BDIST_WHEEL_RELEASED)
+        ):
+            seen = (
+                f"WHEEL has Generator: bdist_wheel ({generator.version}), the wheel package's "
+                f"command, which setuptools from {SETUPTOOLS_OWN_BDIST_WHEEL} replaces with its "
+                "own (Generator: setuptools (X))"
+            )
+            marks.append((seen, SETUPTOOLS_OWN_BDIST_WHEEL))
         if marks:
-            below = min((b for _, b in marks), key=Version)
+            seen, below = min(marks, key=lambda mark: Version(mark[1]))
             requirements.append(f"setuptools<{below}")
             evidence.append(
                 Evidence(
                     field="requirements",
                     value=f"setuptools<{below}",
-                    reason=f"METADATA has {marks[0][0]!r}, which setuptools wrote before {below}",
+                    reason=seen,
                 )
             )
     requires_python = _header(metadata, "Requires-Python")
@@ -300,6 +328,34 @@ def infer_recipe(
         evidence=tuple(evidence),
         fitted=tuple(fitted),
     )
+
+
+def _setuptools_marks(metadata: str, entry_points: str | None) -> list[tuple[str, str]]:
+    """What the .dist-info files a setuptools build wrote show of an older setuptools: each
+    observation (a reason) with the setuptools version it was written before.
+
+    ``metadata`` is METADATA's text (its headers are read, see :data:`SETUPTOOLS_MARKS`) and
+    ``entry_points`` entry_points.txt's (None when the wheel has none): a file that ends with a
+    blank line after its last section was written before
+    :data:`ENTRY_POINTS_BLANK_END_BELOW`. Both are the form a writer gives a whole file,
+    whatever the project's own values.
+    """
+    lines = set(metadata.partition("\n\n")[0].splitlines())
+    marks = [
+        (f"METADATA has {line!r}, which setuptools wrote before {below}", below)
+        for line, below in SETUPTOOLS_MARKS
+        if line in lines
+    ]
+    text = (entry_points or "").replace("\r\n", "\n")
+    if text.lstrip().startswith("[") and text.endswith("\n\n"):
+        marks.append(
+            (
+                "entry_points.txt ends with a blank line after its last section, as setuptools "
+                f"wrote it before {ENTRY_POINTS_BLANK_END_BELOW}",
+                ENTRY_POINTS_BLANK_END_BELOW,
+            )
+        )
+    return marks
 
 
 def shared_epoch(
@@ -572,7 +628,16 @@ def _clock_and_zone(
     counterparts = [
         m for m in files if ".dist-info/" in m.path and m.path.rpartition("/")[2] in egg_info
     ]
-    kept = sorted(m.path.rpartition("/")[2] for m in counterparts if m.path in from_sdist)
+    # a copy keeps the sdist's time rounded down to the zip format's 2 seconds; a time one
+    # second after it is the build's own clock reading the same second the sdist was made in
+    # (`python -m build` makes both within a second), so it does not tell a kept egg-info
+    sdist_time = {m.path: when for m, when in matched}
+    kept = sorted(
+        m.path.rpartition("/")[2]
+        for m in counterparts
+        if m.path in from_sdist
+        and m.mtime - offset_at(sdist_time[m.path]) - sdist_time[m.path] <= 0
+    )
     if len(kept) < len(counterparts):
         kept = []  # egg_info wrote some again: the files it skips keep their times anyway
     if kept:
