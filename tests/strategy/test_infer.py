@@ -198,6 +198,19 @@ def test_an_older_setuptools_is_told_by_the_form_of_its_entry_points() -> None:
     assert not any(r.startswith("setuptools") for r in flit.requirements)
 
 
+def test_an_older_setuptools_is_told_by_where_its_metadata_puts_download_url() -> None:
+    """setuptools before 60.6 wrote Download-URL after License; from 60.6 after Home-page."""
+    head = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nHome-page: h\n"
+    older = head + b"Author: a\nLicense: MIT\nDownload-URL: d\n\nText\n"
+    newer = head + b"Download-URL: d\nAuthor: a\nLicense: MIT\n\nText\n"
+    written = _infer(make_wheel(metadata=older, generator="bdist_wheel (0.37.1)"))
+    assert written.requirements == ("wheel==0.37.1", "setuptools<60.6")
+    assert "Download-URL after License" in _evidence(written, "requirements")
+    # the twin: the order setuptools writes from 60.6 tells nothing
+    later = _infer(make_wheel(metadata=newer, generator="bdist_wheel (0.37.1)"))
+    assert later.requirements == ("wheel==0.37.1",)
+
+
 def test_the_wheel_packages_bdist_wheel_tells_a_setuptools_without_its_own() -> None:
     """setuptools 70.1 brought its own bdist_wheel, which writes 'Generator: setuptools (X)':
     a wheel whose WHEEL says 'bdist_wheel (X)' after it was released was made beside an older

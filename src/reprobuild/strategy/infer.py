@@ -5,9 +5,9 @@ observation as :class:`Evidence`:
 
 - the backend and its version, from WHEEL's ``Generator:`` line (``bdist_wheel (X)`` is the
   ``wheel`` package; setuptools itself then comes from the cut-off date, below a version
-  whose METADATA or entry_points.txt would look otherwise, see :data:`SETUPTOOLS_MARKS` and
-  :data:`ENTRY_POINTS_BLANK_END_BELOW`, and below the one with its own ``bdist_wheel``, see
-  :data:`SETUPTOOLS_OWN_BDIST_WHEEL`);
+  whose METADATA or entry_points.txt would look otherwise, see :data:`SETUPTOOLS_MARKS`,
+  :data:`DOWNLOAD_URL_AFTER_LICENSE_BELOW` and :data:`ENTRY_POINTS_BLANK_END_BELOW`, and
+  below the one with its own ``bdist_wheel``, see :data:`SETUPTOOLS_OWN_BDIST_WHEEL`);
 - the cut-off for build requirements, from the upload time (they resolve as they did then);
 - ``SOURCE_DATE_EPOCH``, when every member carries one time, told apart from a backend's fixed
   default (a backend that wrote its default was run without it);
@@ -111,6 +111,11 @@ SETUPTOOLS_MARKS: tuple[tuple[str, str], ...] = (("Platform: UNKNOWN", "62.2"),)
 #: are joined by a blank line and the last one is not followed by one. Measured on the
 #: ``egg_info.write_entries`` of 60.8 and 60.9.
 ENTRY_POINTS_BLANK_END_BELOW = "60.9"
+
+#: The setuptools release from which METADATA has ``Download-URL`` after ``Home-page``: before
+#: it, ``write_pkg_file`` wrote it after ``License`` (measured on the ``dist.py`` of 60.5 and
+#: 60.6). The order of a writer's fields, whatever their values.
+DOWNLOAD_URL_AFTER_LICENSE_BELOW = "60.6"
 
 #: The setuptools release that brought its own ``bdist_wheel``, which writes ``Generator:
 #: setuptools (X)``; the ``wheel`` package's then runs it (wheel 0.44 and later) or is not the
@@ -334,7 +339,8 @@ def _setuptools_marks(metadata: str, entry_points: str | None) -> list[tuple[str
     """What the .dist-info files a setuptools build wrote show of an older setuptools: each
     observation (a reason) with the setuptools version it was written before.
 
-    ``metadata`` is METADATA's text (its headers are read, see :data:`SETUPTOOLS_MARKS`) and
+    ``metadata`` is METADATA's text (its headers are read, see :data:`SETUPTOOLS_MARKS`, and
+    the order of two of them, see :data:`DOWNLOAD_URL_AFTER_LICENSE_BELOW`) and
     ``entry_points`` entry_points.txt's (None when the wheel has none): a file that ends with a
     blank line after its last section was written before
     :data:`ENTRY_POINTS_BLANK_END_BELOW`. Both are the form a writer gives a whole file,
@@ -346,6 +352,17 @@ def _setuptools_marks(metadata: str, entry_points: str | None) -> list[tuple[str
         for line, below in SETUPTOOLS_MARKS
         if line in lines
     ]
+    names = [line.partition(":")[0] for line in metadata.partition("\n\n")[0].splitlines()]
+    if {"Download-URL", "License"} <= set(names) and names.index("Download-URL") > names.index(
+        "License"
+    ):
+        marks.append(
+            (
+                "METADATA has Download-URL after License, as setuptools wrote it before "
+                + DOWNLOAD_URL_AFTER_LICENSE_BELOW,
+                DOWNLOAD_URL_AFTER_LICENSE_BELOW,
+            )
+        )
     text = (entry_points or "").replace("\r\n", "\n")
     if text.lstrip().startswith("[") and text.endswith("\n\n"):
         marks.append(
