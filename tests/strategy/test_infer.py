@@ -15,6 +15,9 @@ from reprobuild.strategy import Recipe, infer_recipe, is_pure, parse_generator
 from tests.factories import make_sdist, make_wheel, wheel_filename
 
 UPLOAD = datetime(2020, 6, 26, 22, 45, tzinfo=UTC)
+#: an upload after the setuptools releases that METADATA's and entry_points.txt's forms tell
+#: apart (60.6, 60.9, 62.2), before setuptools' own bdist_wheel (70.1): their bounds are said
+AFTER_MARKS = datetime(2023, 1, 1, tzinfo=UTC)
 PYTHONS = ("3.8.18", "3.11.7", "3.12.1")
 
 
@@ -146,15 +149,20 @@ def test_python_is_the_newest_at_upload_within_requires_python() -> None:
 def test_an_older_setuptools_is_told_by_its_metadata() -> None:
     """setuptools before 62.2 wrote 'Platform: UNKNOWN' for a project naming no platform."""
     metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nPlatform: UNKNOWN\n\nText\n"
-    older = _infer(make_wheel(metadata=metadata, generator="bdist_wheel (0.37.1)"))
+    older = _infer(
+        upload=AFTER_MARKS, data=make_wheel(metadata=metadata, generator="bdist_wheel (0.37.1)")
+    )
     assert older.requirements == ("wheel==0.37.1", "setuptools<62.2")
     assert "Platform: UNKNOWN" in _evidence(older, "requirements")
     # in the description it says nothing; nor from a backend other than setuptools
     described = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n\nPlatform: UNKNOWN\n"
     assert _infer(
-        make_wheel(metadata=described, generator="bdist_wheel (0.37.1)")
+        upload=AFTER_MARKS, data=make_wheel(metadata=described, generator="bdist_wheel (0.37.1)")
     ).requirements == ("wheel==0.37.1",)
-    assert "setuptools<62.2" not in _infer(make_wheel(metadata=metadata)).requirements
+    assert (
+        "setuptools<62.2"
+        not in _infer(upload=AFTER_MARKS, data=make_wheel(metadata=metadata)).requirements
+    )
 
 
 def test_an_older_setuptools_is_told_by_the_form_of_its_entry_points() -> None:
@@ -163,37 +171,41 @@ def test_an_older_setuptools_is_told_by_the_form_of_its_entry_points() -> None:
     older = b"[console_scripts]\ndemo = demo:main\n\n"
     newer = b"[console_scripts]\ndemo = demo:main\n"
     written = _infer(
-        make_wheel(
+        upload=AFTER_MARKS,
+        data=make_wheel(
             files={"demo/__init__.py": b"", "demo-1.0.dist-info/entry_points.txt": older},
             generator="bdist_wheel (0.40.0)",
-        )
+        ),
     )
     assert written.requirements == ("wheel==0.40.0", "setuptools<60.9")
     assert "entry_points.txt ends with a blank line" in _evidence(written, "requirements")
     # the twin: the same entry points as a later setuptools writes them tell nothing
     later = _infer(
-        make_wheel(
+        upload=AFTER_MARKS,
+        data=make_wheel(
             files={"demo/__init__.py": b"", "demo-1.0.dist-info/entry_points.txt": newer},
             generator="bdist_wheel (0.40.0)",
-        )
+        ),
     )
     assert later.requirements == ("wheel==0.40.0",)
     # with 'Platform: UNKNOWN' too, the lower bound of the two is the one required
     metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nPlatform: UNKNOWN\n\nText\n"
     both = _infer(
-        make_wheel(
+        upload=AFTER_MARKS,
+        data=make_wheel(
             files={"demo/__init__.py": b"", "demo-1.0.dist-info/entry_points.txt": older},
             metadata=metadata,
             generator="bdist_wheel (0.40.0)",
-        )
+        ),
     )
     assert both.requirements == ("wheel==0.40.0", "setuptools<60.9")
     # another backend's entry points say nothing of setuptools
     flit = _infer(
-        make_wheel(
+        upload=AFTER_MARKS,
+        data=make_wheel(
             files={"demo/__init__.py": b"", "demo-1.0.dist-info/entry_points.txt": older},
             generator="flit 3.9.0",
-        )
+        ),
     )
     assert not any(r.startswith("setuptools") for r in flit.requirements)
 
@@ -203,12 +215,28 @@ def test_an_older_setuptools_is_told_by_where_its_metadata_puts_download_url() -
     head = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nHome-page: h\n"
     older = head + b"Author: a\nLicense: MIT\nDownload-URL: d\n\nText\n"
     newer = head + b"Download-URL: d\nAuthor: a\nLicense: MIT\n\nText\n"
-    written = _infer(make_wheel(metadata=older, generator="bdist_wheel (0.37.1)"))
+    written = _infer(
+        upload=AFTER_MARKS, data=make_wheel(metadata=older, generator="bdist_wheel (0.37.1)")
+    )
     assert written.requirements == ("wheel==0.37.1", "setuptools<60.6")
     assert "Download-URL after License" in _evidence(written, "requirements")
     # the twin: the order setuptools writes from 60.6 tells nothing
-    later = _infer(make_wheel(metadata=newer, generator="bdist_wheel (0.37.1)"))
+    later = _infer(
+        upload=AFTER_MARKS, data=make_wheel(metadata=newer, generator="bdist_wheel (0.37.1)")
+    )
     assert later.requirements == ("wheel==0.37.1",)
+
+
+def test_a_bound_the_cut_off_already_implies_is_not_said() -> None:
+    """Uploaded before setuptools 60.9 was, the resolution is below it anyway: the bound read
+    from entry_points.txt would change nothing, and the recipe does not carry it."""
+    older = b"[console_scripts]\ndemo = demo:main\n\n"
+    wheel = make_wheel(
+        files={"demo/__init__.py": b"", "demo-1.0.dist-info/entry_points.txt": older},
+        generator="bdist_wheel (0.34.2)",
+    )
+    assert _infer(wheel, upload=UPLOAD).requirements == ("wheel==0.34.2",)
+    assert _infer(wheel, upload=AFTER_MARKS).requirements == ("wheel==0.34.2", "setuptools<60.9")
 
 
 def test_the_wheel_packages_bdist_wheel_tells_a_setuptools_without_its_own() -> None:

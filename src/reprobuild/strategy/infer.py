@@ -122,9 +122,17 @@ DOWNLOAD_URL_AFTER_LICENSE_BELOW = "60.6"
 #: command run. ``Generator: bdist_wheel (X)`` was written beside an older setuptools.
 SETUPTOOLS_OWN_BDIST_WHEEL = "70.1"
 
-#: The day :data:`SETUPTOOLS_OWN_BDIST_WHEEL` was uploaded: a cut-off before it resolves below it
-#: anyway, and the bound is not said.
+#: The day :data:`SETUPTOOLS_OWN_BDIST_WHEEL` was uploaded.
 SETUPTOOLS_OWN_BDIST_WHEEL_RELEASED = datetime(2024, 6, 19, tzinfo=UTC)
+
+#: When each setuptools release a bound above names was uploaded (the index's upload times): a
+#: cut-off before it resolves below it anyway, so the bound would change nothing and is not said.
+SETUPTOOLS_RELEASED = {
+    DOWNLOAD_URL_AFTER_LICENSE_BELOW: datetime(2022, 1, 31, tzinfo=UTC),
+    ENTRY_POINTS_BLANK_END_BELOW: datetime(2022, 2, 14, tzinfo=UTC),
+    "62.2": datetime(2022, 5, 10, tzinfo=UTC),
+    SETUPTOOLS_OWN_BDIST_WHEEL: SETUPTOOLS_OWN_BDIST_WHEEL_RELEASED,
+}
 
 _GENERATOR = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*\(?\s*(?P<version>[0-9][^)\s]*)?")
 
@@ -291,17 +299,20 @@ def infer_recipe(
     metadata = dist_info_text(wheel, "METADATA") or ""
     if setuptools:
         marks = _setuptools_marks(metadata, dist_info_text(wheel, "entry_points.txt"))
-        if (
-            generator is not None
-            and generator.name.lower() == "bdist_wheel"
-            and (cutoff is None or cutoff >= SETUPTOOLS_OWN_BDIST_WHEEL_RELEASED)
-        ):
+        if generator is not None and generator.name.lower() == "bdist_wheel":
             seen = (
                 f"WHEEL has Generator: bdist_wheel ({generator.version}), the wheel package's "
                 f"command, which setuptools from {SETUPTOOLS_OWN_BDIST_WHEEL} replaces with its "
                 "own (Generator: setuptools (X))"
             )
             marks.append((seen, SETUPTOOLS_OWN_BDIST_WHEEL))
+        marks = [
+            (seen, below)
+            for seen, below in marks
+            if cutoff is None
+            or below not in SETUPTOOLS_RELEASED
+            or cutoff >= SETUPTOOLS_RELEASED[below]
+        ]
         if marks:
             seen, below = min(marks, key=lambda mark: Version(mark[1]))
             requirements.append(f"setuptools<{below}")
