@@ -277,6 +277,10 @@ class CachedRebuilder:
         action = self._action(spec, caches, requirements, system, say)
         if action is None:
             return self.rebuilder(spec, progress=progress)
+        if not spec.pins and tuple(system.requires) not in spec.resolved:
+            # the build installs the pins the key was made of, and does not resolve again
+            pinned = parse_pins("\n".join(action.environment))
+            spec = replace(spec, resolved={**spec.resolved, tuple(system.requires): pinned})
         if self.use_cache:
             found = self._lookup(action, spec, caches, say)
             if found is not None:
