@@ -28,7 +28,7 @@ from reprobuild.dedup.model import Entry
 from reprobuild.dedup.rules import keeps
 from reprobuild.errors import ArchiveError
 
-__all__ = ["PREFIX_TOKEN", "prefix_digest", "read_conda"]
+__all__ = ["PREFIX_TOKEN", "prefix_digest", "read_conda", "tar_kind"]
 
 #: What a build prefix is replaced with before a file holding one is hashed.
 PREFIX_TOKEN = b"<build-prefix>"
@@ -140,7 +140,8 @@ def _stream(path: Path, component: str) -> Iterator[tuple[tarfile.TarFile, tarfi
     return stream
 
 
-def _kind(info: tarfile.TarInfo) -> MemberKind:
+def tar_kind(info: tarfile.TarInfo) -> MemberKind:
+    """A tar member's kind; a special file (device, FIFO) is refused: no package installs one."""
     if info.isfile():
         return MemberKind.FILE
     if info.isdir():
@@ -203,7 +204,7 @@ def read_conda(path: Path) -> tuple[tuple[Entry, ...], tuple[tuple[str, bytes], 
             if name in seen:
                 raise ArchiveError("a member name appears twice", member=name)
             seen.add(name)
-            kind = _kind(info)
+            kind = tar_kind(info)
             if kind is not MemberKind.FILE:
                 target = info.linkname if kind is not MemberKind.DIR else None
                 digest = sha256((target or "").encode("utf-8", "surrogateescape")).hexdigest()

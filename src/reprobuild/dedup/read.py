@@ -25,6 +25,7 @@ from pathlib import Path
 
 from reprobuild._fs import sha256_file
 from reprobuild.archive import Member, MemberKind, parse_archive
+from reprobuild.dedup.conda import tar_kind
 from reprobuild.dedup.model import Entry, Package, PackageFormat
 from reprobuild.dedup.rules import keeps
 from reprobuild.errors import ArchiveError, ReprobuildError, UsageError
@@ -240,21 +241,6 @@ def _content(member: Member, known: ContentDigests, keep: bool) -> tuple[str, by
     return digest, data
 
 
-def _tar_kind(info: tarfile.TarInfo) -> MemberKind:
-    if info.isfile():
-        return MemberKind.FILE
-    if info.isdir():
-        return MemberKind.DIR
-    if info.issym():
-        return MemberKind.SYMLINK
-    if info.islnk():
-        return MemberKind.HARDLINK
-    raise ArchiveError(
-        "a device, FIFO or other special file: not something a package installs",
-        member=info.name,
-    )
-
-
 def _read_tar(path: Path) -> tuple[tuple[Entry, ...], tuple[tuple[str, bytes], ...]]:
     """The members and kept bytes of a (compressed) tar file, read as one stream, each member
     hashed a block at a time."""
@@ -269,7 +255,7 @@ def _read_tar(path: Path) -> tuple[tuple[Entry, ...], tuple[tuple[str, bytes], .
                 if info.name in seen:
                     raise ArchiveError("a member name appears twice", member=info.name)
                 seen.add(info.name)
-                kind = _tar_kind(info)
+                kind = tar_kind(info)
                 if kind is not MemberKind.FILE:
                     target = info.linkname if kind is not MemberKind.DIR else None
                     digest = sha256((target or "").encode("utf-8", "surrogateescape"))
