@@ -274,3 +274,16 @@ def recorded_command(script: str, argv: Sequence[str]) -> str:
             continue
         kept.append(arg)
     return shlex.join(["python", f"benchmarks/{script}", *kept])
+
+
+def without_paths(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the value of ``--package-list`` (a path of this machine) said as ``PATH``."""
+    kept: list[str] = []
+    for arg in argv:
+        if kept and kept[-1] == "--package-list":
+            kept.append("PATH")
+        elif arg.startswith("--package-list="):
+            kept.append("--package-list=PATH")
+        else:
+            kept.append(arg)
+    return kept

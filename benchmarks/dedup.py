@@ -69,6 +69,7 @@ from _common import (
     scrub,
     source_revision,
     today,
+    without_paths,
     write_section,
 )
 from packaging.utils import (
@@ -1033,18 +1034,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-docs", action="store_true", help="print the section only; leave docs/ alone"
     )
     return parser.parse_args(argv)
-
-
-def without_paths(argv: Sequence[str]) -> list[str]:
-    kept: list[str] = []
-    for arg in argv:
-        if kept and kept[-1] == "--package-list":
-            kept.append("PATH")
-        elif arg.startswith("--package-list="):
-            kept.append("--package-list=PATH")
-        else:
-            kept.append(arg)
-    return kept
 
 
 def gather(cache: Path) -> tuple[list[Input], str]:

@@ -68,6 +68,7 @@ from _common import (
     scrub,
     source_revision,
     today,
+    without_paths,
     write_section,
 )
 
@@ -522,19 +523,6 @@ def refresh_sample(args: argparse.Namespace, root: Path) -> corpus.Corpus:
     args.sample_file.write_text(corpus.render_corpus(sample), encoding="utf-8")
     log(f"wrote {len(sample.entries)} releases to {args.sample_file.name}")
     return sample
-
-
-def without_paths(argv: Sequence[str]) -> list[str]:
-    """``argv`` with the value of ``--package-list`` (a path of this machine) said as ``PATH``."""
-    kept: list[str] = []
-    for arg in argv:
-        if kept and kept[-1] == "--package-list":
-            kept.append("PATH")
-        elif arg.startswith("--package-list="):
-            kept.append("--package-list=PATH")
-        else:
-            kept.append(arg)
-    return kept
 
 
 def run_sample(args: argparse.Namespace, argv: list[str], root: Path) -> int:
