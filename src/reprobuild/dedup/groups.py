@@ -14,7 +14,8 @@ comparisons, reading only the packages they name, one pair at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from reprobuild.archive import MemberKind
@@ -104,18 +105,37 @@ class LevelResult:
         return sum(g.downloads_saved for g in self.groups)
 
 
+_LEVELS = tuple(Level)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PackageSummary:
-    """One package as the report lists it."""
+    """One package as the report lists it. Its digests are held as bytes, one string for
+    all of them (``packed``: the file's sha256, then its manifest digest at each level in
+    :class:`Level`'s order, 32 bytes each), since a summary is kept for every package."""
 
     path: str
     format: str
     identity: str
     size: int
-    sha256: str
     members: int
     member_bytes: int
-    digests: tuple[tuple[Level, str], ...]
+    packed: bytes
+
+    @property
+    def sha256(self) -> str:
+        """The file's sha256, in hex."""
+        return self.packed[:32].hex()
+
+    def digest(self, level: Level) -> bytes:
+        """The manifest digest at ``level`` (32 bytes)."""
+        start = 32 + 32 * _LEVELS.index(level)
+        return self.packed[start : start + 32]
+
+    @property
+    def digests(self) -> tuple[tuple[Level, str], ...]:
+        """The manifest digest at every level, in hex."""
+        return tuple((level, self.digest(level).hex()) for level in _LEVELS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -298,20 +318,27 @@ def _explain(a: Package, b: Package, level: Level, view: _ViewOf) -> Comparison:
     return Comparison(a=a.path, b=b.path, level=level, members=_differences(a, b, va, vb, wa, wb))
 
 
-def summarize(package: Package) -> PackageSummary:
+def summarize(
+    package: Package, found: Mapping[Level, View] | None = None, *, name: str | None = None
+) -> PackageSummary:
     """What grouping needs of ``package``, made in one pass over its members: its digest at
-    every level, its name and version, sizes and counts. The package itself can then be let
-    go; :class:`Explainer` reads it again only to explain a group."""
-    found = views(package)
+    every level, its name and version, sizes and counts (``found``: its views, and ``name``:
+    its identity, when the caller made them already). The package itself can then be let go;
+    :class:`Explainer` reads it again only to explain a group."""
+    name = sys.intern(identity(package) if name is None else name)
+    if found is None:
+        found = views(package, name=name)
+    packed = bytes.fromhex(package.sha256) + b"".join(
+        bytes.fromhex(manifest_digest(found[level].entries, level)) for level in _LEVELS
+    )
     return PackageSummary(
         path=package.path,
         format=package.format.value,
-        identity=identity(package),
+        identity=name,
         size=package.size,
-        sha256=package.sha256,
         members=len(package.entries),
         member_bytes=sum(e.size for e in package.entries),
-        digests=tuple((level, manifest_digest(found[level].entries, level)) for level in Level),
+        packed=packed,
     )
 
 
@@ -325,27 +352,26 @@ def group(
     each other), and the report the pairs of one name and version that never group
     (:attr:`DedupReport.apart_pairs`); the comparisons themselves are left to
     :class:`Explainer`, which reads only the packages they name."""
-    digests = [dict(p.digests) for p in packages]
     levels: list[LevelResult] = []
     for level in Level:
-        buckets: dict[str, list[int]] = {}
-        for index, found in enumerate(digests):
-            buckets.setdefault(found[level], []).append(index)
+        buckets: dict[bytes, list[int]] = {}
+        for index, package in enumerate(packages):
+            buckets.setdefault(package.digest(level), []).append(index)
         groups = []
         stricter = level.stricter
         for digest, members in buckets.items():
             sizes = [packages[i].size for i in members]
             pairs: tuple[tuple[str, str], ...] = ()
             if stricter is not None and len(members) > 1:
-                sub: dict[str, int] = {}
+                sub: dict[bytes, int] = {}
                 for i in members:
-                    sub.setdefault(digests[i][stricter], i)
+                    sub.setdefault(packages[i].digest(stricter), i)
                 first, *others = sub.values()
                 pairs = tuple((packages[first].path, packages[i].path) for i in others)
             groups.append(
                 Group(
                     level=level,
-                    digest=digest,
+                    digest=digest.hex(),
                     packages=tuple(packages[i].path for i in members),
                     bytes_saved=sum(sizes) - min(sizes),
                     downloads_saved=len(sizes) - 1,
@@ -353,11 +379,11 @@ def group(
                 )
             )
         levels.append(LevelResult(level=level, groups=tuple(groups)))
-    by_name: dict[str, dict[str, int]] = {}
+    by_name: dict[str, dict[bytes, int]] = {}
     for index, package in enumerate(packages):
         if package.identity:
             by_name.setdefault(package.identity, {}).setdefault(
-                digests[index][Level.PAYLOAD], index
+                package.digest(Level.PAYLOAD), index
             )
     apart: list[tuple[str, str]] = []
     for heads in by_name.values():
@@ -373,21 +399,35 @@ def group(
     )
 
 
+Loaded = tuple[Package, Mapping[Level, View]]
+
+
 class Explainer:
     """Makes the comparisons a grouped report names, reading each package through ``load``
-    (by path) when a comparison needs it. The views of the last few packages are kept: the
-    first package of a group is compared with each of the others in turn."""
+    (by path) when a comparison needs it, and making its views; or, with ``loaded``, reading
+    the package with the views made when it was summarized (its bytes kept for the rules, its
+    views at every level), so that they are not made twice. The views of the last few packages
+    are kept: the first package of a group is compared with each of the others in turn."""
 
-    __slots__ = ("_keep", "_load", "_recent")
+    __slots__ = ("_keep", "_load", "_loaded", "_recent")
 
-    def __init__(self, load: Callable[[str], Package], *, keep: int = 2) -> None:
+    def __init__(
+        self,
+        load: Callable[[str], Package],
+        *,
+        keep: int = 2,
+        loaded: Callable[[str], Loaded] | None = None,
+    ) -> None:
         self._load = load
+        self._loaded = loaded
         self._keep = max(keep, 2)
-        self._recent: dict[str, tuple[Package, dict[Level, View]]] = {}
+        self._recent: dict[str, Loaded] = {}
 
-    def _package(self, path: str) -> tuple[Package, dict[Level, View]]:
+    def _package(self, path: str) -> Loaded:
         found = self._recent.pop(path, None)
-        if found is None:
+        if found is None and self._loaded is not None:
+            found = self._loaded(path)
+        elif found is None:
             package = self._load(path)
             found = (package, views(package))
         self._recent[path] = found
@@ -432,8 +472,8 @@ def dedup(packages: Iterable[Package]) -> DedupReport:
     apart. :class:`reprobuild.dedup.stream.Scan` does the same for any number of packages in
     bounded memory."""
     listed = list(packages)
-    items = {p.path: p for p in listed}
-    summaries = [summarize(p) for p in listed]
+    made: dict[str, Loaded] = {p.path: (p, views(p)) for p in listed}
+    summaries = [summarize(p, made[p.path][1]) for p in listed]
     sizes: dict[str, int] = {}
     total = 0
     for package in listed:
@@ -442,7 +482,8 @@ def dedup(packages: Iterable[Package]) -> DedupReport:
                 total += entry.size
                 sizes[entry.sha256] = entry.size
     report = group(summaries, member_bytes=total, distinct_member_bytes=sum(sizes.values()))
-    return explained(report, Explainer(items.__getitem__, keep=len(items)))
+    explainer = Explainer(lambda path: made[path][0], keep=len(made), loaded=made.__getitem__)
+    return explained(report, explainer)
 
 
 def explained(report: DedupReport, explainer: Explainer) -> DedupReport:

@@ -84,18 +84,19 @@ def view(package: Package, level: Level) -> View:
     canonical = _canonical(package, members)
     if level is Level.CANONICAL:
         return canonical
-    return _payload(package, canonical)
+    return _payload(package, canonical, identity(package))
 
 
-def views(package: Package) -> dict[Level, View]:
-    """``package``'s members at every level, each made once from the one before."""
+def views(package: Package, *, name: str | None = None) -> dict[Level, View]:
+    """``package``'s members at every level, each made once from the one before. ``name`` is
+    the package's :func:`~reprobuild.dedup.rules.identity` when the caller has it already."""
     members = _members(package)
     canonical = _canonical(package, members)
     return {
         Level.BYTES: view(package, Level.BYTES),
         Level.MEMBERS: members,
         Level.CANONICAL: canonical,
-        Level.PAYLOAD: _payload(package, canonical),
+        Level.PAYLOAD: _payload(package, canonical, identity(package) if name is None else name),
     }
 
 
@@ -154,7 +155,7 @@ def _canonical(package: Package, members: View) -> View:
     return View(level=Level.CANONICAL, entries=tuple(entries), changed=tuple(changed))
 
 
-def _payload(package: Package, canonical: View) -> View:
+def _payload(package: Package, canonical: View, identity_name: str) -> View:
     """The installed payload: metadata and byte code dropped, Python-version paths mapped,
     entry-point scripts read as what they call, the name and version as one member."""
     entries: dict[str, Entry] = {}
@@ -190,8 +191,7 @@ def _payload(package: Package, canonical: View) -> View:
             add(moved, "python-path", entry.path)
         else:
             add(moved)
-    name = identity(package)
-    add(_with_content(Entry(path=IDENTITY_MEMBER), name.encode()))
+    add(_with_content(Entry(path=IDENTITY_MEMBER), identity_name.encode()))
     return View(
         level=Level.PAYLOAD,
         entries=tuple(sorted(entries.values(), key=lambda e: e.path)),

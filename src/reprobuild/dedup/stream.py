@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import marshal
 import tempfile
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +27,9 @@ from typing import BinaryIO
 
 from reprobuild.archive import MemberKind
 from reprobuild.dedup.groups import DedupReport, Explainer, PackageSummary, group, summarize
-from reprobuild.dedup.model import Entry, Package, PackageFormat
+from reprobuild.dedup.levels import View, view, views
+from reprobuild.dedup.model import Entry, Level, Package, PackageFormat
+from reprobuild.dedup.rules import identity
 
 __all__ = ["Scan"]
 
@@ -45,7 +48,8 @@ class Scan:
         root = Path(self._folder.name)
         self._models: BinaryIO = (root / "models").open("w+b")
         self._runs: BinaryIO = (root / "contents").open("w+b")
-        self._where: dict[str, tuple[int, int]] = {}
+        self._where: dict[str, int] = {}
+        self._spans = array("q")  # each package's place in the spill file, and its length
         self._summaries: list[PackageSummary] = []
         self._contents: set[bytes] = set()
         self._run_spans: list[tuple[int, int]] = []
@@ -69,32 +73,30 @@ class Scan:
         self._folder.cleanup()
 
     def add(self, package: Package) -> PackageSummary:
-        """Summarize ``package`` and write its model to the spill file: the package itself
-        is not kept."""
-        summary = summarize(package)
+        """Summarize ``package`` and write what its comparisons need to the spill file (its
+        views at every level, made once here, and the bytes kept for the rules): the package
+        itself is not kept."""
+        name = identity(package)
+        found = views(package, name=name)
+        summary = summarize(package, found, name=name)
         self._summaries.append(summary)
+        members = found[Level.MEMBERS].entries
+        index = {id(entry): number for number, entry in enumerate(members)}
         record = marshal.dumps(
             (
                 package.format.value,
                 package.size,
                 package.sha256,
-                tuple(
-                    (
-                        e.path,
-                        e.kind.value,
-                        e.executable,
-                        e.size,
-                        e.sha256,
-                        e.link_target,
-                        e.prefix_sha256,
-                    )
-                    for e in package.entries
-                ),
                 package.kept,
+                tuple(_row(e) for e in members),
+                _encode(found[Level.CANONICAL], index),
+                _encode(found[Level.PAYLOAD], index),
             )
         )
         self._models.seek(0, 2)
-        self._where[package.path] = (self._models.tell(), len(record))
+        self._where[package.path] = len(self._spans) // 2
+        self._spans.append(self._models.tell())
+        self._spans.append(len(record))
         self._models.write(record)
         for entry in package.entries:
             if entry.kind is MemberKind.FILE:
@@ -146,32 +148,79 @@ class Scan:
             distinct_member_bytes=self._distinct_bytes(),
         )
 
-    def load(self, path: str) -> Package:
-        """The package added from ``path``, read back from the spill file."""
-        start, length = self._where[path]
-        self._models.seek(start)
-        fmt, size, digest, entries, kept = marshal.loads(self._models.read(length))
-        return Package(
-            path=path,
-            format=PackageFormat(fmt),
-            size=size,
-            sha256=digest,
-            entries=tuple(
-                Entry(
-                    path=p,
-                    kind=_KINDS[kind],
-                    executable=executable,
-                    size=member_size,
-                    sha256=member_digest,
-                    link_target=target,
-                    prefix_sha256=prefix,
-                )
-                for p, kind, executable, member_size, member_digest, target, prefix in entries
-            ),
-            kept=kept,
+    def load(self, path: str) -> tuple[Package, dict[Level, View]]:
+        """The package added from ``path`` as its comparisons need it, read back from the
+        spill file: its views at every level and the bytes kept for the rules (its own list of
+        members is not kept: the ``members`` view lists them)."""
+        where = 2 * self._where[path]
+        self._models.seek(self._spans[where])
+        fmt, size, digest, kept, rows, canonical, payload = marshal.loads(
+            self._models.read(self._spans[where + 1])
         )
+        package = Package(
+            path=path, format=PackageFormat(fmt), size=size, sha256=digest, entries=(), kept=kept
+        )
+        members = tuple(_entry(row) for row in rows)
+        return package, {
+            Level.BYTES: view(package, Level.BYTES),
+            Level.MEMBERS: View(level=Level.MEMBERS, entries=members),
+            Level.CANONICAL: _decode(Level.CANONICAL, canonical, members),
+            Level.PAYLOAD: _decode(Level.PAYLOAD, payload, members),
+        }
 
     def explainer(self) -> Explainer:
         """What makes the report's comparisons, reading the packages back as they are
         needed."""
-        return Explainer(self.load)
+        return Explainer(self._package, loaded=self.load)
+
+    def _package(self, path: str) -> Package:
+        return self.load(path)[0]
+
+
+_Row = tuple[str, str, bool, int, str, str | None, str | None]
+
+
+def _row(entry: Entry) -> _Row:
+    return (
+        entry.path,
+        entry.kind.value,
+        entry.executable,
+        entry.size,
+        entry.sha256,
+        entry.link_target,
+        entry.prefix_sha256,
+    )
+
+
+def _entry(row: _Row) -> Entry:
+    path, kind, executable, size, digest, target, prefix = row
+    return Entry(
+        path=path,
+        kind=_KINDS[kind],
+        executable=executable,
+        size=size,
+        sha256=digest,
+        link_target=target,
+        prefix_sha256=prefix,
+    )
+
+
+def _encode(
+    found: View, index: dict[int, int]
+) -> tuple[tuple[int | _Row, ...], tuple[tuple[str, str], ...]]:
+    """A view for the spill file: each entry that is the ``members`` view's own (most are)
+    by its place there, the others in full; and the rules that changed them."""
+    rows = tuple(
+        number if (number := index.get(id(e))) is not None else _row(e) for e in found.entries
+    )
+    return rows, found.changed
+
+
+def _decode(
+    level: Level,
+    encoded: tuple[tuple[int | _Row, ...], tuple[tuple[str, str], ...]],
+    members: tuple[Entry, ...],
+) -> View:
+    rows, changed = encoded
+    entries = tuple(members[row] if isinstance(row, int) else _entry(row) for row in rows)
+    return View(level=level, entries=entries, changed=changed)
