@@ -15,6 +15,7 @@ from reprobuild.errors import BuildError
 from reprobuild.frontend import prepare_environment
 from reprobuild.frontend.indexes import IndexConfig
 from reprobuild.frontend.installers import InstallerName
+from reprobuild.frontend.interpreter import find_pythons
 from reprobuild.frontend.pins import PinnedRequirement
 from tests.factories import make_sdist, make_wheel, sdist_filename, wheel_filename
 
@@ -114,6 +115,38 @@ def test_a_requirement_with_a_wheel_installs(tmp_path: Path, links: Path) -> Non
     (pin,) = env.pinned
     assert (pin.name, pin.version) == ("fine", "1.0")
     assert f"sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}" in pin.hashes
+    out = subprocess.run(
+        [env.python, "-c", "import fine; print(fine.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "1.0"
+
+
+def _python36() -> Path | None:
+    """A CPython 3.6 of this machine (uv's byte-code compiler needs 3.7), or None."""
+    found = [p for p in find_pythons() if p.version.startswith("3.6.")]
+    return found[0].executable if found else None
+
+
+def test_a_python_older_than_3_7_gets_its_byte_code_from_its_own_compileall(
+    tmp_path: Path, links: Path
+) -> None:
+    python = _python36()
+    if python is None:
+        pytest.skip("no CPython 3.6 on this machine")
+    wheel = links / wheel_filename("fine", "1.0")
+    wheel.write_bytes(make_wheel("fine", "1.0"))
+    env = prepare_environment(
+        ["fine"],
+        cache_dir=tmp_path / "cache",
+        installer="uv",
+        index=offline(links),
+        python=python,
+    )
+    compiled = list(env.path.glob("lib/python3.6/site-packages/fine/__pycache__/*.pyc"))
+    assert [p.name.split(".")[1] for p in compiled] == ["cpython-36"]
     out = subprocess.run(
         [env.python, "-c", "import fine; print(fine.__version__)"],
         capture_output=True,

@@ -342,6 +342,9 @@ class UvInstaller:
     def install(
         self, pins_file: Path, *, interpreter: Interpreter, target_python: Path, workdir: Path
     ) -> None:
+        # uv compiles with a script that needs Python 3.7 (py_compile's invalidation modes):
+        # older ones compile with their own compileall, after the install
+        own_compile = _version_tuple(interpreter.version) < (3, 7)
         command: list[str | Path] = [
             self.uv,
             "pip",
@@ -358,7 +361,7 @@ class UvInstaller:
             # backend's modules again (setuptools: 0.23 s an import, 0.13 s with it). The
             # byte code names the temporary folder the environment is made in, which no
             # import sees: CPython gives the code it loads the path it loaded it for
-            "--compile-bytecode",
+            *([] if own_compile else ["--compile-bytecode"]),
             "--no-progress",
             "--color",
             "never",
@@ -375,6 +378,21 @@ class UvInstaller:
             _UV_NO_WHEEL,
             "uv",
         )
+        if own_compile:
+            # the standard library's compileall only reads and compiles the files: nothing
+            # installed runs
+            run_tool(
+                [
+                    target_python,
+                    "-I",
+                    "-m",
+                    "compileall",
+                    "-q",
+                    target_python.parent.parent / "lib",
+                ],
+                what="compiling the build requirements' byte code",
+                cwd=workdir,
+            )
 
 
 class PipInstaller:
@@ -525,3 +543,13 @@ def _name_and_version(filename: str) -> tuple[str, str]:
     except (InvalidWheelFilename, InvalidSdistFilename) as exc:
         raise BuildError(f"pip downloaded a file reprobuild cannot name: {filename}") from exc
     return str(name), str(version)
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    """``"3.6.15"`` as ``(3, 6, 15)``; what is not a number ends it."""
+    parts: list[int] = []
+    for part in version.split("."):
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts)
