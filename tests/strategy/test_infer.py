@@ -118,6 +118,29 @@ def test_files_copied_with_the_sdist_s_mode_do_not_show_the_umask() -> None:
     assert _infer(wheel).umask == 0o022
 
 
+@pytest.mark.parametrize(("wheel_mode", "umask"), [(0o664, 0o002), (0o644, 0o022)])
+def test_modes_a_setuptools_writer_fixes_do_not_show_the_umask(wheel_mode: int, umask: int) -> None:
+    """setuptools gives METADATA 644 (PKG-INFO written through a temporary file) and RECORD
+    664 (wheel's WheelFile) whatever the umask; the modules here are copies that kept the
+    sdist's 664: WHEEL, written with open, alone shows the umask."""
+    dist_info = "demo-1.0.dist-info/"
+    modes = {
+        dist_info + "METADATA": 0o644,
+        dist_info + "WHEEL": wheel_mode,
+        dist_info + "RECORD": 0o664,
+    }
+    wheel = make_wheel(files=FILES, generator="setuptools (80.9.0)", mode=0o664, modes=modes)
+    sdist = make_sdist(files=FILES, mode=0o664)
+    recipe = _infer(wheel, sdist=sdist)
+    assert recipe.umask == umask
+    said = _evidence(recipe, "umask")
+    assert "METADATA (644), RECORD (664) set aside" in said
+    assert f"not copied with the sdist's mode: {wheel_mode:o}" in said
+    # another backend's files are all read as written under the umask
+    other = make_wheel(files=FILES, generator="factory 1.0", mode=0o664, modes=modes)
+    assert _infer(other, sdist=sdist).umask == 0o022
+
+
 def test_the_cut_off_is_the_upload_time_else_the_newest_member() -> None:
     assert _infer(make_wheel()).exclude_newer == UPLOAD
     newest = {"demo/__init__.py": (2019, 5, 5, 0, 0, 0)}  # the others: 1980

@@ -17,7 +17,7 @@ observation as :class:`Evidence`:
   times (zip times are local times, and older tools wrote the publisher's): read when every
   file shows one offset; *fitted* when the offsets follow summer time, by scoring every IANA
   zone against the member times (a :class:`Fitted` record, with the number of zones tried);
-- the umask, from the file modes;
+- the umask, from the modes of the files the build wrote (see :data:`SETUPTOOLS_FIXED_MODES`);
 - the Python: the newest CPython at upload time that the release supports, or the nearest this
   machine has (the substitution is recorded).
 
@@ -133,6 +133,15 @@ SETUPTOOLS_RELEASED = {
     "62.2": datetime(2022, 5, 10, tzinfo=UTC),
     SETUPTOOLS_OWN_BDIST_WHEEL: SETUPTOOLS_OWN_BDIST_WHEEL_RELEASED,
 }
+
+#: Files of a setuptools wheel's .dist-info whose mode its writers fix, whatever the umask:
+#: RECORD, which the ``wheel`` package's ``WheelFile`` writes from a string with mode 664
+#: (setuptools' own bdist_wheel carries the same ``WheelFile``), and METADATA, a copy of
+#: PKG-INFO, which setuptools writes through a temporary file (mode 600) and then makes
+#: readable by everyone (644; measured on setuptools 84's ``write_pkg_info``, whose sdists
+#: show it too: an egg-info PKG-INFO of 644 beside its other files at 664). Such a file shows
+#: nothing of the umask: the files written with ``open`` (WHEEL, an egg-info file) do.
+SETUPTOOLS_FIXED_MODES: dict[str, int] = {"RECORD": 0o664, "METADATA": 0o644}
 
 _GENERATOR = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-]+)\s*\(?\s*(?P<version>[0-9][^)\s]*)?")
 
@@ -293,7 +302,7 @@ def infer_recipe(
                 )
             )
 
-    umask, said = umask_of(files, sources)
+    umask, said = umask_of(files, sources, fixed=SETUPTOOLS_FIXED_MODES if setuptools else None)
     evidence.append(said)
 
     metadata = dist_info_text(wheel, "METADATA") or ""
@@ -411,7 +420,10 @@ def shared_epoch(
 
 
 def umask_of(
-    files: Sequence[Member], sources: Mapping[str, Member | None] | None = None
+    files: Sequence[Member],
+    sources: Mapping[str, Member | None] | None = None,
+    *,
+    fixed: Mapping[str, int] | None = None,
 ) -> tuple[int, Evidence]:
     """The umask the modes of ``files`` show (002 when every one is group-writable, else 022),
     with the evidence.
@@ -419,14 +431,33 @@ def umask_of(
     With ``sources``, the files of the sdist the wheel was built from by path tail (see
     :func:`_sdist_tails`), a file whose mode is its sdist file's tells nothing (a copy that
     kept its mode, as a license or an egg-info file is): the files the build wrote itself
-    show the umask.
+    show the umask. ``fixed`` (a file name in ``.dist-info`` -> a mode, see
+    :data:`SETUPTOOLS_FIXED_MODES`) names files a writer gives one mode whatever the umask: a
+    file with that mode tells nothing either.
     """
 
     def permissions(member: Member) -> int:
         return (member.mode or 0) & 0o777
 
+    def set_aside(member: Member) -> bool:
+        top, _, rest = member.path.partition("/")
+        return (
+            fixed is not None
+            and top.endswith(".dist-info")
+            and fixed.get(rest) == permissions(member)
+        )
+
+    aside = [m for m in files if set_aside(m)]
+    if aside and len(aside) < len(files):
+        files = [m for m in files if not set_aside(m)]
     modes = Counter(permissions(m) for m in files)
     reason = "file modes " + ", ".join(f"{mode:o}" for mode in sorted(modes))
+    if aside and files:
+        reason += (
+            "; "
+            + ", ".join(f"{m.path.partition('/')[2]} ({permissions(m):o})" for m in aside)
+            + " set aside: modes their writers give whatever the umask"
+        )
     written = modes
     if sources is not None:
         kept = [
