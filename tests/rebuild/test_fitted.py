@@ -65,7 +65,8 @@ def _metadata(order: tuple[str, ...]) -> bytes:
     return f"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n{requires}".encode()
 
 
-PUBLISHED_ORDER = ("aaa", "bbb", "ccc")
+#: a set's order (not sorted: a writer that sorts is told apart, see the test of it)
+PUBLISHED_ORDER = ("bbb", "aaa", "ccc")
 OTHER_ORDER = ("ccc", "aaa", "bbb")
 
 
@@ -148,6 +149,27 @@ def test_a_retry_that_fails_to_build_ends_the_search_saying_no_seed_matched(
     assert f"from 0 to {HASH_SEED_TRIES}" not in result.cause
     assert result.fitted == ()
     assert result.rebuilt_sha256 is not None  # seed 0's rebuild, the one judged
+
+
+def test_values_the_publisher_s_writer_sorted_are_not_blamed_on_a_hash_seed(
+    tmp_path: Path,
+) -> None:
+    """Published sorted (an older setuptools sorted requires.txt), rebuilt in the project's
+    order under every seed: the cause names the sorting writer, not a hash seed."""
+    rebuilder = _seeded({})
+    result = _verify(tmp_path, _ordered(("aaa", "bbb", "ccc")), rebuilder)
+    assert result.verdict is Verdict.DIFFERENT
+    assert "METADATA lists Requires-Dist sorted, the rebuild in the project's order" in (
+        result.cause
+    )
+    assert "the publisher's writer sorted them" in result.cause
+    assert "in the order of its PYTHONHASHSEED" not in result.cause
+    assert result.fitted == ()
+    # the twin: published in a set's order, the cause is the hash seed's
+    (tmp_path / "set").mkdir()
+    other = _verify(tmp_path / "set", _ordered(PUBLISHED_ORDER), _seeded({}))
+    assert "in the order of its PYTHONHASHSEED" in other.cause
+    assert "sorted" not in other.cause
 
 
 def _one_time() -> bytes:

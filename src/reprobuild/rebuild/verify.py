@@ -652,9 +652,16 @@ def _judge(
             difference=difference,
             rebuild=action,
         )
+    reordered = _reordered_fields(difference)
     return result(
         Verdict.DIFFERENT,
-        cause=explain(difference, archive_name=filename, rebuilt_name=rebuilt_name, recipe=recipe)
+        cause=explain(
+            difference,
+            archive_name=filename,
+            rebuilt_name=rebuilt_name,
+            recipe=recipe,
+            sorted_fields=_sorted_by_writer(published, rebuilt, reordered) if reordered else (),
+        )
         + unreadable,
         recipe=recipe,
         rebuilt=made,
@@ -672,6 +679,43 @@ def _reordered_fields(difference: Difference | None) -> list[str]:
             if node.category is Category.METADATA_ORDER
             and ".dist-info/METADATA › " in node.source_a
         }
+    )
+
+
+def _groups(metadata: str, field: str) -> dict[str, list[str]]:
+    """The values of METADATA's ``field`` (``Requires-Dist``) by what follows their ``;``
+    (an environment marker, an extra): the groups a writer lists one after another."""
+    out: dict[str, list[str]] = {}
+    prefix = field.lower() + ":"
+    for line in metadata.partition("\n\n")[0].splitlines():
+        if line.lower().startswith(prefix):
+            value = line[len(prefix) :].strip()
+            out.setdefault(value.partition(";")[2].strip(), []).append(value)
+    return out
+
+
+def _sorted_by_writer(published: Buffer, rebuilt: Buffer, fields: Sequence[str]) -> tuple[str, ...]:
+    """The ``fields`` (reordered in METADATA) whose values the published wheel lists sorted,
+    group by group (see :func:`_groups`), and the rebuild does not: the publisher's writer
+    sorted them (an older setuptools sorted requires.txt, which bdist_wheel turns into
+    Requires-Dist), which no hash seed explains. Empty when a wheel does not read."""
+    try:
+        texts = [
+            dist_info_text(parse_archive(data), "METADATA") or "" for data in (published, rebuilt)
+        ]
+    except ReprobuildError:
+        return ()
+
+    def in_order(text: str, field: str) -> bool:
+        groups = _groups(text, field).values()
+        return all(values == sorted(values, key=str.lower) for values in groups)
+
+    return tuple(
+        f
+        for f in fields
+        if in_order(texts[0], f)
+        and not in_order(texts[1], f)
+        and any(len(values) > 1 for values in _groups(texts[0], f).values())
     )
 
 
@@ -711,9 +755,16 @@ def _listing(names: Sequence[str], limit: int = 4) -> str:
 
 
 def explain(
-    difference: Difference | None, *, archive_name: str, rebuilt_name: str, recipe: Recipe
+    difference: Difference | None,
+    *,
+    archive_name: str,
+    rebuilt_name: str,
+    recipe: Recipe,
+    sorted_fields: Sequence[str] = (),
 ) -> str:
-    """One sentence naming the likely cause of a difference that normalization does not remove."""
+    """One sentence naming the likely cause of a difference that normalization does not remove
+    (``sorted_fields``: METADATA fields the published wheel lists sorted and the rebuild does
+    not, see :func:`_sorted_by_writer`)."""
     causes = []
     if rebuilt_name != archive_name and archive_name.endswith(".whl"):
         causes.append(f"the rebuild is named {rebuilt_name}: its tags differ")
@@ -736,7 +787,14 @@ def explain(
             "the rebuild holds files the published wheel does not: "
             + _listing(members[Category.ADDED])
         )
-    reordered = _reordered_fields(difference)
+    reordered = [f for f in _reordered_fields(difference) if f not in sorted_fields]
+    if sorted_fields:
+        causes.append(
+            "METADATA lists "
+            + ", ".join(sorted_fields)
+            + " sorted, the rebuild in the project's order: the publisher's writer sorted them "
+            "(an older setuptools sorted requires.txt), not a hash seed"
+        )
     if reordered:
         causes.append(
             "METADATA lists " + ", ".join(reordered) + " in another order: the publisher's "
