@@ -98,3 +98,23 @@ def test_a_damaged_wheel_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError) as caught:
         read_package(path)
     assert caught.value.path == str(path)
+
+
+def test_a_large_member_is_hashed_a_block_at_a_time_and_its_damage_is_found(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+    import random
+
+    noise = random.Random(7).randbytes(1 << 20)
+    data = noise * 2 + b"x" * (1 << 20) + b"tail"  # above a block and above the whole limit
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(make_wheel(files={"demo/data.bin": data}))
+    (entry,) = [e for e in read_package(wheel).entries if e.path == "demo/data.bin"]
+    assert (entry.size, entry.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    raw = bytearray(wheel.read_bytes())
+    raw[raw.index(noise[4096:4160]) + 8] ^= 0xFF  # one byte of the stored member changed
+    wheel.write_bytes(bytes(raw))
+    with pytest.raises(ArchiveError) as caught:
+        read_package(wheel)
+    assert caught.value.member == "demo/data.bin"

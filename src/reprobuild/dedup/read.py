@@ -42,9 +42,10 @@ SUFFIXES: tuple[tuple[str, PackageFormat], ...] = (
     (".zip", PackageFormat.SDIST),
 )
 
-_BLOCK = 1 << 20
-#: A member larger than this is inflated and hashed a block at a time.
-_WHOLE = 1 << 24
+_BLOCK = 1 << 18
+#: A member larger than this is inflated and hashed a block at a time (unless its bytes are
+#: kept for the rules), so that reading holds a block of it, not the whole member.
+_WHOLE = 1 << 20
 #: How many bytes of a mapped file are read before its pages are let go.
 _RELEASE = 1 << 23
 _DEFLATED = 8
@@ -53,23 +54,26 @@ _DEFLATED = 8
 class ContentDigests:
     """The content of the members read last, by their compressed bytes: a bounded map from
     (method, sha256 of the compressed bytes) to the content's sha256, CRC-32 and size. It holds
-    at most ``size`` members (about 200 bytes each), dropping the one used longest ago."""
+    at most ``size`` members (under 250 bytes each: the key and the value are one bytes string
+    each), dropping the one used longest ago."""
 
     __slots__ = ("_known", "_size")
 
     def __init__(self, size: int = 2048) -> None:
         self._size = size
-        self._known: OrderedDict[bytes, tuple[str, int, int]] = OrderedDict()
+        self._known: OrderedDict[bytes, bytes] = OrderedDict()
 
     def get(self, key: bytes) -> tuple[str, int, int] | None:
         """The content's (sha256, CRC-32, size) of compressed bytes of ``key``, when known."""
         found = self._known.get(key)
-        if found is not None:
-            self._known.move_to_end(key)
-        return found
+        if found is None:
+            return None
+        self._known.move_to_end(key)
+        return found[:32].hex(), int.from_bytes(found[32:36]), int.from_bytes(found[36:])
 
     def put(self, key: bytes, found: tuple[str, int, int]) -> None:
-        self._known[key] = found
+        digest, crc, size = found
+        self._known[key] = bytes.fromhex(digest) + crc.to_bytes(4) + size.to_bytes(8)
         if len(self._known) > self._size:
             self._known.popitem(last=False)
 

@@ -546,7 +546,7 @@ _CONTENT_RULES = {
 }
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 9)
 def rule_for(path: str, fmt: PackageFormat, level: Level) -> Rule | None:
     """The first content rule of ``level`` that rewrites the member at ``path``. Kept for
     the paths seen last: the packages of one project share most of their paths."""
