@@ -697,8 +697,9 @@ def _groups(metadata: str, field: str) -> dict[str, list[str]]:
 def _sorted_by_writer(published: Buffer, rebuilt: Buffer, fields: Sequence[str]) -> tuple[str, ...]:
     """The ``fields`` (reordered in METADATA) whose values the published wheel lists sorted,
     group by group (see :func:`_groups`), and the rebuild does not: the publisher's writer
-    sorted them (an older setuptools sorted requires.txt, which bdist_wheel turns into
-    Requires-Dist), which no hash seed explains. Empty when a wheel does not read."""
+    sorted them (into requires.txt, say, which bdist_wheel turns into Requires-Dist), which no
+    hash seed explains: a set's order is sorted in every group rarely. Empty when a wheel
+    does not read."""
     try:
         texts = [
             dist_info_text(parse_archive(data), "METADATA") or "" for data in (published, rebuilt)
@@ -792,8 +793,8 @@ def explain(
         causes.append(
             "METADATA lists "
             + ", ".join(sorted_fields)
-            + " sorted, the rebuild in the project's order: the publisher's writer sorted them "
-            "(an older setuptools sorted requires.txt), not a hash seed"
+            + " sorted, the rebuild in the project's order: the publisher's writer sorted them, "
+            "not a hash seed"
         )
     if reordered:
         causes.append(
