@@ -127,11 +127,11 @@ def run(args: argparse.Namespace) -> int:
     from reprobuild.dedup.document import iter_report_json, iter_text, report_document
     from reprobuild.dedup.stream import Scan
 
-    files = find_packages(args.paths)
+    files = [str(path) for path in find_packages(args.paths)]  # smaller than Path objects
     known = ContentDigests()
     with Scan() as scan:
-        for path in files:
-            scan.add(read_package(path, digests=known))
+        for name in files:
+            scan.add(read_package(Path(name), digests=known))
         report = scan.report()
         explainer = scan.explainer()
         stored = None
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             from reprobuild.dedup.store import store_packages
 
             with LocalCache(args.store) as cache:
-                stored = store_packages(files, cache.store)
+                stored = store_packages([Path(name) for name in files], cache.store)
         level = Level(args.level) if args.level else None
         out = sys.stdout
         if args.format == "json":
