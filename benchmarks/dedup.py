@@ -1021,7 +1021,7 @@ taking turns, on a fresh tree each time (the previous one removed and the file s
 untimed); time is the median with the minimum beside it. Peak memory is the largest maximum
 resident set size GNU `time -f %M` reported for any step of the side (the unpacking script
 counts its largest child) over its runs. The memory goal is checked against the bound the
-README states (what reading the largest package takes, plus at most {PER_PACKAGE_KIB} KiB per
+README states (what reading the largest package takes, plus about {PER_PACKAGE_KIB} KiB per
 package): on an input of at least {GROWTH_MIN_FILES} files, reprobuild also runs {runs} times
 on every other file and the largest, and the growth of its peak from there to the whole
 input, per file added, must stay under {PER_PACKAGE_KIB} KiB. Both runs hold the same largest
