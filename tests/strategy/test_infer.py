@@ -55,6 +55,7 @@ def _fitted(recipe: Recipe, field: str) -> str:
         ("flit 1.3", "flit==1.3"),
         ("poetry-core 1.9.0", "poetry-core==1.9.0"),
         ("pdm-backend (2.1.8)", "pdm-backend==2.1.8"),
+        ("uv 0.13.7", "uv_build==0.13.7"),
     ],
 )
 def test_the_backend_comes_from_the_generator_line(line: str, requirement: str) -> None:

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
@@ -96,6 +97,8 @@ _BACKENDS: dict[str, str] = {
     "pdm-backend": "pdm-backend",
     "pdm-pep517": "pdm-pep517",
     "pdm": "pdm-pep517",
+    # uv's build backend writes "uv X", X being uv's version, which uv_build shares
+    "uv": "uv_build",
 }
 
 #: Lines of METADATA that only setuptools older than a version wrote: (line, that version).
@@ -335,6 +338,7 @@ def infer_recipe(
     requires_python = _header(metadata, "Requires-Python")
     # no cut-off (a local file whose times are SOURCE_DATE_EPOCH): the newest Python
     wanted, wanted_reason = _wanted_python(cutoff, requires_python)
+    wanted, wanted_reason = _within_toolchain(wanted, wanted_reason, requirements)
     python, python_reason = _nearest(wanted, pythons)
     evidence.append(Evidence(field="wanted_python", value=wanted, reason=wanted_reason))
     evidence.append(Evidence(field="python", value=python or "", reason=python_reason))
@@ -747,6 +751,37 @@ def _wanted_python(cutoff: datetime | None, requires_python: str | None) -> tupl
                     f"released {at} is)"
                 )
     return candidates[0], f"the newest CPython {at}"
+
+
+#: The newest CPython minor that setuptools older than the version runs on: 66.1 is the first
+#: whose ``pkg_resources`` imports without ``pkgutil.ImpImporter``, which Python 3.12 removed
+#: (older ones fail at import, before any hook runs).
+SETUPTOOLS_NEWEST_PYTHON: tuple[tuple[str, str], ...] = (("66.1", "3.11"),)
+
+
+def _within_toolchain(wanted: str, reason: str, requirements: Sequence[str]) -> tuple[str, str]:
+    """``wanted``, or the newest Python the inferred toolchain runs on when it is older: a
+    publisher whose setuptools was older than 66.1 built on Python 3.11 or older, whatever the
+    newest Python of the day was."""
+    for requirement in requirements:
+        try:
+            parsed = Requirement(requirement)
+        except InvalidRequirement:
+            continue
+        if parsed.name.lower() != "setuptools" or not parsed.specifier:
+            continue
+        for below, newest in SETUPTOOLS_NEWEST_PYTHON:
+            # no version from ``below`` on fits: the specifier keeps setuptools below it
+            later = (below, f"{below}.9", "70", "80", "100")
+            if any(parsed.specifier.contains(v, prereleases=True) for v in later):
+                continue
+            if Version(f"{wanted}.0") > Version(f"{newest}.0"):
+                return newest, (
+                    f"{requirement} runs on Python {newest} at the newest (setuptools before "
+                    f"{below} imports pkgutil.ImpImporter, which Python 3.12 removed); not "
+                    f"{wanted}, {reason}"
+                )
+    return wanted, reason
 
 
 def _nearest(wanted: str, pythons: Sequence[str]) -> tuple[str | None, str]:
