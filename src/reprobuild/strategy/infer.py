@@ -771,9 +771,7 @@ def _within_toolchain(wanted: str, reason: str, requirements: Sequence[str]) -> 
         if parsed.name.lower() != "setuptools" or not parsed.specifier:
             continue
         for below, newest in SETUPTOOLS_NEWEST_PYTHON:
-            # no version from ``below`` on fits: the specifier keeps setuptools below it
-            later = (below, f"{below}.9", "70", "80", "100")
-            if any(parsed.specifier.contains(v, prereleases=True) for v in later):
+            if not _keeps_below(parsed.specifier, Version(below)):
                 continue
             if Version(f"{wanted}.0") > Version(f"{newest}.0"):
                 return newest, (
@@ -782,6 +780,20 @@ def _within_toolchain(wanted: str, reason: str, requirements: Sequence[str]) -> 
                     f"{wanted}, {reason}"
                 )
     return wanted, reason
+
+
+def _keeps_below(specifier: SpecifierSet, bound: Version) -> bool:
+    """Whether one of ``specifier``'s clauses admits no version from ``bound`` on."""
+    for clause in specifier:
+        try:
+            version = Version(clause.version.removesuffix(".*"))
+        except InvalidVersion:
+            continue
+        if clause.operator == "<" and version <= bound:
+            return True
+        if clause.operator in ("<=", "==", "===") and version < bound:
+            return True
+    return False
 
 
 def _nearest(wanted: str, pythons: Sequence[str]) -> tuple[str | None, str]:
