@@ -172,6 +172,54 @@ def test_values_the_publisher_s_writer_sorted_are_not_blamed_on_a_hash_seed(
     assert "sorted" not in other.cause
 
 
+def _specified(requirement: str) -> bytes:
+    """The wheel whose METADATA requires ``requirement`` (its specifiers in a set's order)."""
+    metadata = f"Metadata-Version: 2.0\nName: demo\nVersion: 1.0\nRequires-Dist: {requirement}\n"
+    return make_wheel(metadata=metadata.encode(), mtime=TIMES)
+
+
+PUBLISHED_SPECIFIERS = "py (<2.0.0,>=1.4.26)"
+
+
+@pytest.mark.parametrize(
+    ("rebuilt", "searched"),
+    [("py (>=1.4.26,<2.0.0)", True), ("py (>=1.4.27,<2.0.0)", False), ("py>=1.4.26,<2.0.0", False)],
+)
+def test_specifiers_in_a_set_s_order_fit_the_hash_seed(
+    tmp_path: Path, rebuilt: str, searched: bool
+) -> None:
+    """The wheel package before 0.30 wrote a requirement's specifiers from a set: when their
+    order is all that differs, the seed is searched for (seed 3 gives the published order);
+    another version, or another form of the same specifiers, is no order a seed gives."""
+
+    def make(spec: BuildSpec) -> Mapping[str, bytes]:
+        found = PUBLISHED_SPECIFIERS if spec.hash_seed == "3" else rebuilt
+        return {WHEEL: _specified(found)}
+
+    rebuilder = Rebuilder(make)
+    result = _verify(tmp_path, _specified(PUBLISHED_SPECIFIERS), rebuilder)
+    if not searched:
+        assert [spec.hash_seed for spec in rebuilder.specs] == ["0"]
+        assert result.verdict is Verdict.DIFFERENT
+        assert "hash seed" not in result.cause
+        return
+    assert result.verdict is Verdict.REPRODUCIBLE
+    assert [spec.hash_seed for spec in rebuilder.specs] == ["0", "1", "2", "3"]
+    (fitted,) = result.fitted
+    assert (fitted.field, fitted.value, fitted.tries) == ("hash_seed", "3", 4)
+    assert "version specifiers of Requires-Dist" in fitted.reason
+    assert result.verdict_text == "reproducible (fitted: hash seed after 4 tries)"
+
+
+def test_when_no_seed_gives_the_specifiers_order_the_cause_says_why(tmp_path: Path) -> None:
+    rebuilder = Rebuilder(lambda spec: {WHEEL: _specified("py (>=1.4.26,<2.0.0)")})
+    result = _verify(tmp_path, _specified(PUBLISHED_SPECIFIERS), rebuilder)
+    assert result.verdict is Verdict.DIFFERENT
+    assert len(rebuilder.specs) == HASH_SEED_TRIES + 1
+    assert result.cause.startswith("METADATA writes the version specifiers of Requires-Dist")
+    assert result.cause.endswith("gives the publisher's order")
+
+
 def _one_time() -> bytes:
     """A wheel whose members all carry EPOCH, as a build with SOURCE_DATE_EPOCH writes it,
     in no canonical order (its metadata comes first)."""

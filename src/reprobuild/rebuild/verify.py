@@ -40,6 +40,7 @@ from reprobuild.index import IndexClient, IndexFile, release_files
 from reprobuild.normalize import DEFAULT_SOURCE_DATE_EPOCH, Policy, normalize_bytes
 from reprobuild.rebuild.pythons import with_wanted_python
 from reprobuild.rebuild.rebuilder import Rebuilder
+from reprobuild.rebuild.specifier_order import specifier_order
 from reprobuild.strategy import (
     Evidence,
     Fitted,
@@ -377,11 +378,25 @@ def verify_wheel(
     if isinstance(made, ArtifactResult):
         return made
     judged = _judge(published, filename, *made[:2], recipe, result, action=made[2])
-    if judged.verdict is not Verdict.DIFFERENT or not _only_reordered(judged.difference):
+    if judged.verdict is not Verdict.DIFFERENT:
         return judged
-    fields = _reordered_fields(judged.difference)
-    metadata = (dist_info_text(archive, "METADATA") or "").splitlines()
-    most = max(sum(line.startswith(f"{f}: ") for line in metadata) for f in fields)
+    if _only_reordered(judged.difference):
+        fields = _reordered_fields(judged.difference)
+        metadata = (dist_info_text(archive, "METADATA") or "").splitlines()
+        most = max(sum(line.startswith(f"{f}: ") for line in metadata) for f in fields)
+        ordered = (
+            "METADATA lists " + ", ".join(fields) + " in the order of the publisher's hash seed"
+        )
+    else:
+        # the wheel package before 0.30 wrote a requirement's specifiers from a set too
+        most = specifier_order(judged.difference, published, made[0])
+        if not most:
+            return judged
+        ordered = (
+            "METADATA writes the version specifiers of Requires-Dist in the order of the "
+            "publisher's hash seed (the wheel package before 0.30 took them from a set)"
+        )
+        judged = replace(judged, cause=ordered + "; " + judged.cause)
     if most > HASH_SEED_MAX_VALUES:
         return replace(
             judged,
@@ -412,10 +427,9 @@ def verify_wheel(
                         value=str(seed),
                         tries=seed + 1,
                         against="the published wheel's bytes, rebuilt with seeds from 0 up",
-                        reason="METADATA lists "
-                        + ", ".join(fields)
-                        + " in the order of the publisher's hash seed; PYTHONHASHSEED="
-                        + f"{seed} gives it (try {seed + 1} of at most {HASH_SEED_TRIES + 1})",
+                        reason=ordered
+                        + f"; PYTHONHASHSEED={seed} gives it (try {seed + 1} of at most "
+                        + f"{HASH_SEED_TRIES + 1})",
                     ),
                 ),
             )
