@@ -220,6 +220,45 @@ def test_when_no_seed_gives_the_specifiers_order_the_cause_says_why(tmp_path: Pa
     assert result.cause.endswith("gives the publisher's order")
 
 
+@pytest.mark.parametrize(
+    ("modules", "times"), [((2021, 3, 4, 5, 6, 0), "epoch"), ((2020, 1, 1, 0, 0, 0), "members")]
+)
+def test_the_sources_time_times_every_unpacked_file_and_is_not_exported(
+    tmp_path: Path, modules: tuple[int, ...], times: str
+) -> None:
+    """A published wheel whose modules all carry one time after the sdist's (its sources
+    were written then): the rebuild unpacks every sdist file at that time, read, not fitted,
+    without SOURCE_DATE_EPOCH; the twin with the sdist's own times unpacks each member's."""
+    built = (2021, 3, 4, 5, 6, 8)
+    dist_info = {f"demo-1.0.dist-info/{leaf}": built for leaf in ("METADATA", "WHEEL", "RECORD")}
+    published = make_wheel(mtime={"demo/__init__.py": modules} | dist_info)
+    (tmp_path / WHEEL).write_bytes(published)
+    old = int(datetime(2020, 1, 1, tzinfo=UTC).timestamp())
+    sdist = make_sdist(mtime={"demo/__init__.py": old})
+    (tmp_path / SDIST).write_bytes(sdist)
+    rebuilder = Rebuilder(lambda spec: {WHEEL: published})
+    result = verify_wheel(
+        tmp_path / WHEEL,
+        tmp_path / SDIST,
+        name="demo",
+        version="1.0",
+        upload_time=None,
+        cache_dir=tmp_path / "cache",
+        sandbox=NO_SANDBOX,
+        rebuilder=rebuilder,
+    )
+    (spec,) = rebuilder.specs
+    assert spec.sdist_times == times
+    assert spec.export_source_date_epoch is False
+    assert result.recipe is not None
+    if times == "epoch":
+        when = int(datetime(*modules, tzinfo=UTC).timestamp())
+        assert result.recipe.sources_time == spec.source_date_epoch == when
+        assert result.verdict_text == "reproducible"  # read: nothing fitted
+    else:
+        assert result.recipe.sources_time is None
+
+
 def _one_time() -> bytes:
     """A wheel whose members all carry EPOCH, as a build with SOURCE_DATE_EPOCH writes it,
     in no canonical order (its metadata comes first)."""

@@ -436,6 +436,32 @@ def test_a_file_the_sdist_lacks_is_not_the_clock() -> None:
     assert recipe.build_clock == BUILT - 1
 
 
+@pytest.mark.parametrize(
+    ("module_times", "sources_time"),
+    [
+        ((SUMMER, SUMMER), SUMMER - 1),  # written at one instant after the sdist's: read
+        ((WINTER, SUMMER), None),  # the sdist's own times: copies that kept them
+        ((SUMMER, SUMMER + 10), None),  # two times: no one instant to read
+    ],
+)
+def test_one_time_on_every_module_and_none_its_sdist_s_is_when_the_sources_were_written(
+    module_times: tuple[int, int], sources_time: int | None
+) -> None:
+    """A wheel built from a copy of the sources made at one instant (or a fresh checkout)
+    carries that instant on every module, not the sdist's times: one build-level time, read."""
+    sdist = make_sdist(files=FILES, mtime={"demo/__init__.py": WINTER, "demo/core.py": WINTER})
+    times = {name: _zip_time(when, UTC) for name, when in zip(FILES, module_times, strict=True)}
+    times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT, UTC) for leaf in DIST_INFO}
+    wheel = make_wheel(files=FILES, generator="bdist_wheel (0.36.2)", mtime=times)
+    recipe = _infer(wheel, sdist=sdist)
+    assert recipe.sources_time == sources_time
+    assert recipe.build_clock == BUILT - 1
+    said = _evidence(recipe, "sources_time")
+    assert ("all 2 files of the package carry one time" in said) is (sources_time is not None)
+    # without the sdist nothing tells the sources' time from a copy's
+    assert _infer(wheel).sources_time is None
+
+
 def test_a_backend_default_time_is_not_a_clock() -> None:
     sdist = make_sdist(files=FILES, mtime=WINTER)
     times = {name: _zip_time(WINTER, UTC) for name in FILES}

@@ -75,6 +75,7 @@ def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
         "setup_py": recipe.setup_py,
         "hash_seed": recipe.hash_seed,
         "keep_egg_info": recipe.keep_egg_info,
+        "sources_time": recipe.sources_time,
         "normalized": recipe.normalized,
         "steps": [step.describe() for step in recipe.steps],
         "override": recipe.override,

@@ -361,16 +361,18 @@ def verify_wheel(
             rebuilder=rebuilder,
             result=result,
             say=say,
-            adjust=lambda spec: replace(
-                spec,
-                build_clock=recipe.build_clock,
-                distutils_config="[bdist_wheel]\nuniversal = 1\n" if recipe.universal else "",
-                setup_py=recipe.setup_py,
-                keep_egg_info=recipe.keep_egg_info,
-                normalize=recipe.normalized,
-                hash_seed=str(seed),
-                sdist_times="members",
-                steps=recipe.steps,
+            adjust=lambda spec: _unpacked_times(
+                replace(
+                    spec,
+                    build_clock=recipe.build_clock,
+                    distutils_config="[bdist_wheel]\nuniversal = 1\n" if recipe.universal else "",
+                    setup_py=recipe.setup_py,
+                    keep_egg_info=recipe.keep_egg_info,
+                    normalize=recipe.normalized,
+                    hash_seed=str(seed),
+                    steps=recipe.steps,
+                ),
+                recipe,
             ),
         )
 
@@ -438,6 +440,21 @@ def verify_wheel(
         judged,
         cause=judged.cause
         + f"; no PYTHONHASHSEED from 0 to {HASH_SEED_TRIES} gives the publisher's order",
+    )
+
+
+def _unpacked_times(spec: BuildSpec, recipe: Recipe) -> BuildSpec:
+    """``spec`` with the unpacked sdist's files timed as ``recipe`` says: each member's own
+    time (as pip unpacks an sdist), or with its ``sources_time`` that one instant for all of
+    them (which the build does not see as ``SOURCE_DATE_EPOCH``: it is not exported)."""
+    if recipe.sources_time is None:
+        return replace(spec, sdist_times="members")
+    return replace(
+        spec,
+        sdist_times="epoch",
+        source_date_epoch=recipe.sources_time,
+        source_date_epoch_from="recipe (sources_time, not exported)",
+        export_source_date_epoch=False,
     )
 
 

@@ -13,6 +13,9 @@ observation as :class:`Evidence`:
   default (a backend that wrote its default was run without it);
 - the build clock, when it was unset: the instant the files the build generated carry (the
   files it copied from the sdist keep the sdist's times), replayed as the rebuild's clock;
+- the sources' time: one time on every file of the package, none of them its sdist file's,
+  is when the publisher's sources were written (a copy, a checkout); the rebuild unpacks the
+  sdist at that time;
 - the time zone, when the files copied from the sdist are whole quarter hours off their sdist
   times (zip times are local times, and older tools wrote the publisher's): read when every
   file shows one offset; *fitted* when the offsets follow summer time, by scoring every IANA
@@ -249,8 +252,11 @@ def infer_recipe(
     timezone = "UTC"
     clock: int | None = None
     keep_egg_info = False
+    sources_time: int | None = None
     if epoch is None and sdist is not None and sources is not None and files:
-        timezone, clock, keep_egg_info = _clock_and_zone(files, sdist, sources, evidence, fitted)
+        timezone, clock, keep_egg_info, sources_time = _clock_and_zone(
+            files, sdist, sources, evidence, fitted
+        )
 
     cutoff: datetime | None
     if upload_time is not None:
@@ -354,6 +360,7 @@ def infer_recipe(
         universal=universal,
         setup_py=setup_py,
         keep_egg_info=keep_egg_info,
+        sources_time=sources_time,
         evidence=tuple(evidence),
         fitted=tuple(fitted),
     )
@@ -553,10 +560,17 @@ def _fits(zip_time: int, when: int, offset: int) -> bool:
     return -2 <= zip_time - offset - when <= 1
 
 
+#: The farthest a time zone is from UTC (UTC-12:00 to UTC+14:00).
+_MOST_OFFSET = 14 * 3600
+
+
 def _quarter_hours(zip_time: int, when: int) -> int | None:
-    """The offset in seconds, a whole number of quarter hours, at which ``zip_time`` is
-    ``when`` written as a zip time (see :func:`_fits`); None when there is none."""
+    """The offset in seconds, a whole number of quarter hours no farther from UTC than a zone
+    is, at which ``zip_time`` is ``when`` written as a zip time (see :func:`_fits`); None when
+    there is none (a file written days after its sdist time is no zone's copy of it)."""
     quarter = round((zip_time - when) / 900) * 900
+    if abs(quarter) > _MOST_OFFSET:
+        return None
     return quarter if _fits(zip_time, when, quarter) else None
 
 
@@ -594,7 +608,7 @@ def _clock_and_zone(
     sources: Mapping[str, Member | None],
     evidence: list[Evidence],
     fitted: list[Fitted],
-) -> tuple[str, int | None, bool]:
+) -> tuple[str, int | None, bool, int | None]:
     """The time zone and build clock of a wheel built without ``SOURCE_DATE_EPOCH``, and
     whether its .dist-info files copied from an egg-info keep the sdist's times.
 
@@ -712,8 +726,22 @@ def _clock_and_zone(
                 "one setup.py run wrote the egg-info once, then made the sdist and the wheel",
             )
         )
+    written = _sources_time(files, sources, from_sdist, defaults) if not kept else None
+    sources_time: int | None = None
+    if written is not None:
+        sources_time = written[0] - offset_at(written[0] - offset_at(written[0]))
+        evidence.append(
+            Evidence(
+                field="sources_time",
+                value=format_time(sources_time),
+                reason=f"all {written[1]} files of the package carry one time, "
+                f"{format_time(sources_time)}, and none its sdist file's: the publisher's "
+                "sources were written then (a copy, a checkout); the unpacked sdist's files "
+                "get that time",
+            )
+        )
     if not generated:
-        return timezone, None, bool(kept)
+        return timezone, None, bool(kept), sources_time
     local = min(generated)
     clock = local - offset_at(local - offset_at(local))
     evidence.append(
@@ -724,7 +752,30 @@ def _clock_and_zone(
             "carry the publisher's clock: the earliest is replayed",
         )
     )
-    return timezone, clock, bool(kept)
+    return timezone, clock, bool(kept), sources_time
+
+
+def _sources_time(
+    files: Sequence[Member],
+    sources: Mapping[str, Member | None],
+    from_sdist: set[str],
+    defaults: set[int],
+) -> tuple[int, int] | None:
+    """The one zip time every file of the package (outside .dist-info) carries, and how many
+    they are, when each of them is an sdist file that did not keep its sdist time: the sources
+    the wheel was built from were written at one instant (a copy, a fresh checkout), after
+    the sdist's. None otherwise, or when that time is a backend's default (no write time)."""
+    package = [m for m in files if not m.path.partition("/")[0].endswith(".dist-info")]
+    times = {m.mtime for m in package}
+    if len(times) != 1 or not package:
+        return None
+    (only,) = times
+    if only in defaults:
+        return None
+    for member in package:
+        if member.path in from_sdist or sources.get(_source_of(member.path)) is None:
+            return None
+    return only, len(package)
 
 
 def _wanted_python(cutoff: datetime | None, requires_python: str | None) -> tuple[str, str]:

@@ -122,6 +122,9 @@ class Recipe:
     backend) though the project names another backend. ``hash_seed`` is the build's
     ``PYTHONHASHSEED``. With ``keep_egg_info`` the egg-info the wheel build writes, when the same
     as the sdist's, keeps the sdist's times (one ``setup.py sdist bdist_wheel`` run).
+    ``sources_time`` is the instant the publisher's sources were written (a copy, a fresh
+    checkout, all at once): every file of the unpacked sdist gets it (None: each keeps its
+    member's time, as pip unpacks an sdist).
     With ``normalized`` the rebuild is normalized (reprobuild's canonical form, times clamped
     to ``source_date_epoch``) before it is compared: the published wheel was, as
     ``reprobuild build`` normalizes what it builds. ``exclude_newer`` is the cut-off for
@@ -144,6 +147,7 @@ class Recipe:
     setup_py: bool = False
     hash_seed: int = 0
     keep_egg_info: bool = False
+    sources_time: int | None = None
     normalized: bool = False
     steps: tuple[GzipStep, ...] = ()
     override: str | None = None
