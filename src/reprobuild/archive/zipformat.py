@@ -23,6 +23,7 @@ import struct
 import time
 import zlib
 from dataclasses import replace
+from typing import NamedTuple
 
 from reprobuild._fs import sha256_hex
 from reprobuild._types import Buffer
@@ -40,8 +41,10 @@ from reprobuild.archive.spool import MEMBER_HOLD
 from reprobuild.errors import ArchiveError, UnsafeArchiveError
 
 __all__ = [
+    "ZipEntry",
     "dos_datetime",
     "find_end_of_central_directory",
+    "list_zip",
     "mtime_from_dos",
     "parse_zip",
     "write_zip",
@@ -274,19 +277,7 @@ def _parse(view: memoryview, limits: Limits, digests: bool) -> Archive:
                 hint="this looks like a zip bomb",
             )
     spans.append((cd_start, pos, None))
-    spans.sort(key=lambda span: (span[0], span[1]))
-    for (_, prev_end, prev), (start, _, name) in itertools.pairwise(spans):
-        if start < prev_end:
-            if prev is not None and name is not None:
-                raise UnsafeArchiveError(
-                    f"member data overlaps member {prev!r}",
-                    member=name,
-                    offset=start,
-                    hint="this looks like a zip bomb (overlapping entries)",
-                )
-            raise ArchiveError(
-                "member data runs into the central directory", member=prev or name, offset=start
-            )
+    _check_spans(spans)
     covered = sum(end - start for start, end, _ in spans)
     return Archive(
         container=Container.ZIP,
@@ -514,6 +505,236 @@ def _finish_streamed(member: Member) -> Member:
     if crc != member.zip.crc32:
         raise ArchiveError("CRC-32 mismatch: the member's data is corrupt", member=member.name)
     return replace(member, sha256=digest.hexdigest())
+
+
+class ZipEntry(NamedTuple):
+    """One member of a zip file as :func:`list_zip` reads it: what identifies its content,
+    without the header fields a rewrite needs (times, extra fields, versions)."""
+
+    name: str
+    kind: MemberKind
+    mode: int | None  #: the Unix permission bits, when the writer recorded them
+    size: int
+    crc32: int
+    payload: Payload
+    link_target: str | None = None
+
+    @property
+    def path(self) -> str:
+        """The name without a directory's trailing slash."""
+        return self.name.rstrip("/") if self.kind is MemberKind.DIR else self.name
+
+
+def list_zip(data: Buffer, *, limits: Limits) -> tuple[ZipEntry, ...]:
+    """The members of a zip file, in central-directory order, each with its compressed bytes
+    (a view of ``data``): :func:`parse_zip` without the header fields that only a rewrite
+    needs, and so faster. The structure is checked as :func:`parse_zip` checks it (local
+    headers against the central directory, overlaps, bombs, unsupported methods); a symbolic
+    link's target is read, and its CRC checked; other members are not inflated."""
+    view = memoryview(data).cast("B")
+    try:
+        return _list(view, limits)
+    except struct.error as exc:  # a bounds check missed: still the caller's corrupt input
+        raise ArchiveError(f"truncated zip structure: {exc}") from exc
+
+
+def _list(view: memoryview, limits: Limits) -> tuple[ZipEntry, ...]:
+    eocd = find_end_of_central_directory(view)
+    if eocd is None:
+        raise ArchiveError(
+            "no end of central directory record",
+            hint="the file is truncated, or it is not a zip file",
+        )
+    cd_start, cd_size, count, shift, records = _locate_central_directory(view, eocd)
+    if count > limits.max_members:
+        raise UnsafeArchiveError(
+            f"{count} members, more than the limit of {limits.max_members}",
+            hint="this looks like a zip bomb",
+        )
+    if count * _CENTRAL.size > cd_size:
+        raise ArchiveError(f"central directory too short for its {count} entries", offset=cd_start)
+    spans: list[tuple[int, int, str | None]] = [(records, len(view), None)]
+    entries: list[ZipEntry] = []
+    total = 0
+    pos = cd_start
+    cd_end = cd_start + cd_size
+    central = _CENTRAL.unpack_from
+    local_header = _LOCAL.unpack_from
+    size = len(view)
+    for _ in range(count):
+        if pos + _CENTRAL.size > cd_end:
+            raise ArchiveError("truncated central directory", offset=pos)
+        (
+            sig,
+            made_by,
+            _,
+            flags,
+            method,
+            _,
+            _,
+            crc,
+            csize,
+            usize,
+            name_length,
+            extra_length,
+            comment_length,
+            disk,
+            _,
+            external_attr,
+            local,
+        ) = central(view, pos)
+        if sig != _CENTRAL_SIG:
+            raise ArchiveError("bad central directory entry signature", offset=pos)
+        name_end = pos + _CENTRAL.size + name_length
+        next_pos = name_end + extra_length + comment_length
+        if next_pos > cd_end:
+            raise ArchiveError("truncated central directory", offset=pos)
+        raw_name = bytes(view[pos + _CENTRAL.size : name_end])
+        try:
+            name = raw_name.decode(
+                "ascii" if raw_name.isascii() else "utf-8" if flags & _UTF8 else "cp437"
+            )
+        except UnicodeDecodeError:
+            raise ArchiveError(
+                "member name is not valid UTF-8", member=repr(raw_name), offset=pos
+            ) from None
+        if 0xFFFFFFFF in (usize, csize, local) or disk == 0xFFFF:
+            extra = bytes(view[name_end : name_end + extra_length])
+            usize, csize, local, disk = _zip64_fields(
+                extra, [usize, csize, local, disk], (4, 4, 4, 2), member=name, offset=pos
+            )
+        if disk:
+            raise ArchiveError(
+                "multi-disk zip archives are not supported",
+                member=name,
+                hint="join the parts into a single zip file first",
+            )
+        if flags & _ENCRYPTED:
+            raise ArchiveError(
+                "encrypted member", member=name, hint="reprobuild reads unencrypted zip files only"
+            )
+        if method not in (ZipMethod.STORED, ZipMethod.DEFLATED):
+            raise ArchiveError(
+                f"unsupported compression method {method}",
+                member=name,
+                hint="reprobuild reads stored (0) and deflated (8) zip members",
+            )
+        if method == ZipMethod.STORED and csize != usize:
+            raise ArchiveError(
+                f"stored member of {usize} bytes has {csize} bytes of data",
+                member=name,
+                offset=pos,
+            )
+        if usize > limits.ratio_floor and usize > csize * limits.max_ratio:
+            raise UnsafeArchiveError(
+                f"member claims {usize} bytes from {csize} compressed, a ratio above "
+                f"{limits.max_ratio}",
+                member=name,
+                hint="this looks like a zip bomb",
+            )
+        start = local + shift
+        if start + _LOCAL.size > size:
+            raise ArchiveError("truncated local header", member=name, offset=start)
+        (sig, _, l_flags, l_method, _, _, l_crc, l_csize, l_usize, l_name_length, l_extra) = (
+            local_header(view, start)
+        )
+        if sig != _LOCAL_SIG:
+            raise ArchiveError("bad local header signature", member=name, offset=start)
+        data_start = start + _LOCAL.size + l_name_length + l_extra
+        data_end = data_start + csize
+        if data_end > size:
+            raise ArchiveError(
+                "member data runs past the end of the file", member=name, offset=data_start
+            )
+        confusion = []
+        if view[start + _LOCAL.size : start + _LOCAL.size + l_name_length] != raw_name:
+            confusion.append("name")
+        if l_method != method:
+            confusion.append("method")
+        if not l_flags & _DESCRIPTOR_FLAG:
+            if 0xFFFFFFFF in (l_usize, l_csize):
+                local_extra = bytes(view[data_start - l_extra : data_start])
+                l_usize, l_csize = _zip64_fields(
+                    local_extra, [l_usize, l_csize], (4, 4), member=name, offset=start
+                )
+            if (l_crc, l_csize, l_usize) != (crc, csize, usize):
+                confusion.append("crc32 and sizes")
+        if confusion:
+            raise UnsafeArchiveError(
+                f"local header disagrees with the central directory ({', '.join(confusion)})",
+                member=name,
+                offset=start,
+                hint="tools that read the local headers would see other content (zip confusion)",
+            )
+        end = data_end
+        if l_flags & _DESCRIPTOR_FLAG:
+            end += _descriptor_length(view, data_end, (crc, csize, usize))
+        unix = external_attr >> 16 if made_by >> 8 == _UNIX else 0
+        if stat.S_ISLNK(unix):
+            kind = MemberKind.SYMLINK
+        elif name.endswith("/") or external_attr & _MSDOS_DIRECTORY:
+            kind = MemberKind.DIR
+        else:
+            kind = MemberKind.FILE
+        entries.append(
+            ZipEntry(
+                name=name,
+                kind=kind,
+                mode=unix & 0o7777 if unix else None,
+                size=usize,
+                crc32=crc,
+                payload=Payload(raw=view[data_start:data_end], method=method, size=usize),
+            )
+        )
+        spans.append((start, end, name))
+        total += usize
+        if total > limits.max_total_size:
+            raise UnsafeArchiveError(
+                f"members expand to more than {limits.max_total_size} bytes",
+                member=name,
+                hint="this looks like a zip bomb",
+            )
+        pos = next_pos
+    spans.append((cd_start, pos, None))
+    _check_spans(spans)
+    return tuple(
+        e._replace(link_target=_link_target(e.name, e.payload, e.crc32))
+        if e.kind is MemberKind.SYMLINK
+        else e
+        for e in entries
+    )
+
+
+def _check_spans(spans: list[tuple[int, int, str | None]]) -> None:
+    """Refuse member data that overlaps other member data or the central directory."""
+    spans.sort(key=lambda span: (span[0], span[1]))
+    for (_, prev_end, prev), (start, _, name) in itertools.pairwise(spans):
+        if start < prev_end:
+            if prev is not None and name is not None:
+                raise UnsafeArchiveError(
+                    f"member data overlaps member {prev!r}",
+                    member=name,
+                    offset=start,
+                    hint="this looks like a zip bomb (overlapping entries)",
+                )
+            raise ArchiveError(
+                "member data runs into the central directory", member=prev or name, offset=start
+            )
+
+
+def _link_target(name: str, payload: Payload, crc: int) -> str:
+    """A symbolic link's target, its CRC checked, as :func:`_finish` reads it."""
+    try:
+        content: Buffer = payload.data() if payload.method == ZipMethod.DEFLATED else payload.raw
+    except ArchiveError as exc:
+        exc.member = exc.member or name
+        raise
+    if zlib.crc32(content) != crc:
+        raise ArchiveError("CRC-32 mismatch: the member's data is corrupt", member=name)
+    try:
+        return bytes(content).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ArchiveError("symbolic link target is not valid UTF-8", member=name) from None
 
 
 # --------------------------------------------------------------------------- writing
