@@ -108,7 +108,7 @@ def test_pip_is_asked_once_and_its_answer_kept_while_its_files_stay(
     first = load_index_config(tmp_path / "cache")
     assert first.index_url == "https://kept.invalid/simple"
     assert len(list((tmp_path / "cache" / "pip-config").iterdir())) == 1
-    indexes._load_index_config.cache_clear()  # a new process: only the file on disk is left
+    indexes._ANSWERS.clear()  # a new process: only the file on disk is left
     asked: list[object] = []
     import subprocess
 
@@ -121,8 +121,11 @@ def test_pip_is_asked_once_and_its_answer_kept_while_its_files_stay(
     monkeypatch.setattr(subprocess, "run", counted)
     assert load_index_config(tmp_path / "cache") == first
     assert asked == []  # read from the disk, pip not asked
+    # and then asked without a cache folder (a build's installer): the same answer, not asked
+    assert load_index_config() == first
+    assert asked == []
     # a changed configuration file is a new key: pip is asked again
     config.write_text("[global]\nindex-url = https://changed.invalid/simple\n")
-    indexes._load_index_config.cache_clear()
+    indexes._ANSWERS.clear()
     assert load_index_config(tmp_path / "cache").index_url == "https://changed.invalid/simple"
     assert len(asked) == 1

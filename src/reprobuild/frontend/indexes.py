@@ -9,7 +9,6 @@ configuration at all, each installer uses its own default index.
 from __future__ import annotations
 
 import ast
-import functools
 import os
 import subprocess
 import sys
@@ -134,7 +133,18 @@ def load_index_config(cache_dir: Path | None = None) -> IndexConfig:
             if key.startswith(("PIP_", "XDG_CONFIG")) or key in {"HOME", "VIRTUAL_ENV"}
         )
     )
-    return _load_index_config(relevant, None if cache_dir is None else Path(cache_dir))
+    # one answer per process and environment, whoever asked first and with whichever cache
+    # folder: a build asks with its cache folder for its action key, then its installer asks
+    # without one (asking pip again cost every build half a second)
+    if relevant not in _ANSWERS:
+        _ANSWERS[relevant] = _load_index_config(
+            relevant, None if cache_dir is None else Path(cache_dir)
+        )
+    return _ANSWERS[relevant]
+
+
+#: pip's answer in this process, by the environment variables that can change it.
+_ANSWERS: dict[tuple[tuple[str, str], ...], IndexConfig] = {}
 
 
 def _config_files(environ: dict[str, str]) -> list[Path]:
@@ -177,7 +187,6 @@ def _pip_answer_key(environ: dict[str, str]) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=8)
 def _load_index_config(
     environ: tuple[tuple[str, str], ...], cache_dir: Path | None = None
 ) -> IndexConfig:
