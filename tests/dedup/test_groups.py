@@ -193,3 +193,23 @@ def test_changing_one_byte_of_payload_splits_the_group_at_every_level(
 def test_a_package_groups_with_itself(level: Level) -> None:
     package = _real()[0]
     assert _digest(package, level) == _digest(package, level)
+
+
+def test_a_level_holds_its_groups_of_one_package_as_a_count_and_makes_them_when_asked() -> None:
+    order = [p.path for p in _report().packages]
+    for level, count in ((Level.BYTES, 27), (Level.MEMBERS, 21), (Level.PAYLOAD, 20)):
+        result = _report().level(level)
+        groups = result.groups
+        assert result.count == len(groups) == count
+        assert [g for g in groups if len(g.packages) > 1] == list(result.merged)
+        assert sorted(p for g in groups for p in g.packages) == sorted(order)
+        firsts = [order.index(g.packages[0]) for g in groups]
+        assert firsts == sorted(firsts)  # in the order of their first package
+        alone = [g for g in groups if len(g.packages) == 1]
+        assert all(g.bytes_saved == 0 == g.downloads_saved and not g.pairs for g in alone)
+        assert all(g.digest == _summary_digest(g.packages[0], level) for g in alone)
+
+
+def _summary_digest(path: str, level: Level) -> str:
+    (summary,) = [p for p in _report().packages if p.path == path]
+    return summary.digest(level).hex()

@@ -118,3 +118,97 @@ def test_a_large_member_is_hashed_a_block_at_a_time_and_its_damage_is_found(
     with pytest.raises(ArchiveError) as caught:
         read_package(wheel)
     assert caught.value.member == "demo/data.bin"
+
+
+def _many_members(tmp_path: Path, count: int = 150) -> Path:
+    """A wheel of ``count`` distinct modules (more than a reading task takes), stored, so that
+    a test can damage a member's bytes in place."""
+    import zipfile
+
+    files = {f"demo/m{n:03}.py": f"value = {n}\n".encode() * (n + 1) for n in range(count)}
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(make_wheel(files=files, method=zipfile.ZIP_STORED))
+    return wheel
+
+
+def test_with_threads_packages_read_the_same_as_without(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reprobuild.dedup import ContentDigests
+    from reprobuild.dedup.read import read_packages
+
+    wheels = [_many_members(tmp_path)]
+    for n in range(3):
+        wheels.append(tmp_path / f"other-{n}-py3-none-any.whl")
+        wheels[-1].write_bytes(make_wheel(files={"demo/__init__.py": b"x = %d\n" % n}))
+    alone = [read_package(w) for w in wheels]
+    with ThreadPoolExecutor(1) as ahead, ThreadPoolExecutor(3) as pool:
+        shared = ContentDigests()
+        threaded = list(read_packages(wheels, digests=shared, pool=pool, ahead=ahead))
+        again = [read_package(w, digests=shared, pool=pool) for w in wheels]  # all known now
+    assert threaded == alone and again == alone
+
+
+def test_with_threads_the_first_damaged_member_is_the_one_named(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    wheel = _many_members(tmp_path)
+    raw = bytearray(wheel.read_bytes())
+    for n in (140, 90, 20):  # in three tasks: the first in file order is named
+        raw[raw.index(b"value = %d\n" % n)] ^= 0x20
+    wheel.write_bytes(bytes(raw))
+    with ThreadPoolExecutor(3) as pool, pytest.raises(ArchiveError) as caught:
+        read_package(wheel, pool=pool)
+    assert caught.value.member == "demo/m020.py"
+    assert "CRC-32" in str(caught.value)
+
+
+def test_known_contents_are_held_in_a_table_of_fixed_size() -> None:
+    from reprobuild.dedup import ContentDigests
+
+    known = ContentDigests(size=4)  # two slots of two
+    slot = b"\x08" + bytes(8)  # keys alike in the bytes that choose the slot
+    a, b, c = (slot + bytes([n]) * 24 for n in (1, 2, 3))
+    found = ("ab" * 32, 0xDEADBEEF, 1 << 40)
+    known.put(a, found)
+    known.put(b, ("cd" * 32, 1, 2))
+    assert known.get(a) == found  # a is now the one used last
+    known.put(c, ("ef" * 32, 3, 4))  # takes the place of b, used longest ago
+    assert known.get(b) is None
+    assert known.get(a) == found and known.get(c) == ("ef" * 32, 3, 4)
+    with pytest.raises(ValueError, match="sha256"):
+        known.put(b"short", found)
+
+
+@pytest.mark.parametrize("given", ["{d}", "{d}/", "./{d}/./", "{d}//sub/..//"])
+def test_package_files_are_spelled_as_path_objects_spell_them(tmp_path: Path, given: str) -> None:
+    import os
+
+    from reprobuild.dedup.read import find_package_files
+
+    (tmp_path / "pkgs" / "sub").mkdir(parents=True)
+    for name in ("pkgs/a-1.0-py3-none-any.whl", "pkgs/sub/b-1.0-py3-none-any.whl"):
+        (tmp_path / name).write_bytes(make_wheel())
+    here = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        arg = given.format(d="pkgs")
+        found = find_package_files([arg])
+        assert found == [str(p) for p in find_packages([Path(arg)])]
+        assert len(found) == 2
+    finally:
+        os.chdir(here)
+
+
+def test_reading_wheels_does_not_load_the_conda_reader(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(make_wheel())
+    code = (
+        "import sys; from reprobuild.dedup import read_package; "
+        f"read_package({str(wheel)!r}); print('reprobuild.dedup.conda' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -26,6 +26,7 @@ from typing import IO
 from reprobuild.archive import MemberKind
 from reprobuild.dedup.model import Entry
 from reprobuild.dedup.rules import keeps
+from reprobuild.dedup.tarmember import tar_kind
 from reprobuild.errors import ArchiveError
 
 __all__ = ["PREFIX_TOKEN", "prefix_digest", "read_conda", "tar_kind"]
@@ -138,22 +139,6 @@ def _stream(path: Path, component: str) -> Iterator[tuple[tarfile.TarFile, tarfi
         str(path), component=component
     )
     return stream
-
-
-def tar_kind(info: tarfile.TarInfo) -> MemberKind:
-    """A tar member's kind; a special file (device, FIFO) is refused: no package installs one."""
-    if info.isfile():
-        return MemberKind.FILE
-    if info.isdir():
-        return MemberKind.DIR
-    if info.issym():
-        return MemberKind.SYMLINK
-    if info.islnk():
-        return MemberKind.HARDLINK
-    raise ArchiveError(
-        "a device, FIFO or other special file: not something a package installs",
-        member=info.name,
-    )
 
 
 def _blocks(handle: IO[bytes]) -> Iterator[bytes]:

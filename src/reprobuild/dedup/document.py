@@ -22,6 +22,7 @@ from reprobuild.report import envelope
 __all__ = [
     "iter_report_json",
     "iter_text",
+    "lazy_document",
     "render_rules_text",
     "render_text",
     "report_document",
@@ -67,7 +68,7 @@ def _level_parts(
         levels.append(
             {
                 "level": result.level.value,
-                "groups": len(result.groups),
+                "groups": result.count,
                 "merged_groups": len(result.merged),
                 "bytes_saved": result.bytes_saved,
                 "downloads_saved": result.downloads_saved,
@@ -127,11 +128,23 @@ def report_document(
     return cast("dict[str, JSONValue]", _document(report, explainer, lazy=False))
 
 
-def iter_report_json(report: DedupReport, explainer: Explainer | None = None) -> Iterator[str]:
-    """The text of :func:`report_document`, as ``json.dumps(indent=2)`` writes it, piece by
-    piece: each package and each comparison is made, written and let go in turn, so that a
-    report of any number of them is never held whole."""
-    yield from _stream(_document(report, explainer, lazy=True), "")
+def lazy_document(report: DedupReport, explainer: Explainer | None = None) -> dict[str, object]:
+    """:func:`report_document` with its packages and comparisons as iterators, each made when
+    it is read (for :func:`iter_report_json` and the HTML page)."""
+    return _document(report, explainer, lazy=True)
+
+
+def iter_report_json(
+    report: DedupReport,
+    explainer: Explainer | None = None,
+    *,
+    more: dict[str, JSONValue] | None = None,
+) -> Iterator[str]:
+    """The text of :func:`report_document` (with the keys of ``more`` added at its end), as
+    ``json.dumps(indent=2)`` writes it, piece by piece: each package and each comparison is
+    made, written and let go in turn, so that a report of any number of them is never held
+    whole."""
+    yield from _stream({**lazy_document(report, explainer), **(more or {})}, "")
     yield "\n"
 
 
@@ -285,7 +298,7 @@ def iter_text(
     )
     for result in report.levels:
         yield (
-            f"  {result.level.value:<10} {len(result.groups):>6} {len(result.merged):>6} "
+            f"  {result.level.value:<10} {result.count:>6} {len(result.merged):>6} "
             f"{result.downloads_saved:>15} {_size(result.bytes_saved):>12}\n"
         )
     yield (

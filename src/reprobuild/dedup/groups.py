@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from reprobuild.archive import MemberKind
 from reprobuild.compare import Category, CompareOptions, Difference, Item, compare
@@ -86,23 +86,52 @@ class Group:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LevelResult:
-    """Every group of one level (one per package when nothing groups), and their savings."""
+    """The groups of one level: those of more than one package (``merged``, each with its
+    savings and comparisons), and how many groups there are in all (``count``: a package that
+    groups with no other is a group of its own). The groups of one package are not held: they
+    save nothing, and :attr:`groups` makes them again from the packages' summaries when asked."""
 
     level: Level
-    groups: tuple[Group, ...]
+    merged: tuple[Group, ...]
+    count: int
+    #: the summaries the groups were made from, in the report's order
+    packages: tuple[PackageSummary, ...] = field(default=(), repr=False, compare=False)
 
     @property
-    def merged(self) -> tuple[Group, ...]:
-        """The groups of more than one package."""
-        return tuple(g for g in self.groups if len(g.packages) > 1)
+    def groups(self) -> tuple[Group, ...]:
+        """Every group of the level (one per package when nothing groups), in the order of
+        their first package; the groups of one package are made here, from the summaries."""
+        merged = iter(self.merged)
+        first: dict[bytes, int] = {}
+        many: set[int] = set()
+        for index, package in enumerate(self.packages):
+            head = first.setdefault(package.digest(self.level), index)
+            if head != index:
+                many.add(head)
+        found: list[Group] = []
+        for index in first.values():
+            if index in many:
+                found.append(next(merged))
+                continue
+            package = self.packages[index]
+            found.append(
+                Group(
+                    level=self.level,
+                    digest=package.digest(self.level).hex(),
+                    packages=(package.path,),
+                    bytes_saved=0,
+                    downloads_saved=0,
+                )
+            )
+        return tuple(found)
 
     @property
     def bytes_saved(self) -> int:
-        return sum(g.bytes_saved for g in self.groups)
+        return sum(g.bytes_saved for g in self.merged)
 
     @property
     def downloads_saved(self) -> int:
-        return sum(g.downloads_saved for g in self.groups)
+        return sum(g.downloads_saved for g in self.merged)
 
 
 _LEVELS = tuple(Level)
@@ -352,33 +381,43 @@ def group(
     each other), and the report the pairs of one name and version that never group
     (:attr:`DedupReport.apart_pairs`); the comparisons themselves are left to
     :class:`Explainer`, which reads only the packages they name."""
+    summaries = tuple(packages)
     levels: list[LevelResult] = []
     for level in Level:
-        buckets: dict[bytes, list[int]] = {}
+        # each group by its first package; the others of the groups of more than one
+        first: dict[bytes, int] = {}
+        others: dict[int, list[int]] = {}
         for index, package in enumerate(packages):
-            buckets.setdefault(package.digest(level), []).append(index)
+            head = first.setdefault(package.digest(level), index)
+            if head != index:
+                others.setdefault(head, []).append(index)
+        count = len(first)
+        del first
         groups = []
         stricter = level.stricter
-        for digest, members in buckets.items():
+        for head in sorted(others):
+            members = [head, *others[head]]
             sizes = [packages[i].size for i in members]
             pairs: tuple[tuple[str, str], ...] = ()
-            if stricter is not None and len(members) > 1:
+            if stricter is not None:
                 sub: dict[bytes, int] = {}
                 for i in members:
                     sub.setdefault(packages[i].digest(stricter), i)
-                first, *others = sub.values()
-                pairs = tuple((packages[first].path, packages[i].path) for i in others)
+                top, *rest = sub.values()
+                pairs = tuple((packages[top].path, packages[i].path) for i in rest)
             groups.append(
                 Group(
                     level=level,
-                    digest=digest.hex(),
+                    digest=packages[head].digest(level).hex(),
                     packages=tuple(packages[i].path for i in members),
                     bytes_saved=sum(sizes) - min(sizes),
                     downloads_saved=len(sizes) - 1,
                     pairs=pairs,
                 )
             )
-        levels.append(LevelResult(level=level, groups=tuple(groups)))
+        levels.append(
+            LevelResult(level=level, merged=tuple(groups), count=count, packages=summaries)
+        )
     by_name: dict[str, dict[bytes, int]] = {}
     for index, package in enumerate(packages):
         if package.identity:
@@ -387,10 +426,10 @@ def group(
             )
     apart: list[tuple[str, str]] = []
     for heads in by_name.values():
-        first, *others = heads.values()
-        apart.extend((packages[first].path, packages[i].path) for i in others)
+        one, *rest = heads.values()
+        apart.extend((packages[one].path, packages[i].path) for i in rest)
     return DedupReport(
-        packages=tuple(packages),
+        packages=summaries,
         levels=tuple(levels),
         apart=(),
         apart_pairs=tuple(apart),
@@ -491,9 +530,9 @@ def explained(report: DedupReport, explainer: Explainer) -> DedupReport:
     levels = tuple(
         replace(
             result,
-            groups=tuple(
+            merged=tuple(
                 replace(g, why_apart_before=tuple(explainer.why_apart(g))) if g.pairs else g
-                for g in result.groups
+                for g in result.merged
             ),
         )
         for result in report.levels

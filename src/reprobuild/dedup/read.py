@@ -1,15 +1,16 @@
-"""Read packages into the dedup model: wheels and zip sdists through :mod:`reprobuild.archive`'s
-zip reader, tar sdists and conda packages as streams (conda through
-:mod:`reprobuild.dedup.conda`); and find the packages in folders (a wheelhouse, a local channel
-with its platform subfolders).
+"""Read packages into the dedup model: wheels and zip sdists through the short listing of
+:func:`reprobuild.archive.list_zip`, tar sdists and conda packages as streams (conda through
+:mod:`reprobuild.dedup.conda`, loaded only when a conda package is read); and find the
+packages in folders (a wheelhouse, a local channel with its platform subfolders).
 
-Memory stays at the largest member (a member above 16 MiB is inflated and hashed a block at a
-time, never held) plus the few small files the rules read. A zip file is mapped, not read into
-memory, and its pages are let go as its members are read. Members are often the same in many
-packages, compressed the same way: :class:`ContentDigests` remembers, for the members read last,
-the content digest of each distinct run of compressed bytes, so that such a member is hashed
-but not inflated again (inflating is deterministic: the same compressed bytes always give the
-same content).
+Memory stays at a block of the largest member (a member above 1 MiB is inflated and hashed a
+block at a time, never held) plus the few small files the rules read. A zip file is mapped, not
+read into memory, and its pages are let go as its members are read. Members are often the same
+in many packages, compressed the same way: :class:`ContentDigests` remembers, for the members
+read last, the content digest of each distinct run of compressed bytes, so that such a member
+is hashed but not inflated again (inflating is deterministic: the same compressed bytes always
+give the same content). The others can be inflated and hashed by a pool of threads, and the
+next package read while the caller works on one (:func:`read_packages`).
 """
 
 from __future__ import annotations
@@ -18,19 +19,29 @@ import mmap
 import os
 import tarfile
 import zlib
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from hashlib import sha256
 from pathlib import Path
+from typing import TypeVar
 
 from reprobuild._fs import sha256_file
-from reprobuild.archive import Member, MemberKind, parse_archive
-from reprobuild.dedup.conda import tar_kind
+from reprobuild.archive import MemberKind, ZipEntry, list_zip
 from reprobuild.dedup.model import Entry, Package, PackageFormat
 from reprobuild.dedup.rules import keeps
+from reprobuild.dedup.tarmember import tar_kind
 from reprobuild.errors import ArchiveError, ReprobuildError, UsageError
 
-__all__ = ["SUFFIXES", "ContentDigests", "find_packages", "package_format", "read_package"]
+__all__ = [
+    "READING_THREADS",
+    "SUFFIXES",
+    "ContentDigests",
+    "find_package_files",
+    "find_packages",
+    "package_format",
+    "read_package",
+    "read_packages",
+]
 
 #: File names dedup reads, and their formats (the first suffix that matches wins).
 SUFFIXES: tuple[tuple[str, PackageFormat], ...] = (
@@ -49,33 +60,59 @@ _WHOLE = 1 << 20
 #: How many bytes of a mapped file are read before its pages are let go.
 _RELEASE = 1 << 23
 _DEFLATED = 8
+#: How many threads inflate and hash members, at most.
+READING_THREADS = min(os.cpu_count() or 1, 4)
+_KEY = 33  # a member's method, and the sha256 of its compressed bytes
+_SLOT = _KEY + 44  # and its content's sha256, CRC-32 and size
+#: How many members a task of the reading threads inflates and hashes, at most.
+_TASK_MEMBERS = 64
+#: How many compressed bytes a task takes on before it is handed out.
+_TASK_BYTES = 1 << 18
+_T = TypeVar("_T")
 
 
 class ContentDigests:
     """The content of the members read last, by their compressed bytes: a bounded map from
-    (method, sha256 of the compressed bytes) to the content's sha256, CRC-32 and size. It holds
-    at most ``size`` members (under 250 bytes each: the key and the value are one bytes string
-    each), dropping the one used longest ago."""
+    (method, sha256 of the compressed bytes) to the content's sha256, CRC-32 and size.
 
-    __slots__ = ("_known", "_size")
+    It holds at most ``size`` members in one table made up front (77 bytes each, so its memory
+    does not grow with what is read), two to a slot chosen by the key: a member put in a full
+    slot takes the place of the one of the two used longest ago."""
+
+    __slots__ = ("_sets", "_table")
 
     def __init__(self, size: int = 2048) -> None:
-        self._size = size
-        self._known: OrderedDict[bytes, bytes] = OrderedDict()
+        self._sets = max(size // 2, 1)
+        self._table = bytearray(self._sets * 2 * _SLOT)
+
+    def _slot(self, key: bytes) -> int:
+        return int.from_bytes(key[1:9], "little") % self._sets * 2 * _SLOT
 
     def get(self, key: bytes) -> tuple[str, int, int] | None:
         """The content's (sha256, CRC-32, size) of compressed bytes of ``key``, when known."""
-        found = self._known.get(key)
-        if found is None:
+        table = self._table
+        first = self._slot(key)
+        if table[first : first + _KEY] == key:
+            found = table[first + _KEY : first + _SLOT]
+        elif table[first + _SLOT : first + _SLOT + _KEY] == key:
+            found = table[first + _SLOT + _KEY : first + 2 * _SLOT]
+            older = table[first : first + _SLOT]  # the one used last comes first
+            table[first : first + _SLOT] = table[first + _SLOT : first + 2 * _SLOT]
+            table[first + _SLOT : first + 2 * _SLOT] = older
+        else:
             return None
-        self._known.move_to_end(key)
         return found[:32].hex(), int.from_bytes(found[32:36]), int.from_bytes(found[36:])
 
     def put(self, key: bytes, found: tuple[str, int, int]) -> None:
+        if len(key) != _KEY:
+            raise ValueError("a key is a method byte and a sha256")
         digest, crc, size = found
-        self._known[key] = bytes.fromhex(digest) + crc.to_bytes(4) + size.to_bytes(8)
-        if len(self._known) > self._size:
-            self._known.popitem(last=False)
+        table = self._table
+        first = self._slot(key)
+        table[first + _SLOT : first + 2 * _SLOT] = table[first : first + _SLOT]
+        table[first : first + _SLOT] = (
+            key + bytes.fromhex(digest) + crc.to_bytes(4) + (size.to_bytes(8))
+        )
 
 
 def package_format(name: str) -> PackageFormat | None:
@@ -90,71 +127,138 @@ def find_packages(paths: Iterable[Path]) -> list[Path]:
     """The package files among ``paths``: each file as it is, each folder searched below for
     the files :func:`package_format` knows (others, such as ``repodata.json``, are passed
     over), in a stable order. A path that is missing, or a file of another kind, is refused."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
+    return [Path(found) for found in find_package_files(paths)]
+
+
+def find_package_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """:func:`find_packages`, as strings: a path object per file costs more than its string,
+    and makes every file name an interned string for as long as it lives."""
+    found: list[str] = []
+    for given in paths:
+        path = _normal(os.fspath(given))
+        if os.path.isdir(path):  # noqa: PTH112 (strings: a path object interns each file name)
             found.extend(_walk(path))
-        elif path.is_file():
-            if package_format(path.name) is None:
+        elif os.path.isfile(path):  # noqa: PTH113
+            if package_format(os.path.basename(path)) is None:  # noqa: PTH119
                 raise UsageError(
                     "not a package dedup reads",
-                    path=str(path),
+                    path=path,
                     hint="give wheels (.whl), sdists (.tar.gz, .zip), conda packages "
                     "(.conda, .tar.bz2), or folders of them",
                 )
             found.append(path)
         else:
-            raise UsageError("no such file or folder", path=str(path), hint="check the path")
+            raise UsageError("no such file or folder", path=path, hint="check the path")
     return list(dict.fromkeys(found))
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _normal(path: str) -> str:
+    """``path`` as a path object would spell it: no empty or ``.`` parts, no final slash."""
+    if os.name != "posix":
+        return str(Path(path))
+    root = "/" if path.startswith("/") else ""
+    if path.startswith("//") and not path.startswith("///"):
+        root = "//"
+    return root + "/".join(p for p in path.split("/") if p and p != ".") or "."
+
+
+def _walk(root: str) -> Iterator[str]:
     def fail(exc: OSError) -> None:
-        where = exc.filename if isinstance(exc.filename, str) else str(root)
+        where = exc.filename if isinstance(exc.filename, str) else root
         raise UsageError(f"cannot read: {exc.strerror or exc}", path=where) from exc
 
     for directory, folders, names in os.walk(root, onerror=fail):
         folders.sort()
         for name in sorted(names):
             if package_format(name) is not None:
-                path = Path(directory, name)
-                if path.is_file():
+                path = _normal(os.path.join(directory, name))  # noqa: PTH118
+                if os.path.isfile(path):  # noqa: PTH113
                     yield path
 
 
-def read_package(path: Path, *, digests: ContentDigests | None = None) -> Package:
+def read_package(
+    path: str | os.PathLike[str],
+    *,
+    digests: ContentDigests | None = None,
+    pool: Executor | None = None,
+) -> Package:
     """Read the package at ``path``: its members, and the bytes of the few the rules read.
     ``digests`` carries what the packages read before it tell about shared members (one is
-    made for this package alone when None). :class:`ArchiveError` (naming the file and, when
-    known, the member) when it does not read."""
-    fmt = package_format(path.name)
+    made for this package alone when None). With ``pool`` (threads: zlib and hashlib let go
+    of the interpreter while they work), the file's sha256 is computed while its members are
+    read, and a zip's members are inflated and hashed by the pool's threads, a task of at most
+    64 members at a time each. :class:`ArchiveError` (naming the file and, when known, the
+    member) when it does not read."""
+    where = path if isinstance(path, str) else str(path)
+    fmt = package_format(where.rsplit("/", 1)[-1] if os.sep == "/" else Path(where).name)
     if fmt is None:
-        raise UsageError("not a package dedup reads", path=str(path))
+        raise UsageError("not a package dedup reads", path=where)
     try:
-        size = path.stat().st_size
+        size = os.stat(where).st_size  # noqa: PTH116 (strings: a path object interns each file name)
         if fmt.conda:
             from reprobuild.dedup.conda import read_conda
 
-            digest = sha256_file(path)
-            entries, kept = read_conda(path)
-        elif _is_zip(path):
-            digest, entries, kept = _read_zip(path, digests or ContentDigests())
+            whole = _run(pool, sha256_file, Path(where))
+            entries, kept = read_conda(Path(where))
+        elif _is_zip(where):
+            whole, entries, kept = _read_zip(where, digests or ContentDigests(), pool)
         else:
-            digest = sha256_file(path)
-            entries, kept = _read_tar(path)
+            whole = _run(pool, sha256_file, Path(where))
+            entries, kept = _read_tar(where)
+        digest = whole.result()
     except OSError as exc:
-        raise ArchiveError(f"cannot read: {exc.strerror or exc}", path=str(path)) from exc
+        raise ArchiveError(f"cannot read: {exc.strerror or exc}", path=where) from exc
     except ReprobuildError as exc:
-        raise exc.with_path(str(path)) from None
-    return Package(path=str(path), format=fmt, size=size, sha256=digest, entries=entries, kept=kept)
+        raise exc.with_path(where) from None
+    return Package(path=where, format=fmt, size=size, sha256=digest, entries=entries, kept=kept)
 
 
-def _is_zip(path: Path) -> bool:
-    with path.open("rb") as handle:
+def read_packages(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    digests: ContentDigests | None = None,
+    pool: Executor | None = None,
+    ahead: Executor | None = None,
+) -> Iterator[Package]:
+    """:func:`read_package` of each of ``paths``, in order. With ``ahead`` (one thread), the
+    next package is read there while the caller works on the one given, so that at most two
+    are held; with ``pool``, as :func:`read_package` says. The packages are read one after
+    the other, in order, whatever the threads, so ``digests`` sees them as without threads."""
+    known = digests or ContentDigests()
+    waiting: Future[Package] | None = None
+    for path in paths:
+        coming = _run(ahead, _read_one, path, known, pool)
+        if waiting is not None:
+            yield waiting.result()
+        waiting = coming
+    if waiting is not None:
+        yield waiting.result()
+
+
+def _read_one(
+    path: str | os.PathLike[str], digests: ContentDigests, pool: Executor | None
+) -> Package:
+    return read_package(path, digests=digests, pool=pool)
+
+
+def _run(pool: Executor | None, work: Callable[..., _T], *args: object) -> Future[_T]:
+    """``work(*args)`` on ``pool``, or here and now when there is none."""
+    if pool is not None:
+        return pool.submit(work, *args)
+    done: Future[_T] = Future()
+    try:
+        done.set_result(work(*args))
+    except BaseException as exc:  # handed to whoever asks for the result, as a pool does
+        done.set_exception(exc)
+    return done
+
+
+def _is_zip(path: str) -> bool:
+    with open(path, "rb") as handle:  # noqa: PTH123
         return handle.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def _entry(member: Member, digest: str) -> Entry:
+def _entry(member: ZipEntry, digest: str) -> Entry:
     executable = (
         member.kind is MemberKind.FILE and member.mode is not None and bool(member.mode & 0o111)
     )
@@ -170,41 +274,103 @@ def _entry(member: Member, digest: str) -> Entry:
     )
 
 
-def _read_zip(
-    path: Path, known: ContentDigests
-) -> tuple[str, tuple[Entry, ...], tuple[tuple[str, bytes], ...]]:
-    """The file's sha256, members and kept bytes of a zip file, mapped rather than read."""
-    with path.open("rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            raise ArchiveError("an empty file", hint="check that the download is complete")
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+def _hash_mapped(mapped: mmap.mmap) -> str:
+    """The sha256 of a mapped file, its pages let go as they are read when it is large."""
     large = len(mapped) > _RELEASE
     whole = sha256()
     for start in range(0, len(mapped), _RELEASE):
         whole.update(memoryview(mapped)[start : start + _RELEASE])
         if large:
             _let_go(mapped)
-    archive = parse_archive(memoryview(mapped), digests=False)
+    return whole.hexdigest()
+
+
+#: what a task found of one member: (sha256, CRC-32, kept bytes), or why it does not read
+_Found = tuple[str, int, bytes | None] | ReprobuildError
+
+
+def _read_zip(
+    path: str, known: ContentDigests, pool: Executor | None
+) -> tuple[Future[str], tuple[Entry, ...], tuple[tuple[str, bytes], ...]]:
+    """The file's sha256 (to come), members and kept bytes of a zip file, mapped rather than
+    read. Each member's compressed bytes are hashed here and looked up in ``known``; those not
+    known are inflated and hashed in tasks (on ``pool``), each task's members handed out in
+    file order, and read back in file order, so that the first member that does not read is
+    the one named. The work goes a window of 8 MiB of compressed bytes at a time, whose pages
+    are let go when the file is large."""
+    with open(path, "rb") as handle:  # noqa: PTH123
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise ArchiveError("an empty file", hint="check that the download is complete")
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    whole = _run(pool, _hash_mapped, mapped)
+    large = len(mapped) > _RELEASE
+    members = list_zip(memoryview(mapped))
     entries: list[Entry] = []
     kept: list[tuple[str, bytes]] = []
-    read = 0
-    for member in archive.members:
-        if member.kind is MemberKind.SYMLINK:
-            entries.append(_entry(member, member.sha256))
-            continue
-        try:
-            digest, data = _content(member, known, keeps(member.path, member.size))
-        except ReprobuildError as exc:
-            exc.member = exc.member or member.name
-            raise
-        entries.append(_entry(member, digest))
-        if data is not None:
-            kept.append((member.path, data))
-        read += member.payload.stored_size
-        if large and read >= _RELEASE:
+    start = 0
+    while start < len(members):
+        window: list[tuple[ZipEntry, bytes, bool, tuple[str, int, int] | None]] = []
+        tasks: list[Future[list[_Found]]] = []
+        task: list[tuple[ZipEntry, bool]] = []
+        task_bytes = window_bytes = 0
+        while start < len(members) and window_bytes < _RELEASE:
+            member = members[start]
+            start += 1
+            payload = member.payload
+            stored = payload.stored_size
+            window_bytes += stored
+            if member.kind is MemberKind.SYMLINK:
+                window.append((member, b"", False, None))
+                continue
+            keep = keeps(member.path, member.size)
+            key = bytes([payload.method]) + sha256(payload.raw).digest()
+            found = known.get(key)
+            if found is not None and not keep:
+                window.append((member, key, keep, found))
+                continue
+            window.append((member, key, keep, None))
+            if keep:  # inflated here: what is kept is allocated by this thread
+                if task:
+                    tasks.append(_run(pool, _inflate_all, task))
+                    task, task_bytes = [], 0
+                tasks.append(_run(None, _inflate_all, [(member, keep)]))
+                continue
+            task.append((member, keep))
+            task_bytes += stored
+            if len(task) >= _TASK_MEMBERS or task_bytes >= _TASK_BYTES:
+                tasks.append(_run(pool, _inflate_all, task))
+                task, task_bytes = [], 0
+        if task:
+            tasks.append(_run(pool, _inflate_all, task))
+        results = (found for done in tasks for found in done.result())
+        for member, key, _, found in window:
+            if member.kind is MemberKind.SYMLINK:
+                entries.append(_entry(member, ""))
+                continue
+            if found is not None:
+                digest, crc, size = found
+                if (crc, size) != (member.crc32, member.size):
+                    raise ArchiveError(
+                        "CRC-32 mismatch: the member's data is corrupt", member=member.name
+                    )
+                entries.append(_entry(member, digest))
+                continue
+            made = next(results)
+            if isinstance(made, ReprobuildError):
+                made.member = made.member or member.name
+                raise made
+            digest, crc, data = made
+            if crc != member.crc32:
+                raise ArchiveError(
+                    "CRC-32 mismatch: the member's data is corrupt", member=member.name
+                )
+            known.put(key, (digest, crc, member.size))
+            entries.append(_entry(member, digest))
+            if data is not None:
+                kept.append((member.path, data))
+        if large:
             _let_go(mapped)
-            read = 0
-    return whole.hexdigest(), tuple(entries), tuple(kept)
+    return whole, tuple(entries), tuple(kept)
 
 
 def _let_go(mapped: mmap.mmap) -> None:
@@ -213,39 +379,35 @@ def _let_go(mapped: mmap.mmap) -> None:
         mapped.madvise(mmap.MADV_DONTNEED)
 
 
-def _content(member: Member, known: ContentDigests, keep: bool) -> tuple[str, bytes | None]:
-    """The sha256 of a zip member's content, checked against its size and CRC-32, and the
-    content itself when ``keep``."""
-    assert member.zip is not None
+def _inflate_all(task: list[tuple[ZipEntry, bool]]) -> list[_Found]:
+    """:func:`_inflate` of each member of a task, in order; one that does not read ends the
+    task with its error."""
+    found: list[_Found] = []
+    for member, keep in task:
+        try:
+            found.append(_inflate(member, keep))
+        except ReprobuildError as exc:
+            found.append(exc)
+            break
+    return found
+
+
+def _inflate(member: ZipEntry, keep: bool) -> tuple[str, int, bytes | None]:
+    """The sha256 and CRC-32 of a zip member's content, and the content itself when
+    ``keep``. A member above 1 MiB (not kept) is inflated and hashed a block at a time."""
     payload = member.payload
-    raw = payload.raw
-    key = bytes([payload.method]) + sha256(raw).digest()
-    found = known.get(key)
-    if found is not None and not keep:
-        digest, crc, size = found
-        if (crc, size) != (member.zip.crc32, member.size):
-            raise ArchiveError("CRC-32 mismatch: the member's data is corrupt")
-        return digest, None
     if member.size > _WHOLE and not keep:
         hasher = sha256()
         crc = 0
         for block in payload.blocks(_BLOCK):
             crc = zlib.crc32(block, crc)
             hasher.update(block)
-        digest = hasher.hexdigest()
-        data = None
-    else:
-        content = payload.data() if payload.method == _DEFLATED else raw
-        crc = zlib.crc32(content)
-        digest = sha256(content).hexdigest()
-        data = bytes(content) if keep else None
-    if crc != member.zip.crc32:
-        raise ArchiveError("CRC-32 mismatch: the member's data is corrupt")
-    known.put(key, (digest, crc, member.size))
-    return digest, data
+        return hasher.hexdigest(), crc, None
+    content = payload.data() if payload.method == _DEFLATED else payload.raw
+    return sha256(content).hexdigest(), zlib.crc32(content), bytes(content) if keep else None
 
 
-def _read_tar(path: Path) -> tuple[tuple[Entry, ...], tuple[tuple[str, bytes], ...]]:
+def _read_tar(path: str) -> tuple[tuple[Entry, ...], tuple[tuple[str, bytes], ...]]:
     """The members and kept bytes of a (compressed) tar file, read as one stream, each member
     hashed a block at a time."""
     entries: list[Entry] = []
