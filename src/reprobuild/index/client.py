@@ -81,7 +81,8 @@ class IndexClient:
 
     ``index_urls`` are searched in order and their files merged (the first index to list a
     file name wins). By default they are pip's: ``index-url`` (or pip's default) and every
-    ``extra-index-url``. ``cache_dir`` holds downloads under ``downloads/<sha256>/``.
+    ``extra-index-url``. ``cache_dir`` holds downloads under ``downloads/<sha256>/`` (and pip's
+    answer about its configuration, see :func:`~reprobuild.frontend.indexes.load_index_config`).
     """
 
     def __init__(
@@ -94,7 +95,7 @@ class IndexClient:
         timeout: float = 60.0,
         sleep: Sleep = time.sleep,
     ) -> None:
-        config = config if config is not None else load_index_config()
+        config = config if config is not None else load_index_config(cache_dir)
         if index_urls:
             urls = list(index_urls)
         elif config.no_index:
