@@ -142,11 +142,12 @@ def test_with_threads_packages_read_the_same_as_without(tmp_path: Path) -> None:
         wheels.append(tmp_path / f"other-{n}-py3-none-any.whl")
         wheels[-1].write_bytes(make_wheel(files={"demo/__init__.py": b"x = %d\n" % n}))
     alone = [read_package(w) for w in wheels]
-    with ThreadPoolExecutor(1) as ahead, ThreadPoolExecutor(3) as pool:
+    with ThreadPoolExecutor(3) as ahead, ThreadPoolExecutor(3) as pool:
         shared = ContentDigests()
+        side_by_side = list(read_packages(wheels * 2, digests=shared, ahead=ahead, depth=3))
         threaded = list(read_packages(wheels, digests=shared, pool=pool, ahead=ahead))
         again = [read_package(w, digests=shared, pool=pool) for w in wheels]  # all known now
-    assert threaded == alone and again == alone
+    assert side_by_side == alone * 2 and threaded == alone and again == alone
 
 
 def test_with_threads_the_first_damaged_member_is_the_one_named(tmp_path: Path) -> None:
@@ -212,3 +213,22 @@ def test_reading_wheels_does_not_load_the_conda_reader(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_packages_read_side_by_side_come_in_order_up_to_the_first_that_does_not_read(
+    tmp_path: Path,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reprobuild.dedup.read import read_packages
+
+    paths = []
+    for n in range(5):
+        paths.append(tmp_path / f"demo{n}-1.0-py3-none-any.whl")
+        paths[-1].write_bytes(make_wheel(name=f"demo{n}")[: -30 if n == 3 else None])
+    got: list[str] = []
+    with ThreadPoolExecutor(3) as ahead, pytest.raises(ArchiveError) as caught:
+        for package in read_packages(paths, ahead=ahead, depth=3):
+            got.append(package.path)
+    assert got == [str(p) for p in paths[:3]]
+    assert caught.value.path == str(paths[3])

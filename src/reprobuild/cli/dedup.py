@@ -138,11 +138,9 @@ def run(args: argparse.Namespace) -> int:
     known = ContentDigests()
     _one_malloc_arena()
     with Scan() as scan:
-        with (
-            ThreadPoolExecutor(1, thread_name_prefix="dedup-read") as ahead,
-            ThreadPoolExecutor(READING_THREADS, thread_name_prefix="dedup-inflate") as pool,
-        ):
-            for package in read_packages(files, digests=known, pool=pool, ahead=ahead):
+        with ThreadPoolExecutor(READING_THREADS, thread_name_prefix="dedup-read") as ahead:
+            depth = READING_THREADS
+            for package in read_packages(files, digests=known, ahead=ahead, depth=depth):
                 scan.add(package)
         report = scan.report()
         explainer = scan.explainer()

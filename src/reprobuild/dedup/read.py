@@ -18,7 +18,9 @@ from __future__ import annotations
 import mmap
 import os
 import tarfile
+import threading
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from hashlib import sha256
@@ -60,8 +62,9 @@ _WHOLE = 1 << 20
 #: How many bytes of a mapped file are read before its pages are let go.
 _RELEASE = 1 << 23
 _DEFLATED = 8
-#: How many threads inflate and hash members, at most.
-READING_THREADS = min(os.cpu_count() or 1, 4)
+#: How many packages are read side by side, at most: one more than the processors, since a
+#: reading thread often waits for the interpreter between its inflating and hashing.
+READING_THREADS = min((os.cpu_count() or 1) + 1, 4)
 _KEY = 33  # a member's method, and the sha256 of its compressed bytes
 _SLOT = _KEY + 44  # and its content's sha256, CRC-32 and size
 #: How many members a task of the reading threads inflates and hashes, at most.
@@ -79,17 +82,22 @@ class ContentDigests:
     does not grow with what is read), two to a slot chosen by the key: a member put in a full
     slot takes the place of the one of the two used longest ago."""
 
-    __slots__ = ("_sets", "_table")
+    __slots__ = ("_lock", "_sets", "_table")
 
     def __init__(self, size: int = 2048) -> None:
         self._sets = max(size // 2, 1)
         self._table = bytearray(self._sets * 2 * _SLOT)
+        self._lock = threading.Lock()  # packages read side by side share it
 
     def _slot(self, key: bytes) -> int:
         return int.from_bytes(key[1:9], "little") % self._sets * 2 * _SLOT
 
     def get(self, key: bytes) -> tuple[str, int, int] | None:
         """The content's (sha256, CRC-32, size) of compressed bytes of ``key``, when known."""
+        with self._lock:
+            return self._get(key)
+
+    def _get(self, key: bytes) -> tuple[str, int, int] | None:
         table = self._table
         first = self._slot(key)
         if table[first : first + _KEY] == key:
@@ -107,12 +115,12 @@ class ContentDigests:
         if len(key) != _KEY:
             raise ValueError("a key is a method byte and a sha256")
         digest, crc, size = found
-        table = self._table
-        first = self._slot(key)
-        table[first + _SLOT : first + 2 * _SLOT] = table[first : first + _SLOT]
-        table[first : first + _SLOT] = (
-            key + bytes.fromhex(digest) + crc.to_bytes(4) + (size.to_bytes(8))
-        )
+        record = key + bytes.fromhex(digest) + crc.to_bytes(4) + size.to_bytes(8)
+        with self._lock:
+            table = self._table
+            first = self._slot(key)
+            table[first + _SLOT : first + 2 * _SLOT] = table[first : first + _SLOT]
+            table[first : first + _SLOT] = record
 
 
 def package_format(name: str) -> PackageFormat | None:
@@ -219,20 +227,21 @@ def read_packages(
     digests: ContentDigests | None = None,
     pool: Executor | None = None,
     ahead: Executor | None = None,
+    depth: int = 1,
 ) -> Iterator[Package]:
-    """:func:`read_package` of each of ``paths``, in order. With ``ahead`` (one thread), the
-    next package is read there while the caller works on the one given, so that at most two
-    are held; with ``pool``, as :func:`read_package` says. The packages are read one after
-    the other, in order, whatever the threads, so ``digests`` sees them as without threads."""
+    """:func:`read_package` of each of ``paths``, in order. With ``ahead`` (threads), the next
+    ``depth`` packages are read there, side by side, while the caller works on the one given,
+    so that at most ``depth + 1`` are held; with ``pool``, as :func:`read_package` says.
+    ``digests`` is shared by the packages read side by side: which of them inflates a member
+    they share then depends on the threads, what is read does not."""
     known = digests or ContentDigests()
-    waiting: Future[Package] | None = None
+    waiting: deque[Future[Package]] = deque()
     for path in paths:
-        coming = _run(ahead, _read_one, path, known, pool)
-        if waiting is not None:
-            yield waiting.result()
-        waiting = coming
-    if waiting is not None:
-        yield waiting.result()
+        waiting.append(_run(ahead, _read_one, path, known, pool))
+        if len(waiting) > max(depth, 1) or ahead is None:
+            yield waiting.popleft().result()
+    while waiting:
+        yield waiting.popleft().result()
 
 
 def _read_one(
