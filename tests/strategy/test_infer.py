@@ -189,6 +189,34 @@ def test_an_older_setuptools_is_told_by_its_metadata() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("headers", "bound"),
+    [
+        ("", "setuptools<57.0"),  # a license in .dist-info, none named: before 57.0
+        ("License-File: LICENSE\n", None),  # named, as 57.0 and later write it
+        # a License folded over a blank line still shows its License-File to a whole-text look
+        ("License: MIT\n        \n        more\nLicense-File: LICENSE\n", None),
+    ],
+)
+def test_an_older_setuptools_is_told_by_a_license_file_metadata_does_not_name(
+    headers: str, bound: str | None
+) -> None:
+    """setuptools 57.0 names each license file (LICEN[CS]E*, COPYING*, NOTICE*, AUTHORS*) in a
+    License-File field; 56.2 named none, while the wheel package still copied them."""
+    metadata = f"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n{headers}\nText\n".encode()
+    files = {"demo/__init__.py": b"", "demo-1.0.dist-info/LICENSE": b"MIT\n"}
+    wheel = make_wheel(files=files, metadata=metadata, generator="bdist_wheel (0.37.1)")
+    recipe = _infer(wheel, upload=AFTER_MARKS)
+    assert ("setuptools<57.0" in recipe.requirements) is (bound is not None)
+    if bound is not None:
+        assert "names no License-File though .dist-info holds LICENSE" in _evidence(
+            recipe, "requirements"
+        )
+    # a wheel without a license file says nothing of it
+    bare = make_wheel(metadata=metadata, generator="bdist_wheel (0.37.1)")
+    assert "setuptools<57.0" not in _infer(bare, upload=AFTER_MARKS).requirements
+
+
 def test_an_older_setuptools_is_told_by_the_form_of_its_entry_points() -> None:
     """setuptools before 60.9 ended every section of entry_points.txt with a blank line, so the
     file ended with one; 60.9 and later end it with the last entry's newline."""

@@ -31,6 +31,7 @@ hash seed and the normalization.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import tomllib
 from collections import Counter
@@ -123,6 +124,16 @@ ENTRY_POINTS_BLANK_END_BELOW = "60.9"
 #: 60.6). The order of a writer's fields, whatever their values.
 DOWNLOAD_URL_AFTER_LICENSE_BELOW = "60.6"
 
+#: The setuptools release from which METADATA names each license file in a ``License-File``
+#: field (measured on ``write_pkg_file``: 56.2.0 writes none, 57.0.0 writes one per file its
+#: ``license_files``, by default ``LICEN[CS]E*``, ``COPYING*``, ``NOTICE*`` and ``AUTHORS*``,
+#: finds). A wheel whose .dist-info holds such a file that METADATA does not name was written
+#: before it.
+LICENSE_FILE_FIELD_FROM = "57.0"
+
+#: The default license file patterns of setuptools (and of the wheel package's bdist_wheel).
+LICENSE_PATTERNS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
+
 #: The setuptools release that brought its own ``bdist_wheel``, which writes ``Generator:
 #: setuptools (X)``; the ``wheel`` package's then runs it (wheel 0.44 and later) or is not the
 #: command run. ``Generator: bdist_wheel (X)`` was written beside an older setuptools.
@@ -134,6 +145,7 @@ SETUPTOOLS_OWN_BDIST_WHEEL_RELEASED = datetime(2024, 6, 19, tzinfo=UTC)
 #: When each setuptools release a bound above names was uploaded (the index's upload times): a
 #: cut-off before it resolves below it anyway, so the bound would change nothing and is not said.
 SETUPTOOLS_RELEASED = {
+    LICENSE_FILE_FIELD_FROM: datetime(2021, 5, 23, tzinfo=UTC),
     DOWNLOAD_URL_AFTER_LICENSE_BELOW: datetime(2022, 1, 31, tzinfo=UTC),
     ENTRY_POINTS_BLANK_END_BELOW: datetime(2022, 2, 14, tzinfo=UTC),
     "62.2": datetime(2022, 5, 10, tzinfo=UTC),
@@ -316,7 +328,9 @@ def infer_recipe(
 
     metadata = dist_info_text(wheel, "METADATA") or ""
     if setuptools:
-        marks = _setuptools_marks(metadata, dist_info_text(wheel, "entry_points.txt"))
+        marks = _setuptools_marks(
+            metadata, dist_info_text(wheel, "entry_points.txt"), _dist_info_licenses(files)
+        )
         if generator is not None and generator.name.lower() == "bdist_wheel":
             seen = (
                 f"WHEEL has Generator: bdist_wheel ({generator.version}), the wheel package's "
@@ -366,7 +380,9 @@ def infer_recipe(
     )
 
 
-def _setuptools_marks(metadata: str, entry_points: str | None) -> list[tuple[str, str]]:
+def _setuptools_marks(
+    metadata: str, entry_points: str | None, licenses: Sequence[str] = ()
+) -> list[tuple[str, str]]:
     """What the .dist-info files a setuptools build wrote show of an older setuptools: each
     observation (a reason) with the setuptools version it was written before.
 
@@ -375,7 +391,9 @@ def _setuptools_marks(metadata: str, entry_points: str | None) -> list[tuple[str
     ``entry_points`` entry_points.txt's (None when the wheel has none): a file that ends with a
     blank line after its last section was written before
     :data:`ENTRY_POINTS_BLANK_END_BELOW`. Both are the form a writer gives a whole file,
-    whatever the project's own values.
+    whatever the project's own values. ``licenses`` are the license files of the .dist-info
+    (names matching :data:`LICENSE_PATTERNS`): when METADATA has no ``License-File`` at all,
+    it was written before :data:`LICENSE_FILE_FIELD_FROM`.
     """
     lines = set(metadata.partition("\n\n")[0].splitlines())
     marks = [
@@ -394,6 +412,16 @@ def _setuptools_marks(metadata: str, entry_points: str | None) -> list[tuple[str
                 DOWNLOAD_URL_AFTER_LICENSE_BELOW,
             )
         )
+    # searched in the whole text: a header folded over a blank line (a long License) ends
+    # what _header reads, and a body that starts a line with it only keeps the bound unsaid
+    if licenses and re.search(r"^License-File:", metadata, re.MULTILINE | re.IGNORECASE) is None:
+        marks.append(
+            (
+                f"METADATA names no License-File though .dist-info holds {', '.join(licenses)}, "
+                f"as setuptools wrote it before {LICENSE_FILE_FIELD_FROM}",
+                LICENSE_FILE_FIELD_FROM,
+            )
+        )
     text = (entry_points or "").replace("\r\n", "\n")
     if text.lstrip().startswith("[") and text.endswith("\n\n"):
         marks.append(
@@ -404,6 +432,19 @@ def _setuptools_marks(metadata: str, entry_points: str | None) -> list[tuple[str
             )
         )
     return marks
+
+
+def _dist_info_licenses(files: Sequence[Member]) -> list[str]:
+    """The names of the .dist-info's files (at its root or under ``licenses/``) that match
+    :data:`LICENSE_PATTERNS`."""
+    found = []
+    for member in files:
+        top, _, rest = member.path.partition("/")
+        name = rest.removeprefix("licenses/")
+        licensed = any(fnmatch.fnmatchcase(name, pattern) for pattern in LICENSE_PATTERNS)
+        if top.endswith(".dist-info") and "/" not in name and licensed:
+            found.append(name)
+    return sorted(found)
 
 
 def shared_epoch(
