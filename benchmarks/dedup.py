@@ -99,9 +99,9 @@ MIN_RELEASES = 3
 SPEED_GOAL = 5.0
 #: The memory bound the README states: beyond what reading the largest package takes, each
 #: package adds at most this much to the peak (its summary, its path, its place in the spill
-#: file; a level holds only its groups of more than one package). Measured as the growth from half of an input (every
-#: other file, and the largest) to all of it, so that both read the same kinds of file and
-#: make the same kinds of comparison, and the largest member is in both.
+#: file; a level holds only its groups of more than one package). Measured as the growth from
+#: half of an input (every other file, and the largest) to all of it, so that both read the
+#: same kinds of file and make the same kinds of comparison, and the largest member is in both.
 PER_PACKAGE_KIB = 4
 #: Below this many files the growth is not measured: the peak varies by a few hundred KiB
 #: from run to run (the allocator), more than a few files add.
