@@ -246,18 +246,32 @@ def _bwrap() -> tuple[tuple[Path, str] | None, str]:
             why = f"{path} does not run: {exc}"
             continue
         try:
-            probe = subprocess.run(
-                argv, capture_output=True, text=True, timeout=30, check=False, errors="replace"
+            probe = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
             )
-            said = asked.communicate(timeout=30)[0].decode("utf-8", "replace").split()[-1:]
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except OSError as exc:
             asked.kill()
             asked.wait()
             why = f"{path} does not run: {exc}"
             continue
+        _private_etc()  # what every sandbox hides of /etc, looked for while the probe runs
+        try:
+            _, err = probe.communicate(timeout=30)
+            said = asked.communicate(timeout=30)[0].decode("utf-8", "replace").split()[-1:]
+        except subprocess.TimeoutExpired as exc:
+            for started in (probe, asked):
+                started.kill()
+                started.wait()
+            why = f"{path} does not run: {exc}"
+            continue
         if probe.returncode == 0:
             return (path, said[0] if said else "unknown"), ""
-        why = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
+        why = (err.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
     return None, why
 
 
