@@ -622,6 +622,8 @@ class Result:
     half: tuple[int, int] | None
     unpack_errors: tuple[str, ...]
     whole_why: tuple[str, ...]  #: for each whole group reprobuild keeps apart, what it says
+    #: of those, the groups kept apart only by executable bits, which the peers do not compare
+    whole_modes: int
 
 
 SIDES = ("reprobuild", "rdfind", "jdupes")
@@ -703,6 +705,7 @@ def measure(item: Input, *, reprobuild: Sequence[str], meter: str, work: Path, r
     whole_seen = sum(1 for g in whole if any(set(g) <= m for m in groups))
     missed = [g for g in whole if not any(set(g) <= m for m in groups)]
     whole_why = tuple(_why_apart(report, g, item.root) for g in missed)
+    whole_modes = sum(1 for g in missed if _apart_by_modes_only(report, g, item.root))
     largest_alone = None
     half = None
     if model.largest_package is not None:
@@ -734,6 +737,7 @@ def measure(item: Input, *, reprobuild: Sequence[str], meter: str, work: Path, r
         half=half,
         unpack_errors=tuple(unpack_errors),
         whole_why=whole_why,
+        whole_modes=whole_modes,
     )
 
 
@@ -746,6 +750,19 @@ def _why_apart(report: Mapping[str, Any], packages: Sequence[str], root: Path) -
             members = "; ".join(f"`{m['path']}`: {m['comment']}" for m in found["members"][:3])
             return f"{' and '.join(f'`{p}`' for p in sorted(pair))}: {members}"
     return f"{' and '.join(f'`{p}`' for p in packages)}: not explained by the report"
+
+
+def _apart_by_modes_only(report: Mapping[str, Any], packages: Sequence[str], root: Path) -> bool:
+    """Whether all that reprobuild's report names between ``packages`` is executable bits:
+    the peers compare contents only, so such packages are found, and told apart by more."""
+    wanted = set(packages)
+    for found in report.get("apart", []):
+        pair = {str(Path(found["a"]).relative_to(root)), str(Path(found["b"]).relative_to(root))}
+        if pair <= wanted:
+            return bool(found["members"]) and all(
+                str(m.get("comment", "")).startswith("the executable bit") for m in found["members"]
+            )
+    return False
 
 
 def _members_groups(report: Mapping[str, Any], root: Path) -> list[set[str]]:
@@ -912,7 +929,7 @@ def render_goals(results: Sequence[Result], startup: Run | None) -> str:
         covered = (
             r.rdfind_cov.seen == r.rdfind_cov.groups
             and r.jdupes_cov.seen == r.jdupes_cov.groups
-            and r.whole_seen == len(r.whole)
+            and r.whole_seen + r.whole_modes == len(r.whole)
         )
         extra = int(_level(r.report, "payload").get("merged_groups", 0)) - int(
             _level(r.report, "members").get("merged_groups", 0)
@@ -935,6 +952,12 @@ def render_goals(results: Sequence[Result], startup: Run | None) -> str:
         apart = (
             f"; the other{'s' if len(r.whole_why) > 1 else ''} named apart by reprobuild "
             "(see the checks below)"
+            + (
+                f", {r.whole_modes} of {len(r.whole_why)} by an executable bit alone, which the "
+                "peers do not compare"
+                if r.whole_modes
+                else ""
+            )
             if r.whole_why
             else ""
         )
