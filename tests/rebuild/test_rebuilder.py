@@ -126,3 +126,23 @@ def test_a_failed_rebuild_is_build_failed(tmp_path: Path) -> None:
 
 def test_a_rebuild_without_a_wheel_is_build_failed(tmp_path: Path) -> None:
     assert _verify(tmp_path, PreparedRebuilder({SDIST: make_sdist()})) is Verdict.BUILD_FAILED
+
+
+def test_a_python_2_wheel_is_not_verifiable_and_nothing_is_built(tmp_path: Path) -> None:
+    name = "demo-1.0-py2-none-any.whl"
+    (tmp_path / name).write_bytes(make_wheel(tag="py2-none-any"))
+    (tmp_path / SDIST).write_bytes(make_sdist())
+    rebuilder = PreparedRebuilder({})
+    result = verify_wheel(
+        tmp_path / name,
+        tmp_path / SDIST,
+        name="demo",
+        version="1.0",
+        upload_time=None,
+        cache_dir=tmp_path / "cache",
+        sandbox=NO_SANDBOX,
+        rebuilder=rebuilder,
+    )
+    assert result.verdict is Verdict.NOT_VERIFIABLE
+    assert result.cause is not None and "Python 2" in result.cause
+    assert rebuilder.specs == []

@@ -49,6 +49,7 @@ from reprobuild.strategy import (
     infer_recipe,
     infer_sdist_recipe,
     is_pure,
+    python2_only,
 )
 
 TYPE_CHECKING = False
@@ -316,6 +317,11 @@ def verify_wheel(
         return result(
             Verdict.NOT_VERIFIABLE,
             cause=COMPILED,
+        )
+    if python2_only(filename):
+        return result(
+            Verdict.NOT_VERIFIABLE,
+            cause="a wheel for Python 2 (its tags say so): build environments need Python 3",
         )
     if sdist_path is None:
         return result(Verdict.NOT_VERIFIABLE, cause="the release has no sdist to rebuild from")

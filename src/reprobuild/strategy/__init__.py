@@ -14,6 +14,7 @@ from reprobuild.strategy.infer import (
 from reprobuild.strategy.overrides import Override, find_override, parse_overrides
 from reprobuild.strategy.recipe import Evidence, Fitted, GzipStep, Recipe, gzip_bytes
 from reprobuild.strategy.sdist import infer_sdist_recipe
+from reprobuild.strategy.tags import named_python, python2_only
 
 __all__ = [
     "BACKEND_DEFAULT_TIMES",
@@ -29,6 +30,8 @@ __all__ = [
     "infer_recipe",
     "infer_sdist_recipe",
     "is_pure",
+    "named_python",
     "parse_generator",
     "parse_overrides",
+    "python2_only",
 ]

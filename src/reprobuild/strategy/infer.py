@@ -21,8 +21,10 @@ observation as :class:`Evidence`:
   file shows one offset; *fitted* when the offsets follow summer time, by scoring every IANA
   zone against the member times (a :class:`Fitted` record, with the number of zones tried);
 - the umask, from the modes of the files the build wrote (see :data:`SETUPTOOLS_FIXED_MODES`);
-- the Python: the newest CPython at upload time that the release supports, or the nearest this
-  machine has (the substitution is recorded).
+- the Python: the one the wheel's tag names when it names a minor version (``py312``: a
+  release with a pure wheel per Python), else the newest CPython at upload time that the
+  release supports and its setuptools runs on; or the nearest this machine has (the
+  substitution is recorded).
 
 Inference reads the artifact, never copies it: no per-member value goes into the recipe.
 What is fitted here is the time zone alone; :func:`reprobuild.rebuild.verify_wheel` fits the
@@ -48,6 +50,7 @@ from reprobuild.archive import Archive, Member, MemberKind
 from reprobuild.compare.nodes import format_time
 from reprobuild.dist import dist_info_text
 from reprobuild.strategy.recipe import Evidence, Fitted, Recipe
+from reprobuild.strategy.tags import named_python
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -359,6 +362,16 @@ def infer_recipe(
     # no cut-off (a local file whose times are SOURCE_DATE_EPOCH): the newest Python
     wanted, wanted_reason = _wanted_python(cutoff, requires_python)
     wanted, wanted_reason = _within_toolchain(wanted, wanted_reason, requirements)
+    tagged = named_python(filename)
+    if tagged is not None and tagged[0].startswith("3."):
+        wanted, wanted_reason = (
+            tagged[0],
+            (
+                f"the wheel's tag {tagged[1]} names Python {tagged[0]} (a release with a pure "
+                "wheel per Python builds each with its own; a tag of the major version alone "
+                "names none)"
+            ),
+        )
     python, python_reason = _nearest(wanted, pythons)
     evidence.append(Evidence(field="wanted_python", value=wanted, reason=wanted_reason))
     evidence.append(Evidence(field="python", value=python or "", reason=python_reason))
