@@ -29,6 +29,9 @@ ALLOWED = {
 }
 
 _STARTERS = {"subprocess", "multiprocessing", "concurrent.futures", "pty"}
+#: what may be taken from concurrent.futures without starting a process: threads and the types
+#: every executor shares (a ProcessPoolExecutor, or the module itself, counts as a starter)
+_THREADS_ONLY = {"ThreadPoolExecutor", "Executor", "Future", "wait", "as_completed"}
 _OS_CALLS = {"system", "popen", "fork", "forkpty", "posix_spawn", "posix_spawnp"}
 
 
@@ -39,8 +42,14 @@ def _starts_processes(tree: ast.AST) -> bool:
         ):
             return True
         if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "concurrent.futures" and all(
+                alias.name in _THREADS_ONLY for alias in node.names
+            ):
+                continue
             if node.module in _STARTERS or node.module.split(".")[0] in _STARTERS:
                 return True
+            if any(f"{node.module}.{alias.name}" in _STARTERS for alias in node.names):
+                return True  # from concurrent import futures
             if node.module == "os" and any(
                 a.name in _OS_CALLS or a.name.startswith(("exec", "spawn")) for a in node.names
             ):
@@ -72,3 +81,16 @@ def test_hooks_run_through_the_sandbox() -> None:
     text = (SRC / "frontend" / "hooks.py").read_text(encoding="utf-8")
     assert "run_sandboxed(" in text
     assert not _starts_processes(ast.parse(text))
+
+
+def test_threads_alone_are_no_process() -> None:
+    threads = "from concurrent.futures import Executor, Future, ThreadPoolExecutor\n"
+    assert not _starts_processes(ast.parse(threads))
+    for starter in (
+        "from concurrent.futures import ProcessPoolExecutor\n",
+        "from concurrent.futures import ThreadPoolExecutor, ProcessPoolExecutor\n",
+        "from concurrent.futures import *\n",
+        "import concurrent.futures\n",
+        "from concurrent import futures\n",
+    ):
+        assert _starts_processes(ast.parse(starter)), starter

@@ -22,8 +22,7 @@ import stat
 import struct
 import time
 import zlib
-from dataclasses import replace
-from typing import NamedTuple
+from dataclasses import dataclass, replace
 
 from reprobuild._fs import sha256_hex
 from reprobuild._types import Buffer
@@ -507,9 +506,11 @@ def _finish_streamed(member: Member) -> Member:
     return replace(member, sha256=digest.hexdigest())
 
 
-class ZipEntry(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class ZipEntry:
     """One member of a zip file as :func:`list_zip` reads it: what identifies its content,
-    without the header fields a rewrite needs (times, extra fields, versions)."""
+    without the header fields a rewrite needs (times, extra fields, versions). (A dataclass,
+    not a ``NamedTuple``: a comparison must not import ``typing``.)"""
 
     name: str
     kind: MemberKind
@@ -698,7 +699,7 @@ def _list(view: memoryview, limits: Limits) -> tuple[ZipEntry, ...]:
     spans.append((cd_start, pos, None))
     _check_spans(spans)
     return tuple(
-        e._replace(link_target=_link_target(e.name, e.payload, e.crc32))
+        replace(e, link_target=_link_target(e.name, e.payload, e.crc32))
         if e.kind is MemberKind.SYMLINK
         else e
         for e in entries
