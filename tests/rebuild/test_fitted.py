@@ -224,7 +224,7 @@ def test_when_no_seed_gives_the_specifiers_order_the_cause_says_why(tmp_path: Pa
     ("modules", "times"), [((2021, 3, 4, 5, 6, 0), "epoch"), ((2020, 1, 1, 0, 0, 0), "members")]
 )
 def test_the_sources_time_times_every_unpacked_file_and_is_not_exported(
-    tmp_path: Path, modules: tuple[int, ...], times: str
+    tmp_path: Path, modules: tuple[int, int, int, int, int, int], times: str
 ) -> None:
     """A published wheel whose modules all carry one time after the sdist's (its sources
     were written then): the rebuild unpacks every sdist file at that time, read, not fitted,
@@ -252,7 +252,8 @@ def test_the_sources_time_times_every_unpacked_file_and_is_not_exported(
     assert spec.export_source_date_epoch is False
     assert result.recipe is not None
     if times == "epoch":
-        when = int(datetime(*modules, tzinfo=UTC).timestamp())
+        year, month, day, hour, minute, second = modules
+        when = int(datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp())
         assert result.recipe.sources_time == spec.source_date_epoch == when
         assert result.verdict_text == "reproducible"  # read: nothing fitted
     else:
