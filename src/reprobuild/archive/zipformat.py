@@ -288,6 +288,47 @@ def _parse(view: memoryview, limits: Limits, digests: bool) -> Archive:
     )
 
 
+def _check_central(
+    name: str,
+    flags: int,
+    method: int,
+    usize: int,
+    csize: int,
+    disk: int,
+    pos: int,
+    limits: Limits,
+) -> None:
+    """Refuse a central directory entry reprobuild does not read (another disk, encrypted,
+    another method, a stored member whose sizes differ) or whose ratio looks like a bomb."""
+    if disk:
+        raise ArchiveError(
+            "multi-disk zip archives are not supported",
+            member=name,
+            hint="join the parts into a single zip file first",
+        )
+    if flags & _ENCRYPTED:
+        raise ArchiveError(
+            "encrypted member", member=name, hint="reprobuild reads unencrypted zip files only"
+        )
+    if method not in (ZipMethod.STORED, ZipMethod.DEFLATED):
+        raise ArchiveError(
+            f"unsupported compression method {method}",
+            member=name,
+            hint="reprobuild reads stored (0) and deflated (8) zip members",
+        )
+    if method == ZipMethod.STORED and csize != usize:
+        raise ArchiveError(
+            f"stored member of {usize} bytes has {csize} bytes of data", member=name, offset=pos
+        )
+    if usize > limits.ratio_floor and usize > csize * limits.max_ratio:
+        raise UnsafeArchiveError(
+            f"member claims {usize} bytes from {csize} compressed, a ratio above "
+            f"{limits.max_ratio}",
+            member=name,
+            hint="this looks like a zip bomb",
+        )
+
+
 def _read_entry(
     view: memoryview, pos: int, cd_end: int, shift: int, limits: Limits
 ) -> tuple[Member, tuple[int, int], int]:
@@ -338,33 +379,7 @@ def _read_entry(
         usize, csize, local, disk = _zip64_fields(
             extra, [usize, csize, local, disk], (4, 4, 4, 2), member=name, offset=pos
         )
-    if disk:
-        raise ArchiveError(
-            "multi-disk zip archives are not supported",
-            member=name,
-            hint="join the parts into a single zip file first",
-        )
-    if flags & _ENCRYPTED:
-        raise ArchiveError(
-            "encrypted member", member=name, hint="reprobuild reads unencrypted zip files only"
-        )
-    if method not in (ZipMethod.STORED, ZipMethod.DEFLATED):
-        raise ArchiveError(
-            f"unsupported compression method {method}",
-            member=name,
-            hint="reprobuild reads stored (0) and deflated (8) zip members",
-        )
-    if method == ZipMethod.STORED and csize != usize:
-        raise ArchiveError(
-            f"stored member of {usize} bytes has {csize} bytes of data", member=name, offset=pos
-        )
-    if usize > limits.ratio_floor and usize > csize * limits.max_ratio:
-        raise UnsafeArchiveError(
-            f"member claims {usize} bytes from {csize} compressed, a ratio above "
-            f"{limits.max_ratio}",
-            member=name,
-            hint="this looks like a zip bomb",
-        )
+    _check_central(name, flags, method, usize, csize, disk, pos, limits)
 
     start = local + shift
     if start + _LOCAL.size > len(view):
@@ -604,35 +619,7 @@ def _list(view: memoryview, limits: Limits) -> tuple[ZipEntry, ...]:
             usize, csize, local, disk = _zip64_fields(
                 extra, [usize, csize, local, disk], (4, 4, 4, 2), member=name, offset=pos
             )
-        if disk:
-            raise ArchiveError(
-                "multi-disk zip archives are not supported",
-                member=name,
-                hint="join the parts into a single zip file first",
-            )
-        if flags & _ENCRYPTED:
-            raise ArchiveError(
-                "encrypted member", member=name, hint="reprobuild reads unencrypted zip files only"
-            )
-        if method not in (ZipMethod.STORED, ZipMethod.DEFLATED):
-            raise ArchiveError(
-                f"unsupported compression method {method}",
-                member=name,
-                hint="reprobuild reads stored (0) and deflated (8) zip members",
-            )
-        if method == ZipMethod.STORED and csize != usize:
-            raise ArchiveError(
-                f"stored member of {usize} bytes has {csize} bytes of data",
-                member=name,
-                offset=pos,
-            )
-        if usize > limits.ratio_floor and usize > csize * limits.max_ratio:
-            raise UnsafeArchiveError(
-                f"member claims {usize} bytes from {csize} compressed, a ratio above "
-                f"{limits.max_ratio}",
-                member=name,
-                hint="this looks like a zip bomb",
-            )
+        _check_central(name, flags, method, usize, csize, disk, pos, limits)
         start = local + shift
         if start + _LOCAL.size > size:
             raise ArchiveError("truncated local header", member=name, offset=start)
