@@ -13,9 +13,53 @@ import concurrent.futures
 from collections.abc import Callable, Collection
 from typing import Protocol, TypeVar
 
-__all__ = ["DaskExecutor", "Executor", "InProcessPool", "SerialExecutor", "Task"]
+__all__ = ["DaskExecutor", "Executor", "InProcessPool", "SerialExecutor", "Task", "first_done"]
 
 T = TypeVar("T")
+
+
+def first_done(
+    futures: Collection[concurrent.futures.Future[T]],
+) -> set[concurrent.futures.Future[T]]:
+    """Those of ``futures`` that are done, waiting until one is: ``concurrent.futures.wait``
+    with ``FIRST_COMPLETED``, but safe to interrupt with Ctrl-C.
+
+    Every look at a future takes its lock in a ``with``; a ``KeyboardInterrupt`` raised just
+    as one is taken leaves it held for good, and the pool's own thread, which takes that lock
+    to start or finish the future, then waits forever: the program hangs on its way out
+    instead of stopping. So while this waits, in the main thread, SIGINT only notes itself
+    and wakes the wait, and the ``KeyboardInterrupt`` is raised here, with no lock held. Each
+    future, once done, puts itself on a queue whose ``put`` never waits.
+    """
+    import queue
+    import signal
+    import threading
+
+    finished: queue.SimpleQueue[object] = queue.SimpleQueue()
+    noted: list[int] = []
+
+    def note(signum: int, _frame: object) -> None:
+        noted.append(signum)
+        finished.put(None)
+
+    previous = None
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ):
+        previous = signal.signal(signal.SIGINT, note)
+    try:
+        for future in futures:
+            future.add_done_callback(finished.put)
+        while not noted:
+            done = {f for f in futures if f.done()}
+            if done:
+                return done
+            finished.get()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    raise KeyboardInterrupt
 
 
 class Task(Protocol):
@@ -111,8 +155,7 @@ class InProcessPool:
 
     def wait_any(self, tasks: Collection[Task]) -> set[Task]:
         futures = {t.future: t for t in tasks if isinstance(t, _Future)}
-        done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
-        return {futures[f] for f in done}
+        return {futures[f] for f in first_done(futures)}
 
     def close(self) -> None:
         if self._pool is not None:

@@ -4,10 +4,10 @@ each judged artifact's (or built output's) statements signed and written into DI
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from reprobuild.cli._checks import writable_folder
+from reprobuild.cli._output import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def attest_verification(
     )
     written = [write_attestation(folder, name, envelopes) for name, envelopes in signed.items()]
     for path in written:
-        print(f"reprobuild: attestation written: {path}", file=sys.stderr)
+        say(f"attestation written: {path}")
     return written
 
 
@@ -112,5 +112,5 @@ def attest_graph(folder: Path, report: GraphReport, key: SigningKey) -> list[Pat
             )
             written.append(write_attestation(folder, output, [sign_envelope(statement, key)]))
     for path in written:
-        print(f"reprobuild: attestation written: {path}", file=sys.stderr)
+        say(f"attestation written: {path}")
     return written

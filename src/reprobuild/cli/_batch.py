@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from reprobuild.cli._output import say
 from reprobuild.cli._release import verify_index, verify_local
 
 TYPE_CHECKING = False
@@ -128,7 +128,7 @@ def _work(
 ) -> Outcome:
     def progress(message: str) -> None:
         if verbose:
-            print(f"reprobuild: {release}: {message}", file=sys.stderr, flush=True)
+            say(f"{release}: {message}")
 
     return _attempt(index, release, args, cache_dir, pythons, progress, _WORKER.get("root"))
 
@@ -143,7 +143,9 @@ def run_parallel(
     """Verify ``releases`` in ``args.jobs`` worker processes (a process each, as a build sets
     the process's umask); outcomes come as they finish."""
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from reprobuild.executors import first_done
 
     context = multiprocessing.get_context("spawn")
     slots: Queue[int] = context.Queue()
@@ -162,8 +164,7 @@ def run_parallel(
                 running[future] = release
                 if bar is not None:
                     bar.start(release)
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
+            for future in first_done(running):
                 del running[future]
                 yield future.result()
 

@@ -23,6 +23,7 @@ __all__ = [
     "json_text",
     "print_error",
     "print_json",
+    "say",
     "shown",
 ]
 
@@ -70,6 +71,14 @@ def print_error(exc: ReprobuildError, *, stream: TextIO | None = None) -> None:
     print(f"error: {error_text(exc)}", file=out)
     if exc.hint:
         print(f"hint: {shown(exc.hint, lines=True)}", file=out)
+
+
+def say(message: str) -> None:
+    """``reprobuild: <message>`` on standard error, the line and its newline in one write: an
+    interruption that comes between two writes of ``print`` would glue the next line (the
+    ``interrupted`` that :mod:`reprobuild.cli.main` prints) onto this one."""
+    sys.stderr.write(f"reprobuild: {message}\n")
+    sys.stderr.flush()
 
 
 def shown(text: str, *, lines: bool = False) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
 from reprobuild.cli._checks import writable_folder
 from reprobuild.cli._epoch import epoch_argument, epoch_from_environment
-from reprobuild.cli._output import HelpFormatter, Subparsers, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, print_json, say
 from reprobuild.cli._remote import add_remote_arguments, caches_of, check_remote_arguments
 from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
 from reprobuild.errors import UsageError
@@ -331,7 +331,7 @@ def run(args: argparse.Namespace) -> int:
         spec, expected, recorded_source = _replay(spec, args.buildinfo)
 
     def progress(message: str) -> None:
-        print(f"reprobuild: {message}", file=sys.stderr)
+        say(message)
 
     def warn(line: str) -> None:
         progress(f"warning: {line}")

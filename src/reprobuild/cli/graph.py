@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reprobuild.cli._attest import add_attest_arguments, attest_graph, signing_key_of
 from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
-from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json, say
 from reprobuild.cli._remote import add_remote_arguments, remote_headers
 from reprobuild.cli._sandbox import add_sandbox_arguments, describe_sandbox, sandbox_of
 from reprobuild.errors import UsageError
@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
             exclude_newer=cutoff,
             cache_dir=cache_dir_of(args),
             remote=remote,
-            progress=lambda line: print(f"reprobuild: {line}", file=sys.stderr, flush=True),
+            progress=say,
         )
         plan = Plan(nodes=(*plan.nodes, *closure.nodes))
     options = GraphOptions(
@@ -222,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
             plan,
             options,
             executor,
-            progress=lambda line: print(f"reprobuild: {line}", file=sys.stderr, flush=True),
+            progress=say,
         )
     finally:
         executor.close()

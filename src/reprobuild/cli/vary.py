@@ -9,7 +9,7 @@ from pathlib import Path
 from reprobuild.cli._cache import add_cache_dir_argument, cache_dir_of
 from reprobuild.cli._checks import parse_release, writable_folder
 from reprobuild.cli._epoch import epoch_argument
-from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json
+from reprobuild.cli._output import HelpFormatter, Subparsers, job_count, print_json, say
 from reprobuild.cli._sandbox import add_sandbox_arguments, sandbox_of
 from reprobuild.errors import UsageError
 
@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no variation left to try", hint="check --only and --skip")
 
     def progress(message: str) -> None:
-        print(f"reprobuild: {message}", file=sys.stderr, flush=True)
+        say(message)
 
     cache_dir = cache_dir_of(args)
     sandbox = sandbox_of(args)  # chosen, or refused, before anything is downloaded

@@ -16,6 +16,7 @@ from reprobuild.cli._output import (
     colour,
     job_count,
     print_json,
+    say,
     shown,
 )
 from reprobuild.cli._release import check_local, parse_verify_release
@@ -372,7 +373,7 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(message: str) -> None:
         if bar is None or not bar.live:
-            print(f"reprobuild: {message}", file=sys.stderr)
+            say(message)
 
     if args.jobs > 1:
         outcomes = run_parallel(releases, args, cache_dir, pythons, bar)

@@ -155,7 +155,6 @@ def call_hook(
             # pyproject_hooks runs [python, its _in_process.py, hook, control folder]
             script_dir = Path(words[1]).parent
             control = Path(words[-1])
-            scratch = Path(tempfile.mkdtemp(prefix="reprobuild-sandbox-"))
             with log.open("ab") as out:
                 try:
                     run = run_sandboxed(
@@ -167,7 +166,6 @@ def call_hook(
                         writable=[*folders, control],
                         readable=[script_dir, env.path],
                         python=env.python,
-                        scratch=scratch,
                         umask=umask,
                         hostname=hostname,
                     )

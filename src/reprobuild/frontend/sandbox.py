@@ -38,6 +38,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -414,7 +415,7 @@ def run_sandboxed(
     writable: Sequence[Path],
     readable: Sequence[Path] = (),
     python: Path | None = None,
-    scratch: Path,
+    scratch: Path | None = None,
     umask: int | None = None,
     hostname: str | None = None,
 ) -> SandboxRun:
@@ -422,23 +423,31 @@ def run_sandboxed(
 
     ``writable`` folders are the only ones it may change (its build folder); ``readable`` ones
     it may read besides the system, and ``python``'s environment and installation. ``scratch``
-    is an empty folder of this process for the sandbox's private ``/tmp`` and throw-away home;
-    it is removed afterwards. ``hostname`` is the host name the command sees (bubblewrap's
-    UTS namespace, or ``unshare --uts`` around the other sandboxes; None: the machine's).
+    is a new folder of this process for the sandbox's private ``/tmp`` and throw-away home
+    (None: one made in ``TMPDIR``); it is removed afterwards, whatever ends the call (made and
+    removed within one ``try``, so that an interruption between the two leaves nothing).
+    ``hostname`` is the host name the command sees (bubblewrap's UTS namespace, or
+    ``unshare --uts`` around the other sandboxes; None: the machine's).
     Returns how the command ended; never leaves a process behind.
     """
     if sandbox.mode is SandboxMode.AUTO:
         raise ValueError("choose_sandbox() first: AUTO is not a sandbox")
-    scratch.mkdir(parents=True, exist_ok=True)
-    (scratch / "tmp").mkdir(exist_ok=True)
-    (scratch / "home").mkdir(exist_ok=True)
-    seen: list[str] = [str(Path(p).absolute()) for p in readable]
-    if python is not None:
-        seen += _interpreter_prefix(python)
-    watched = [*writable, scratch]
     limits = sandbox.limits
-    cgroup = _CGroup.make(limits) if _cgroup_kind() else None
+    cgroup: _CGroup | None = None
+    made: Path | None = None
     try:
+        if scratch is None:
+            scratch = made = Path(tempfile.mkdtemp(prefix="reprobuild-sandbox-"))
+        else:
+            scratch.mkdir(parents=True, exist_ok=True)
+            made = scratch
+        (scratch / "tmp").mkdir(exist_ok=True)
+        (scratch / "home").mkdir(exist_ok=True)
+        seen: list[str] = [str(Path(p).absolute()) for p in readable]
+        if python is not None:
+            seen += _interpreter_prefix(python)
+        watched = [*writable, scratch]
+        cgroup = _CGroup.make(limits) if _cgroup_kind() else None
         if sandbox.mode is SandboxMode.BWRAP:
             command = _bwrap_argv(
                 sandbox,
@@ -478,7 +487,8 @@ def run_sandboxed(
     finally:
         if cgroup is not None:
             cgroup.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def _bwrap_argv(

@@ -247,7 +247,9 @@ def parallel_builder(
     run before it propagates: a caller that then removes the builds' output folder does not
     race a build still writing into it."""
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from reprobuild.executors import first_done
 
     say = progress or (lambda _message: None)
     pool = ProcessPoolExecutor(
@@ -275,8 +277,7 @@ def parallel_builder(
                     say(f"  {label}: started")
                     busy.add(spec.build_root)
                     waiting.remove(i)
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
+                for future in first_done(running):
                     done[running.pop(future)] = future.result()
         except BaseException:
             for future in running:
