@@ -161,6 +161,10 @@ class BuildSpec:
     #: processes read it as the time and see the files they write as written then, while the
     #: unpacked sdist keeps its own times (a wheel built without SOURCE_DATE_EPOCH)
     build_clock: int | None = None
+    #: with ``build_clock``: the time the wheel build's clock reads, when later than the time
+    #: the files it writes carry (the clock at the end of the publisher's build, which the
+    #: wheel's writer stamps RECORD with); None: ``build_clock``
+    closing_clock: int | None = None
     #: the same for the sdist's build from a project folder (the instant the sdist was written)
     sdist_clock: int | None = None
     #: build the wheel with setuptools' legacy backend (``setup.py``) whatever backend the
@@ -691,13 +695,17 @@ def _clocked(
     *,
     what: str,
     kept: Mapping[Path, tuple[str, int, int]] | None = None,
+    reads: int | None = None,
 ) -> Mapping[str, str]:
     """``env_vars``, plus the clock shim's variables replaying ``instant`` from now on (its
-    files in ``folder``; ``kept``: see :func:`clock_variables`); unchanged when it is None."""
+    files in ``folder``; ``kept`` and ``reads``: see :func:`clock_variables`); unchanged when
+    it is None."""
     if instant is None:
         return env_vars
-    say(f"replaying {what} {format_time(instant)}")
-    return {**env_vars, **clock_variables(instant, since=time.time(), folder=folder, kept=kept)}
+    later = f", the clock read as {format_time(reads)}" if reads not in (None, instant) else ""
+    say(f"replaying {what} {format_time(instant)}{later}")
+    variables = clock_variables(instant, since=time.time(), folder=folder, kept=kept, reads=reads)
+    return {**env_vars, **variables}
 
 
 def _egg_info_files(project: Path) -> dict[Path, tuple[str, int, int]]:
@@ -900,6 +908,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     say,
                     what="the build clock",
                     kept=_egg_info_files(unpacked) if keep else None,
+                    reads=spec.closing_clock,
                 )
                 env_wheel = _environment_for(
                     spec, unpacked, system, "wheel", wheel_vars, say, resolved, sandbox, contained
@@ -978,6 +987,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         "source_date_epoch": epoch,
         "source_date_epoch_from": epoch_from,
         "build_clock": spec.build_clock,
+        "closing_clock": spec.closing_clock,
         "sdist_clock": spec.sdist_clock,
         "setup_py": spec.setup_py,
         "keep_egg_info": spec.keep_egg_info,

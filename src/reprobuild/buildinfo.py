@@ -22,6 +22,7 @@ Schema (version 1)::
       "source_date_epoch": 1700000000,
       "source_date_epoch_from": "option" | "environment" | "git" | "sdist" | "default",
       "build_clock": 1700000000 | null,   # the instant the wheel build's clock was replayed at
+      "closing_clock": 1700000002 | null, # the time that clock read, when later (RECORD's)
       "sdist_clock": 1700000000 | null,   # the same for the sdist built from a folder
       "setup_py": false,                  # true: the wheel was built by setup.py (legacy backend)
       "keep_egg_info": false,             # true: the sdist's unchanged egg-info keeps its times

@@ -53,6 +53,33 @@ def test_files_written_during_the_build_carry_the_replayed_instant(
     assert out[2] == f"1500000000 {INSTANT} True"  # an older file keeps its time
 
 
+@pytest.mark.parametrize("python", _interpreters())
+def test_a_later_reading_leaves_the_written_files_at_the_instant(
+    python: str, tmp_path: Path
+) -> None:
+    """``reads``: the clock reads a later instant (a publisher's clock that moved on while
+    the build ran), the files the build writes still carry the first."""
+    old = tmp_path / "from-the-sdist.py"
+    old.write_text("kept")
+    os.utime(old, (1500000000, 1500000000))
+    later = INSTANT + 2
+    variables = clock_variables(INSTANT, since=time.time(), folder=tmp_path / "clock", reads=later)
+    env = {"PATH": os.environ.get("PATH", ""), "TZ": "UTC", **variables}
+    out = subprocess.run(
+        [python, "-c", PROBE, str(old), str(tmp_path / "new"), str(tmp_path / "copy")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    assert out[0] == f"{later} 2020-09-13 2020"
+    assert out[1] == f"{INSTANT} {INSTANT}"
+    assert out[2] == f"1500000000 {INSTANT} True"
+    assert "REPROBUILD_BUILD_CLOCK_READS" not in clock_variables(
+        INSTANT, since=time.time(), folder=tmp_path / "same", reads=INSTANT
+    )
+
+
 def test_without_the_variables_nothing_changes(tmp_path: Path) -> None:
     clock_variables(INSTANT, since=time.time(), folder=tmp_path / "clock")
     out = subprocess.run(

@@ -54,6 +54,7 @@ KNOBS: dict[str, object] = {
     "sdist_times": "members",
     "steps": (Step("gzip -n man/demo.1"),),
     "build_clock": 1600000000,
+    "closing_clock": 1600000002,
     "sdist_clock": 1600000001,
     "setup_py": True,
     "keep_egg_info": True,

@@ -374,6 +374,28 @@ def test_the_build_clock_is_the_time_the_generated_files_carry() -> None:
     assert "publisher's clock" in _evidence(recipe, "build_clock")
 
 
+def test_a_record_written_later_is_the_clock_at_the_build_s_end() -> None:
+    """bdist_wheel stamps RECORD with the clock as it closes the wheel: 2 s after the other
+    .dist-info files here, each a twin of the wheel above but for RECORD's time."""
+    sdist = make_sdist(
+        files=FILES, mtime={"demo/__init__.py": WINTER, "demo/core.py": SUMMER, "PKG-INFO": BUILT}
+    )
+    times = {"demo/__init__.py": _zip_time(WINTER, UTC), "demo/core.py": _zip_time(SUMMER, UTC)}
+    times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT, UTC) for leaf in DIST_INFO}
+    same = make_wheel(files=FILES, generator="bdist_wheel (0.36.2)", mtime=times)
+    times["demo-1.0.dist-info/RECORD"] = _zip_time(BUILT + 2, UTC)
+    later = make_wheel(files=FILES, generator="bdist_wheel (0.36.2)", mtime=times)
+    assert _infer(same, sdist=sdist).closing_clock is None
+    recipe = _infer(later, sdist=sdist)
+    assert recipe.build_clock == BUILT - 1
+    assert recipe.closing_clock == BUILT + 1  # the zip's 2-second step
+    assert "2 s after the other 2 .dist-info files" in _evidence(recipe, "closing_clock")
+    # files written at other times besides: no one clock that RECORD's time ends
+    times["demo-1.0.dist-info/WHEEL"] = _zip_time(BUILT + 6, UTC)
+    apart = make_wheel(files=FILES, generator="bdist_wheel (0.36.2)", mtime=times)
+    assert _infer(apart, sdist=sdist).closing_clock is None
+
+
 def test_a_fixed_offset_of_the_copied_files_is_the_time_zone() -> None:
     recipe, _ = _published(timezone(timedelta(hours=5, minutes=30)))
     assert recipe.timezone == "<+0530>-5:30"  # POSIX: hours west of UTC
@@ -524,6 +546,24 @@ def test_an_egg_info_file_with_the_sdist_s_time_means_one_setup_py_run() -> None
     assert "top_level.txt" in _evidence(recipe, "keep_egg_info")
     assert recipe.build_clock == BUILT - 1
     assert not _published(UTC)[0].keep_egg_info
+
+
+def test_an_egg_info_time_2_s_before_the_sdist_s_is_the_build_s_own() -> None:
+    """The wheel built first, its files all at :04, and the sdist's egg-info at :06 (an even
+    second, which a copy keeps): top_level.txt at :04 is within _fits' tolerance of the sdist's
+    time, but written before it, with the other build files: no kept copy."""
+    egg_time = BUILT - 1  # :06
+    files = {**FILES, "demo.egg-info/top_level.txt": b"demo\n"}
+    sdist_times = dict.fromkeys(FILES, WINTER) | {"demo.egg-info/top_level.txt": egg_time}
+    sdist = make_sdist(files=files, mtime=sdist_times)
+    times = {name: _zip_time(WINTER, UTC) for name in FILES}
+    times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT - 3, UTC) for leaf in DIST_INFO}
+    times["demo-1.0.dist-info/top_level.txt"] = _zip_time(BUILT - 3, UTC)
+    wheel_files = {**FILES, "demo-1.0.dist-info/top_level.txt": b"demo\n"}
+    wheel = make_wheel(files=wheel_files, generator="bdist_wheel (0.37.1)", mtime=times)
+    recipe = _infer(wheel, sdist=sdist)
+    assert not recipe.keep_egg_info
+    assert recipe.build_clock == BUILT - 3
 
 
 @pytest.mark.parametrize(("wheel_time", "kept"), [(BUILT - 3, True), (BUILT - 1, False)])

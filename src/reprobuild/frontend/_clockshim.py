@@ -7,6 +7,8 @@ times. To rebuild it, reprobuild replays that one instant: with this file first 
 
 - reads ``REPROBUILD_BUILD_CLOCK`` (whole seconds since the epoch) as the time: ``time.time``,
   ``time.time_ns``, and ``localtime``, ``gmtime``, ``ctime`` and ``strftime`` without a time;
+  or ``REPROBUILD_BUILD_CLOCK_READS`` when set (the publisher's clock at the end of its build,
+  which the wheel's writer stamped RECORD with), the files still written at the first;
 - sees the files written since ``REPROBUILD_BUILD_CLOCK_SINCE`` (the real time the build
   started) as written at that instant: ``os.stat``, ``os.lstat`` and ``os.fstat`` report it as
   their modification, access and change times. Older files (the unpacked sdist, the build
@@ -33,29 +35,29 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def _install(clock: int, since: float, kept: "dict[str, list[Any]]") -> None:
+def _install(clock: int, since: float, kept: "dict[str, list[Any]]", now: int) -> None:
     real_localtime = time.localtime
     real_gmtime = time.gmtime
     real_ctime = time.ctime
     real_strftime = time.strftime
 
     def fake_time() -> float:
-        return float(clock)
+        return float(now)
 
     def fake_time_ns() -> int:
-        return clock * 1000000000
+        return now * 1000000000
 
     def fake_localtime(secs: "float | None" = None) -> time.struct_time:
-        return real_localtime(clock if secs is None else secs)
+        return real_localtime(now if secs is None else secs)
 
     def fake_gmtime(secs: "float | None" = None) -> time.struct_time:
-        return real_gmtime(clock if secs is None else secs)
+        return real_gmtime(now if secs is None else secs)
 
     def fake_ctime(secs: "float | None" = None) -> str:
-        return real_ctime(clock if secs is None else secs)
+        return real_ctime(now if secs is None else secs)
 
     def fake_strftime(format: str, t: "Any" = None) -> str:
-        return real_strftime(format, real_localtime(clock) if t is None else t)
+        return real_strftime(format, real_localtime(now) if t is None else t)
 
     setattr(time, "time", fake_time)  # noqa: B010 (assigning would not type-check)
     if hasattr(time, "time_ns"):
@@ -119,6 +121,7 @@ def _from_environment() -> None:
     try:
         clock = int(os.environ["REPROBUILD_BUILD_CLOCK"])
         since = float(os.environ["REPROBUILD_BUILD_CLOCK_SINCE"])
+        now = int(os.environ.get("REPROBUILD_BUILD_CLOCK_READS", clock))
     except (KeyError, ValueError):
         return
     kept = {}
@@ -126,7 +129,7 @@ def _from_environment() -> None:
     if listing:
         with open(listing, encoding="utf-8") as file:  # noqa: PTH123
             kept = json.load(file)
-    _install(clock, since, kept)
+    _install(clock, since, kept, now)
 
 
 if __name__ == "sitecustomize":

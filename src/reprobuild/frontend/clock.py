@@ -24,12 +24,16 @@ def clock_variables(
     since: float,
     folder: Path,
     kept: Mapping[Path, tuple[str, int, int]] | None = None,
+    reads: int | None = None,
 ) -> dict[str, str]:
     """Write the shim into ``folder`` and return the variables a build needs to replay
     ``instant`` (``PYTHONPATH`` names ``folder``: give the build no other).
 
     ``kept`` maps files to their sha256, size and time: written again during the build with the
-    same bytes, such a file is reported at that time rather than at ``instant``.
+    same bytes, such a file is reported at that time rather than at ``instant``. ``reads`` is
+    what the clock reads (``time.time()`` and the like) when not ``instant``, while the files
+    the build writes still carry ``instant``: a publisher's clock that moved on during the
+    build, as the RECORD its wheel writer stamped last shows.
     """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sitecustomize.py").write_bytes(_SHIM.read_bytes())
@@ -38,6 +42,8 @@ def clock_variables(
         "REPROBUILD_BUILD_CLOCK": str(int(instant)),
         "REPROBUILD_BUILD_CLOCK_SINCE": repr(float(since)),
     }
+    if reads is not None and reads != instant:
+        variables["REPROBUILD_BUILD_CLOCK_READS"] = str(int(reads))
     if kept:
         listing = folder / "kept.json"
         document = {str(path.resolve()): list(entry) for path, entry in sorted(kept.items())}

@@ -128,6 +128,7 @@ def build_settings(spec: BuildSpec, sandbox: Sandbox) -> dict[str, JSONValue]:
         "sdist_times": spec.sdist_times,
         "steps": [step.describe() for step in spec.steps],
         "build_clock": spec.build_clock,
+        "closing_clock": spec.closing_clock,
         "sdist_clock": spec.sdist_clock,
         "setup_py": spec.setup_py,
         "keep_egg_info": spec.keep_egg_info,

@@ -68,6 +68,7 @@ def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
         "wanted_python": recipe.wanted_python,
         "source_date_epoch": recipe.source_date_epoch,
         "build_clock": recipe.build_clock,
+        "closing_clock": recipe.closing_clock,
         "exclude_newer": recipe.exclude_newer.isoformat() if recipe.exclude_newer else None,
         "umask": f"{recipe.umask:03o}",
         "timezone": recipe.timezone,

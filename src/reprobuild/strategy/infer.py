@@ -38,7 +38,7 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -264,14 +264,9 @@ def infer_recipe(
 
     # each tail of each sdist file's path: what a wheel member was copied from
     sources = _sdist_tails(sdist) if sdist is not None else None
-    timezone = "UTC"
-    clock: int | None = None
-    keep_egg_info = False
-    sources_time: int | None = None
+    times = _Times()
     if epoch is None and sdist is not None and sources is not None and files:
-        timezone, clock, keep_egg_info, sources_time = _clock_and_zone(
-            files, sdist, sources, evidence, fitted
-        )
+        times = _clock_and_zone(files, sdist, sources, evidence, fitted)
 
     cutoff: datetime | None
     if upload_time is not None:
@@ -380,14 +375,15 @@ def infer_recipe(
         python=python,
         wanted_python=wanted,
         source_date_epoch=epoch,
-        build_clock=clock,
+        build_clock=times.clock,
+        closing_clock=times.closing_clock,
         exclude_newer=cutoff,
         umask=umask,
-        timezone=timezone,
+        timezone=times.timezone,
         universal=universal,
         setup_py=setup_py,
-        keep_egg_info=keep_egg_info,
-        sources_time=sources_time,
+        keep_egg_info=times.keep_egg_info,
+        sources_time=times.sources_time,
         evidence=tuple(evidence),
         fitted=tuple(fitted),
     )
@@ -656,13 +652,25 @@ def _named_zone(copied: Sequence[tuple[Member, int]]) -> tuple[ZoneInfo, int, in
     return (*best, len(names)) if best is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Times:
+    """What the member times of a wheel built without ``SOURCE_DATE_EPOCH`` say of its build:
+    the recipe fields of the same names (see :class:`Recipe`)."""
+
+    timezone: str = "UTC"
+    clock: int | None = None
+    closing_clock: int | None = None
+    keep_egg_info: bool = False
+    sources_time: int | None = None
+
+
 def _clock_and_zone(
     files: Sequence[Member],
     sdist: Archive,
     sources: Mapping[str, Member | None],
     evidence: list[Evidence],
     fitted: list[Fitted],
-) -> tuple[str, int | None, bool, int | None]:
+) -> _Times:
     """The time zone and build clock of a wheel built without ``SOURCE_DATE_EPOCH``, and
     whether its .dist-info files copied from an egg-info keep the sdist's times.
 
@@ -746,11 +754,12 @@ def _clock_and_zone(
     defaults = {*BACKEND_DEFAULT_TIMES.values(), ZIPINFO_DEFAULT_TIME}
     # the .dist-info files are the ones every build writes: a module the publisher's checkout
     # had and the sdist lacks keeps its own, older time
-    generated = [
-        m.mtime
+    written = [
+        m
         for m in files
         if ".dist-info/" in m.path and m.path not in from_sdist and m.mtime not in defaults
     ]
+    generated = [m.mtime for m in written]
     egg_info = {
         m.path.rpartition("/")[2]
         for m in sdist.members
@@ -759,15 +768,17 @@ def _clock_and_zone(
     counterparts = [
         m for m in files if ".dist-info/" in m.path and m.path.rpartition("/")[2] in egg_info
     ]
-    # a copy keeps the sdist's time rounded down to the zip format's 2 seconds; a time one
-    # second after it is the build's own clock reading the same second the sdist was made in
-    # (`python -m build` makes both within a second), so it does not tell a kept egg-info
+    # a copy keeps the sdist's time rounded down to the zip format's 2 seconds (tar and zip
+    # writers both drop the fraction): 0 or 1 s earlier. A time one second after it is the
+    # build's own clock reading the same second the sdist was made in (`python -m build` makes
+    # both within a second), and one 2 s earlier a file written before the sdist was made:
+    # neither tells a kept egg-info
     sdist_time = {m.path: when for m, when in matched}
     kept = sorted(
         m.path.rpartition("/")[2]
         for m in counterparts
         if m.path in from_sdist
-        and m.mtime - offset_at(sdist_time[m.path]) - sdist_time[m.path] <= 0
+        and -2 < m.mtime - offset_at(sdist_time[m.path]) - sdist_time[m.path] <= 0
     )
     if len(kept) < len(counterparts):
         kept = []  # egg_info wrote some again: the files it skips keep their times anyway
@@ -780,24 +791,29 @@ def _clock_and_zone(
                 "one setup.py run wrote the egg-info once, then made the sdist and the wheel",
             )
         )
-    written = _sources_time(files, sources, from_sdist, defaults) if not kept else None
+    one_time = _sources_time(files, sources, from_sdist, defaults) if not kept else None
     sources_time: int | None = None
-    if written is not None:
-        sources_time = written[0] - offset_at(written[0] - offset_at(written[0]))
+    if one_time is not None:
+        sources_time = one_time[0] - offset_at(one_time[0] - offset_at(one_time[0]))
         evidence.append(
             Evidence(
                 field="sources_time",
                 value=format_time(sources_time),
-                reason=f"all {written[1]} files of the package carry one time, "
+                reason=f"all {one_time[1]} files of the package carry one time, "
                 f"{format_time(sources_time)}, and none its sdist file's: the publisher's "
                 "sources were written then (a copy, a checkout); the unpacked sdist's files "
                 "get that time",
             )
         )
+    times = _Times(timezone=timezone, keep_egg_info=bool(kept), sources_time=sources_time)
     if not generated:
-        return timezone, None, bool(kept), sources_time
+        return times
     local = min(generated)
-    clock = local - offset_at(local - offset_at(local))
+
+    def utc(when: int) -> int:
+        return when - offset_at(when - offset_at(when))
+
+    clock = utc(local)
     evidence.append(
         Evidence(
             field="build_clock",
@@ -806,7 +822,25 @@ def _clock_and_zone(
             "carry the publisher's clock: the earliest is replayed",
         )
     )
-    return timezone, clock, bool(kept), sources_time
+    # the wheel's writer stamps RECORD, written last, with the clock as it closes the wheel,
+    # and the other files with the times they were written: a RECORD later than all of them,
+    # which carry one time, is the clock read at the end of the publisher's build
+    record = [m for m in written if m.path.endswith(".dist-info/RECORD")]
+    others = {m.mtime for m in written if m not in record}
+    closing: int | None = None
+    if len(record) == 1 and others == {local} and record[0].mtime > local:
+        closing = utc(record[0].mtime)
+        evidence.append(
+            Evidence(
+                field="closing_clock",
+                value=format_time(closing),
+                reason=f"RECORD, which the wheel's writer stamps with the clock as it closes "
+                f"the wheel, carries a time {closing - clock} s after the other "
+                f"{len(generated) - 1} .dist-info files the build wrote: the clock "
+                "the publisher's build read at its end",
+            )
+        )
+    return replace(times, clock=clock, closing_clock=closing)
 
 
 def _sources_time(

@@ -116,7 +116,9 @@ class Recipe:
     rebuild runs on and ``wanted_python`` the one inferred (they differ when the machine has no
     such interpreter). ``source_date_epoch`` is exported to the build unless ``None``.
     ``build_clock`` is the instant replayed as the clock of a build without it (the files the
-    build writes carry it; see :func:`reprobuild.frontend.clock_variables`), and ``timezone``
+    build writes carry it; see :func:`reprobuild.frontend.clock_variables`), ``closing_clock``
+    the time the build's clock reads meanwhile, when later (the publisher's clock at the end of
+    its build, which the wheel's writer stamps RECORD with), and ``timezone``
     the TZ the build runs in. ``universal`` builds a ``py2.py3`` wheel with setuptools (as
     ``bdist_wheel --universal`` did); ``setup_py`` builds with ``setup.py`` (setuptools' legacy
     backend) though the project names another backend. ``hash_seed`` is the build's
@@ -140,6 +142,7 @@ class Recipe:
     wanted_python: str | None = None
     source_date_epoch: int | None = None
     build_clock: int | None = None
+    closing_clock: int | None = None
     exclude_newer: datetime | None = None
     umask: int = 0o022
     timezone: str = "UTC"

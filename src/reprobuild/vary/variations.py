@@ -120,6 +120,7 @@ def _shift_clock(faketime: str | None) -> Callable[[BuildSpec], BuildSpec]:
         return replace(
             spec,
             build_clock=None if spec.build_clock is None else spec.build_clock + CLOCK_SHIFT,
+            closing_clock=None if spec.closing_clock is None else spec.closing_clock + CLOCK_SHIFT,
             sdist_clock=None if spec.sdist_clock is None else spec.sdist_clock + CLOCK_SHIFT,
             wrapper=wrapper,
         )
