@@ -105,6 +105,25 @@ def test_group_writable_modes_mean_umask_002() -> None:
     assert _infer(make_wheel(mode=0o664)).umask == 0o002
 
 
+@pytest.mark.parametrize(
+    ("modes", "umask"),
+    [
+        ((0o644,), 0o022),
+        ((0o664,), 0o002),
+        ((0o600,), 0o077),
+        ((0o640,), 0o027),
+        ((0o660,), 0o007),
+        ((0o644, 0o664), 0o022),
+        ((0o755, 0o644), 0o022),
+    ],
+)
+def test_the_umask_is_the_bits_the_written_files_lack(modes: tuple[int, ...], umask: int) -> None:
+    """A publisher under umask 077 writes 600 (its sdist's files are 600 too)."""
+    files = {f"demo/m{i}.py": b"x = 1\n" for i in range(len(modes))}
+    wheel = make_wheel(files=files, mode=modes[0], modes=dict(zip(files, modes, strict=True)))
+    assert _infer(wheel).umask == umask
+
+
 def test_files_copied_with_the_sdist_s_mode_do_not_show_the_umask() -> None:
     """setuptools writes modules under the umask (664) but copies a license keeping its mode
     (644, as the sdist has it): the umask is 002."""
@@ -187,6 +206,21 @@ def test_an_older_setuptools_is_told_by_its_metadata() -> None:
         "setuptools<62.2"
         not in _infer(upload=AFTER_MARKS, data=make_wheel(metadata=metadata)).requirements
     )
+
+
+def test_license_unknown_is_an_older_setuptools_too() -> None:
+    """setuptools 62.1 wrote 'License: UNKNOWN' for a project naming no license; a named
+    license (its twin) says nothing."""
+    unknown = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nLicense: UNKNOWN\n\nText\n"
+    named = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nLicense: MIT\n\nText\n"
+    older = _infer(
+        upload=AFTER_MARKS, data=make_wheel(metadata=unknown, generator="bdist_wheel (0.37.1)")
+    )
+    assert older.requirements == ("wheel==0.37.1", "setuptools<62.2")
+    assert "License: UNKNOWN" in _evidence(older, "requirements")
+    assert _infer(
+        upload=AFTER_MARKS, data=make_wheel(metadata=named, generator="bdist_wheel (0.37.1)")
+    ).requirements == ("wheel==0.37.1",)
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ import fnmatch
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -111,9 +111,16 @@ _BACKENDS: dict[str, str] = {
 #: Lines of METADATA that only setuptools older than a version wrote: (line, that version).
 #: Measured by running ``setup.py egg_info`` under each setuptools release: 62.1.0 writes
 #: ``Platform: UNKNOWN`` for a project that names no platform (and two blank lines after
-#: the description), 62.2.0 writes neither. A publisher whose setuptools was older than its
-#: upload date's is told by these lines, and the rebuild resolves below that version.
-SETUPTOOLS_MARKS: tuple[tuple[str, str], ...] = (("Platform: UNKNOWN", "62.2"),)
+#: the description), 62.2.0 writes neither. ``License: UNKNOWN`` for a project that names no
+#: license: the ``write_pkg_file`` of 62.1.0 writes the field whatever the value (distutils'
+#: ``get_license`` gives "UNKNOWN" for none), that of 62.3.2 leaves it out (read in both), and
+#: it went with ``Platform: UNKNOWN``, in the same change to distutils' defaults. A publisher
+#: whose setuptools was older than its upload date's is told by these lines, and the rebuild
+#: resolves below that version.
+SETUPTOOLS_MARKS: tuple[tuple[str, str], ...] = (
+    ("Platform: UNKNOWN", "62.2"),
+    ("License: UNKNOWN", "62.2"),
+)
 
 #: The setuptools release from which ``entry_points.txt`` ends with one newline. Before it,
 #: egg_info wrote each section as ``[group]``, its lines and a blank line, so the file ended with
@@ -486,8 +493,10 @@ def umask_of(
     *,
     fixed: Mapping[str, int] | None = None,
 ) -> tuple[int, Evidence]:
-    """The umask the modes of ``files`` show (002 when every one is group-writable, else 022),
-    with the evidence.
+    """The umask the modes of ``files`` show, with the evidence: of the group's bits, write
+    when not every one is group-writable, all three when none is group-readable; of the
+    others', write, or all three when none is readable by others (022 for 644, 002 for 664,
+    077 for 600, 027 for 640).
 
     With ``sources``, the files of the sdist the wheel was built from by path tail (see
     :func:`_sdist_tails`), a file whose mode is its sdist file's tells nothing (a copy that
@@ -532,8 +541,23 @@ def umask_of(
             reason += f"; {len(files) - len(kept)} not copied with the sdist's mode: " + ", ".join(
                 f"{mode:o}" for mode in sorted(written)
             )
-    umask = 0o002 if written and all(mode & 0o020 for mode in written) else 0o022
+    umask = _umask_of_modes(written)
     return umask, Evidence(field="umask", value=f"{umask:03o}", reason=reason)
+
+
+def _umask_of_modes(modes: Collection[int]) -> int:
+    """The umask that files of ``modes``, written by a build, were created under (see
+    :func:`umask_of`); 022 when there are none."""
+    if not modes:
+        return 0o022
+    if not any(mode & 0o040 for mode in modes):
+        group = 0o070
+    elif all(mode & 0o020 for mode in modes):
+        group = 0
+    else:
+        group = 0o020
+    others = 0o002 if any(mode & 0o004 for mode in modes) else 0o007
+    return group | others
 
 
 def _named_backend(sdist: Archive) -> str | None:
