@@ -798,8 +798,8 @@ folder of its own, with the same environment (no `SOURCE_DATE_EPOCH`).
   next to it; the median of these {runs} paired differences, in ms and in per cent of the
   unsandboxed median, and a distribution-free confidence interval of that median (order
   statistics; the coverage is given below the table). Pairing takes out what a round's two
-  builds share: most of a build's spread is the resolver asking the index (0.5 to 0.7 s a
-  build, see the steps below), which both sides do. The goal is a paired median under
+  builds share: the resolver asking the index, the interpreter's start, the machine's state
+  at that moment (the steps below show where the time goes). The goal is a paired median under
   {GOAL_PERCENT:g} % or under {GOAL_MS:g} ms. The difference of the two sides' medians and of
   their minimums is in the table too. `--sandbox none` still runs each backend call through
   the same runner (its cgroup, its limits, its watcher), so the cost is that of the sandbox

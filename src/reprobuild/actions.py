@@ -355,10 +355,11 @@ def resolve_cached(
     links: Path | None = None,
     python: Path | None = None,
     label: str = "build requirements",
+    progress: Callable[[str], None] | None = None,
 ) -> str:
     """The pinned lines (``name==version --hash=sha256:...``) of ``requirements`` and all they
     need, as the index was at ``exclude_newer``, with the wheels ``offered`` (file name ->
-    digest, the files in ``links``) beside it.
+    digest, the files in ``links``) beside it; ``progress`` is told when the index is asked.
 
     With a cut-off, the answer is kept in the cache as an action of its own (the same
     requirements, cut-off, index configuration, interpreter and offered wheels give the same
@@ -385,6 +386,8 @@ def resolve_cached(
     )
 
     def step(out: Path) -> StepOutput:
+        if progress is not None:
+            progress(f"resolving the {label}")
         pins = resolve_requirements(
             list(requirements),
             exclude_newer=exclude_newer,

@@ -321,7 +321,7 @@ class CachedRebuilder:
         if given is not None:
             return build_action(spec, tuple(render_pins(given).splitlines()), sandbox)
         try:
-            resolved = _resolve(spec, caches, requirements, system)
+            resolved = _resolve(spec, caches, requirements, system, say)
         except ReprobuildError as exc:
             say(f"not using the cache: the build requirements do not resolve alone ({exc})")
             return None
@@ -414,7 +414,11 @@ def _export(
 
 
 def _resolve(
-    spec: BuildSpec, caches: Caches, requirements: Sequence[str], system: BuildSystem
+    spec: BuildSpec,
+    caches: Caches,
+    requirements: Sequence[str],
+    system: BuildSystem,
+    say: Progress,
 ) -> list[str]:
     """The pinned lines of ``requirements`` (of ``system``) as the build resolves them: at
     the spec's cut-off, with the wheels of its find-links folder offered."""
@@ -435,6 +439,7 @@ def _resolve(
         links=links,
         python=spec.python,
         label=f"build requirements of {spec.source.name}",
+        progress=say,
     )
     return text.splitlines()
 
