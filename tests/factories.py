@@ -72,6 +72,7 @@ class ZipKnobs(TypedDict, total=False):
     mode: int
     dir_mode: int
     modes: Mapping[str, int] | None
+    file_type: bool
     compress_level: int | None
     method: int
     create_system: int
@@ -166,6 +167,7 @@ def make_zip(
     mode: int = 0o644,
     dir_mode: int = 0o755,
     modes: Mapping[str, int] | None = None,
+    file_type: bool = True,
     compress_level: int | None = 6,
     method: int = zipfile.ZIP_DEFLATED,
     create_system: int = 3,
@@ -182,7 +184,9 @@ def make_zip(
       ``dirs``, then ``files`` as given, then ``symlinks``.
     - ``mode``/``dir_mode``: permission bits of files/directories, stored Unix-style in the high
       16 bits of the external attributes (whatever ``create_system`` says); ``modes`` overrides
-      them per member. Symbolic links get ``0o777`` unless ``modes`` says otherwise.
+      them per member. Symbolic links get ``0o777`` unless ``modes`` says otherwise. With
+      ``file_type`` False, files get their permission bits alone, without ``S_IFREG`` (as
+      ``zipfile.writestr`` given a name stores 600, and some backends their own constant).
     - ``method``/``compress_level``: the compression of files and links (directories are
       always stored); ``None`` leaves the level to ``zipfile``.
     - ``create_system``: the high byte of "version made by" (0 MS-DOS, 3 Unix).
@@ -204,7 +208,8 @@ def make_zip(
             info.extra = extra
             if name in files:
                 data = files[name]
-                info.external_attr = (stat.S_IFREG | _lookup(modes, name, mode)) << 16
+                kind = stat.S_IFREG if file_type else 0
+                info.external_attr = (kind | _lookup(modes, name, mode)) << 16
                 info.compress_type = method
             elif name in symlinks:
                 data = symlinks[name].encode("utf-8")

@@ -124,6 +124,21 @@ def test_the_umask_is_the_bits_the_written_files_lack(modes: tuple[int, ...], um
     assert _infer(wheel).umask == umask
 
 
+def test_a_mode_without_a_file_type_is_a_writer_s_constant() -> None:
+    """zipfile.writestr stores 600 with no file type (flit and pdm wrote .dist-info so): it
+    shows no umask 077; the twin with the file type does."""
+    files = {"demo/__init__.py": b"x = 1\n"}
+    typed = make_wheel(files=files, mode=0o600)
+    assert _infer(typed).umask == 0o077
+    constant = dict.fromkeys(
+        ["demo/__init__.py", *(f"demo-1.0.dist-info/{leaf}" for leaf in DIST_INFO)], 0o600
+    )
+    wheel = make_wheel(files=files, mode=0o600, modes=constant, file_type=False)
+    recipe = _infer(wheel)
+    assert recipe.umask == 0o022
+    assert "with a writer's own mode (no file type) set aside" in _evidence(recipe, "umask")
+
+
 def test_files_copied_with_the_sdist_s_mode_do_not_show_the_umask() -> None:
     """setuptools writes modules under the umask (664) but copies a license keeping its mode
     (644, as the sdist has it): the umask is 002."""

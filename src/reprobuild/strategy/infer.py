@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import stat
 import tomllib
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -503,11 +504,16 @@ def umask_of(
     kept its mode, as a license or an egg-info file is): the files the build wrote itself
     show the umask. ``fixed`` (a file name in ``.dist-info`` -> a mode, see
     :data:`SETUPTOOLS_FIXED_MODES`) names files a writer gives one mode whatever the umask: a
-    file with that mode tells nothing either.
+    file with that mode tells nothing either, and neither does a zip member whose mode has no
+    file type (``zipfile.writestr``'s 600, hatchling's 644, poetry's 644: a writer's constant,
+    not a file's mode) or no Unix mode at all (a zip written on Windows).
     """
 
     def permissions(member: Member) -> int:
         return (member.mode or 0) & 0o777
+
+    def typeless(member: Member) -> bool:
+        return member.zip is not None and not stat.S_IFMT(member.zip.external_attr >> 16)
 
     def set_aside(member: Member) -> bool:
         top, _, rest = member.path.partition("/")
@@ -517,6 +523,8 @@ def umask_of(
             and fixed.get(rest) == permissions(member)
         )
 
+    constants = sum(typeless(m) for m in files)
+    files = [m for m in files if not typeless(m)]
     aside = [m for m in files if set_aside(m)]
     if aside and len(aside) < len(files):
         files = [m for m in files if not set_aside(m)]
@@ -541,13 +549,17 @@ def umask_of(
             reason += f"; {len(files) - len(kept)} not copied with the sdist's mode: " + ", ".join(
                 f"{mode:o}" for mode in sorted(written)
             )
+    if constants:
+        reason += f"; {constants} with a writer's own mode (no file type) set aside"
     umask = _umask_of_modes(written)
     return umask, Evidence(field="umask", value=f"{umask:03o}", reason=reason)
 
 
 def _umask_of_modes(modes: Collection[int]) -> int:
     """The umask that files of ``modes``, written by a build, were created under (see
-    :func:`umask_of`); 022 when there are none."""
+    :func:`umask_of`); 022 when there are none. A mode of 0 is none: a zip written on
+    Windows, or by a writer that stores no Unix mode, says nothing of the umask."""
+    modes = [mode for mode in modes if mode]
     if not modes:
         return 0o022
     if not any(mode & 0o040 for mode in modes):
