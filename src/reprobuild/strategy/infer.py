@@ -827,10 +827,14 @@ def _clock_and_zone(
                 "one setup.py run wrote the egg-info once, then made the sdist and the wheel",
             )
         )
+
+    def utc(when: int) -> int:  # a zip time (local) as seconds since the epoch
+        return when - offset_at(when - offset_at(when))
+
     one_time = _sources_time(files, sources, from_sdist, defaults) if not kept else None
     sources_time: int | None = None
     if one_time is not None:
-        sources_time = one_time[0] - offset_at(one_time[0] - offset_at(one_time[0]))
+        sources_time = utc(one_time[0])
         evidence.append(
             Evidence(
                 field="sources_time",
@@ -845,10 +849,6 @@ def _clock_and_zone(
     if not generated:
         return times
     local = min(generated)
-
-    def utc(when: int) -> int:
-        return when - offset_at(when - offset_at(when))
-
     clock = utc(local)
     evidence.append(
         Evidence(
