@@ -32,22 +32,28 @@ def _interpreters() -> list[str]:
     return list(dict.fromkeys([sys.executable, *oldest]))
 
 
-@pytest.mark.parametrize("python", _interpreters())
-def test_files_written_during_the_build_carry_the_replayed_instant(
-    python: str, tmp_path: Path
-) -> None:
+def _probe(python: str, tmp_path: Path, reads: int | None = None) -> list[str]:
+    """PROBE's three lines, run by ``python`` with the clock replaying INSTANT (the clock
+    reading ``reads`` when given), beside a file of the sdist written long before."""
     old = tmp_path / "from-the-sdist.py"
     old.write_text("kept")
     os.utime(old, (1500000000, 1500000000))
-    variables = clock_variables(INSTANT, since=time.time(), folder=tmp_path / "clock")
+    variables = clock_variables(INSTANT, since=time.time(), folder=tmp_path / "clock", reads=reads)
     env = {"PATH": os.environ.get("PATH", ""), "TZ": "UTC", **variables}
-    out = subprocess.run(
+    return subprocess.run(
         [python, "-c", PROBE, str(old), str(tmp_path / "new"), str(tmp_path / "copy")],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split("\n")
+
+
+@pytest.mark.parametrize("python", _interpreters())
+def test_files_written_during_the_build_carry_the_replayed_instant(
+    python: str, tmp_path: Path
+) -> None:
+    out = _probe(python, tmp_path)
     assert out[0] == f"{INSTANT} 2020-09-13 2020"  # the clock stands at the instant
     assert out[1] == f"{INSTANT} {INSTANT}"  # a file written now: os.stat and pathlib
     assert out[2] == f"1500000000 {INSTANT} True"  # an older file keeps its time
@@ -59,19 +65,8 @@ def test_a_later_reading_leaves_the_written_files_at_the_instant(
 ) -> None:
     """``reads``: the clock reads a later instant (a publisher's clock that moved on while
     the build ran), the files the build writes still carry the first."""
-    old = tmp_path / "from-the-sdist.py"
-    old.write_text("kept")
-    os.utime(old, (1500000000, 1500000000))
     later = INSTANT + 2
-    variables = clock_variables(INSTANT, since=time.time(), folder=tmp_path / "clock", reads=later)
-    env = {"PATH": os.environ.get("PATH", ""), "TZ": "UTC", **variables}
-    out = subprocess.run(
-        [python, "-c", PROBE, str(old), str(tmp_path / "new"), str(tmp_path / "copy")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
+    out = _probe(python, tmp_path, reads=later)
     assert out[0] == f"{later} 2020-09-13 2020"
     assert out[1] == f"{INSTANT} {INSTANT}"
     assert out[2] == f"1500000000 {INSTANT} True"

@@ -19,12 +19,13 @@ from reprobuild.build import BuildResult, BuildSpec, Progress
 from reprobuild.errors import BuildError
 from reprobuild.frontend import Sandbox, SandboxMode
 from reprobuild.normalize import Policy, normalize_bytes
-from reprobuild.rebuild import ArtifactResult, Verdict, Verification, verify_sdist, verify_wheel
+from reprobuild.rebuild import ArtifactResult, Verdict, Verification, verify_sdist
 from reprobuild.rebuild.document import result_document
 from reprobuild.rebuild.page import verification_page
 from reprobuild.rebuild.verify import HASH_SEED_TRIES
 from reprobuild.strategy import Evidence, Fitted, Recipe
 from tests.factories import make_sdist, make_wheel
+from tests.rebuild.offline import verify_demo
 
 WHEEL = "demo-1.0-py3-none-any.whl"
 SDIST = "demo-1.0.tar.gz"
@@ -78,16 +79,7 @@ def _ordered(order: tuple[str, ...]) -> bytes:
 def _verify(tmp_path: Path, published: bytes, rebuilder: Rebuilder) -> ArtifactResult:
     (tmp_path / WHEEL).write_bytes(published)
     (tmp_path / SDIST).write_bytes(make_sdist())
-    return verify_wheel(
-        tmp_path / WHEEL,
-        tmp_path / SDIST,
-        name="demo",
-        version="1.0",
-        upload_time=None,
-        cache_dir=tmp_path / "cache",
-        sandbox=NO_SANDBOX,
-        rebuilder=rebuilder,
-    )
+    return verify_demo(tmp_path / WHEEL, tmp_path / SDIST, tmp_path / "cache", rebuilder)
 
 
 def _seeded(outcomes: Mapping[int, tuple[str, ...] | BuildError]) -> Rebuilder:
@@ -237,16 +229,7 @@ def test_the_sources_time_times_every_unpacked_file_and_is_not_exported(
     sdist = make_sdist(mtime={"demo/__init__.py": old})
     (tmp_path / SDIST).write_bytes(sdist)
     rebuilder = Rebuilder(lambda spec: {WHEEL: published})
-    result = verify_wheel(
-        tmp_path / WHEEL,
-        tmp_path / SDIST,
-        name="demo",
-        version="1.0",
-        upload_time=None,
-        cache_dir=tmp_path / "cache",
-        sandbox=NO_SANDBOX,
-        rebuilder=rebuilder,
-    )
+    result = verify_demo(tmp_path / WHEEL, tmp_path / SDIST, tmp_path / "cache", rebuilder)
     (spec,) = rebuilder.specs
     assert spec.sdist_times == times
     assert spec.export_source_date_epoch is False

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from reprobuild.build import BuildResult, BuildSpec, Progress
 from reprobuild.buildinfo import BuildOutput
-from reprobuild.frontend import Sandbox, SandboxMode
-from reprobuild.rebuild import Verdict, Verification, verify_wheel
+from reprobuild.rebuild import Verdict, Verification
 from reprobuild.rebuild.kept import KeepingRebuilder, place_kept
 from tests.factories import make_sdist, make_wheel
+from tests.rebuild.offline import verify_demo
 
 WHEEL = "demo-1.0-py3-none-any.whl"
 SDIST = "demo-1.0.tar.gz"
@@ -57,15 +57,11 @@ def _verify(tmp_path: Path, rebuilder: SeededRebuilder) -> tuple[Verification, P
     (tmp_path / SDIST).write_bytes(make_sdist())
     staging = tmp_path / "staging"
     staging.mkdir()
-    result = verify_wheel(
+    result = verify_demo(
         tmp_path / WHEEL,
         tmp_path / SDIST,
-        name="demo",
-        version="1.0",
-        upload_time=None,
-        cache_dir=tmp_path / "cache",
-        sandbox=Sandbox(mode=SandboxMode.NONE),
-        rebuilder=KeepingRebuilder(rebuilder=rebuilder, staging=staging),
+        tmp_path / "cache",
+        KeepingRebuilder(rebuilder=rebuilder, staging=staging),
     )
     verification = Verification(name="demo", version="1.0", sdist=SDIST, results=(result,))
     return verification, staging

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from reprobuild.build import BuildResult, BuildSpec, Progress
 from reprobuild.buildinfo import BuildOutput
-from reprobuild.frontend import Interpreter, ProvidedPython, Sandbox, SandboxMode
-from reprobuild.rebuild import Verdict, verify_wheel
+from reprobuild.frontend import Interpreter, ProvidedPython
+from reprobuild.rebuild import Verdict
 from reprobuild.rebuild.pythons import with_wanted_python
 from reprobuild.strategy import Evidence, Recipe
 from tests.factories import make_sdist, make_wheel
+from tests.rebuild.offline import verify_demo
 
 HERE = Interpreter(
     executable=Path("/usr/bin/python3.11"), implementation="cpython", version="3.11.7", base="/usr"
@@ -118,16 +119,12 @@ def test_the_rebuild_runs_on_the_interpreter_provided(tmp_path: Path) -> None:
         return BuildResult(outputs=(output,), paths=(path,), buildinfo_path=path, buildinfo={})
 
     provider = Provider(("3.8",))
-    result = verify_wheel(
+    result = verify_demo(
         tmp_path / "demo-1.0-py3-none-any.whl",
         tmp_path / "demo-1.0.tar.gz",
-        name="demo",
-        version="1.0",
-        upload_time=None,
-        cache_dir=tmp_path / "cache",
+        tmp_path / "cache",
+        rebuilder,
         pythons=(HERE,),
-        sandbox=Sandbox(mode=SandboxMode.NONE),
-        rebuilder=rebuilder,
         python_provider=provider,
     )
     assert result.verdict is Verdict.REPRODUCIBLE

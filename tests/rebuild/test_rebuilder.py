@@ -10,8 +10,9 @@ from reprobuild.build import BuildResult, BuildSpec, Progress
 from reprobuild.errors import BuildError
 from reprobuild.frontend import Sandbox, SandboxMode
 from reprobuild.index import IndexClient
-from reprobuild.rebuild import Rebuilder, Verdict, verify_release, verify_wheel
+from reprobuild.rebuild import Rebuilder, Verdict, verify_release
 from tests.factories import make_sdist, make_wheel
+from tests.rebuild.offline import verify_demo
 
 WHEEL = "demo-1.0-py3-none-any.whl"
 SDIST = "demo-1.0.tar.gz"
@@ -56,16 +57,7 @@ def _published(tmp_path: Path) -> tuple[Path, Path, bytes]:
 
 def _verify(tmp_path: Path, rebuilder: Rebuilder) -> Verdict:
     wheel, sdist, _ = _published(tmp_path)
-    result = verify_wheel(
-        wheel,
-        sdist,
-        name="demo",
-        version="1.0",
-        upload_time=None,
-        cache_dir=tmp_path / "cache",
-        sandbox=NO_SANDBOX,
-        rebuilder=rebuilder,
-    )
+    result = verify_demo(wheel, sdist, tmp_path / "cache", rebuilder)
     return result.verdict
 
 
@@ -133,16 +125,7 @@ def test_a_python_2_wheel_is_not_verifiable_and_nothing_is_built(tmp_path: Path)
     (tmp_path / name).write_bytes(make_wheel(tag="py2-none-any"))
     (tmp_path / SDIST).write_bytes(make_sdist())
     rebuilder = PreparedRebuilder({})
-    result = verify_wheel(
-        tmp_path / name,
-        tmp_path / SDIST,
-        name="demo",
-        version="1.0",
-        upload_time=None,
-        cache_dir=tmp_path / "cache",
-        sandbox=NO_SANDBOX,
-        rebuilder=rebuilder,
-    )
+    result = verify_demo(tmp_path / name, tmp_path / SDIST, tmp_path / "cache", rebuilder)
     assert result.verdict is Verdict.NOT_VERIFIABLE
     assert result.cause is not None and "Python 2" in result.cause
     assert rebuilder.specs == []
