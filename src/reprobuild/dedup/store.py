@@ -12,8 +12,12 @@ compress them again; ``<store>/dedup/<package sha256>`` names the manifest's blo
   deflates it again to the same bytes, else its deflated bytes are stored as they are;
 - ``.tar.bz2``: the tar inside is cut into segments, and bzip2 at level 9 must give the file
   back;
-- anything else (``.conda``, whose zstd streams are not made again here; ``.tar.gz``), or a file
-  the above does not give back: the whole file is one blob.
+- ``.conda`` (a zip of stored members): each zstd-compressed tar inside is cut as a tar is,
+  when zstd of this machine at some level from 1 to 19 gives its bytes back (the level is
+  found by trying, the frame's own flags say whether it holds its size and a checksum); a
+  stream it does not give back (another zstd version or an ultra level made it) is one blob;
+- anything else (``.tar.gz``), or a file the above does not give back: the whole file is one
+  blob.
 
 Every package is written again from its manifest while it is stored, and checked against its
 sha256: a manifest that would not give the file back is never written.
@@ -23,18 +27,21 @@ from __future__ import annotations
 
 import bz2
 import json
+import os
 import tarfile
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from reprobuild._fs import atomic_write, sha256_file
 from reprobuild._types import JSONValue
 from reprobuild.cache import BlobStore
+from reprobuild.dedup._zstd import zstd
 from reprobuild.dedup.read import package_format
 from reprobuild.errors import ArchiveError, CacheError
 from reprobuild.report import envelope
@@ -50,6 +57,7 @@ __all__ = [
 ]
 
 _BLOCK = 1 << 20
+_ZSTD_PIECE = 128 << 10
 _TAR_BLOCK = 512
 
 
@@ -82,10 +90,11 @@ class StoreReport:
 
 
 class _Segments:
-    """A manifest being made: the skeleton's bytes and the list of segments."""
+    """A manifest being made: the skeleton's bytes and the list of segments. A nested one
+    (the tar inside a compressed stream) shares its parent's skeleton."""
 
-    def __init__(self) -> None:
-        self.skeleton = bytearray()
+    def __init__(self, skeleton: bytearray | None = None) -> None:
+        self.skeleton = bytearray() if skeleton is None else skeleton
         self.segments: list[dict[str, JSONValue]] = []
 
     def fixed(self, data: bytes) -> None:
@@ -128,7 +137,9 @@ def _deflate_level(store: BlobStore, digest: str, raw_digest: str) -> int | None
     return None
 
 
-def _cut_zip(path: Path, store: BlobStore) -> _Segments:
+def _cut_zip(path: Path, store: BlobStore, *, zstd_members: bool = False) -> _Segments:
+    """Cut a zip file; with ``zstd_members`` (a ``.conda``), its stored ``.tar.zst`` members
+    are cut further (:func:`_cut_zstd`)."""
     cut = _Segments()
     with zipfile.ZipFile(path) as archive, path.open("rb") as handle:
         infos = sorted(archive.infolist(), key=lambda i: i.header_offset)
@@ -143,6 +154,14 @@ def _cut_zip(path: Path, store: BlobStore) -> _Segments:
             start = info.header_offset + 30 + names + extra
             handle.seek(position)
             cut.fixed(handle.read(start - position))
+            if (
+                zstd_members
+                and info.compress_type == zipfile.ZIP_STORED
+                and info.filename.endswith(".tar.zst")
+            ):
+                _cut_zstd(handle, info.compress_size, store, cut)
+                position = start + info.compress_size
+                continue
             raw = store.put_stream(_blocks(handle, info.compress_size))
             if info.compress_type == zipfile.ZIP_STORED:
                 cut.blob(raw.digest, raw.size)
@@ -164,6 +183,114 @@ def _cut_zip(path: Path, store: BlobStore) -> _Segments:
     return cut
 
 
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: the levels tried, first conda-package-handling's default (19), rattler-build's (15) and
+#: zstd's own (3); not the "ultra" levels 20 to 22, whose compressor takes hundreds of MiB (a
+#: stream made at one of them is stored as one blob)
+_ZSTD_LEVELS = (19, 15, 3, *(n for n in range(1, 20) if n not in (19, 15, 3)))
+
+
+#: the window log of each level (1 to 19) when the size is not known beforehand, from zstd's
+#: table of default parameters for large inputs (a test checks it against this machine's zstd)
+_ZSTD_WINDOW_LOGS = (19, 20, 21, 21, 21, 21, 21, 21, 22, 22, 22, 22, 22, 22, 22, 22, 23, 23, 23)
+
+
+def _zstd_levels(head: bytes) -> tuple[bool, bool, tuple[int, ...]] | None:
+    """From a zstd frame header: whether the frame holds its content's size, whether it has a
+    checksum, and the levels worth trying (a frame without its size names the window, which
+    the level sets); None for what is not one frame header without a dictionary."""
+    if len(head) < 6 or head[:4] != _ZSTD_MAGIC or head[4] & 0x03:
+        return None
+    descriptor = head[4]
+    has_size = bool(descriptor >> 6 or descriptor & 0x20)
+    levels = _ZSTD_LEVELS
+    if not has_size and head[5] & 0x07 == 0:
+        log = 10 + (head[5] >> 3)
+        levels = tuple(n for n in levels if _ZSTD_WINDOW_LOGS[n - 1] == log)
+    return has_size, bool(descriptor & 0x04), levels
+
+
+def _zstd_packer(level: int, size: int | None, checksum: bool) -> Any:
+    packer = zstd.ZstdCompressor(
+        options={
+            zstd.CompressionParameter.compression_level: level,
+            zstd.CompressionParameter.checksum_flag: int(checksum),
+            zstd.CompressionParameter.content_size_flag: int(size is not None),
+        }
+    )
+    if size is not None:
+        packer.set_pledged_input_size(size)
+    return packer
+
+
+def _unzstd(handle: BinaryIO) -> Iterator[bytes]:
+    handle.seek(0)
+    with zstd.open(handle, "rb") as stream:
+        while block := stream.read(_ZSTD_PIECE):
+            yield block
+
+
+def _zstd_level(
+    handle: BinaryIO, size: int | None, checksum: bool, levels: tuple[int, ...]
+) -> int | None:
+    """The level of ``levels`` at which zstd compresses what ``handle`` (a zstd stream in a
+    file) holds to the same bytes, or None. A level is given up at its first output that
+    differs."""
+    handle.flush()
+    fd = handle.fileno()
+    end = os.fstat(fd).st_size
+    for level in levels:
+        packer = _zstd_packer(level, size, checksum)
+        offset = 0
+        for piece in _unzstd(handle):
+            out = packer.compress(piece)
+            if out and os.pread(fd, len(out), offset) != out:
+                break
+            offset += len(out)
+        else:
+            out = packer.flush()
+            if offset + len(out) == end and os.pread(fd, len(out), offset) == out:
+                return level
+    return None
+
+
+def _cut_zstd(handle: BinaryIO, size: int, store: BlobStore, cut: _Segments) -> None:
+    """Cut the zstd stream of ``size`` bytes at ``handle``'s position: the tar inside it into
+    a nested list of segments when zstd gives the stream back at some level, else the stream
+    as one blob."""
+    with tempfile.TemporaryFile() as stream:
+        for block in _blocks(handle, size):
+            stream.write(block)
+        stream.flush()
+        flags = _zstd_levels(os.pread(stream.fileno(), 18, 0))
+        level = None
+        content = 0
+        if flags is not None:
+            has_size, checksum, levels = flags
+            if has_size:
+                content = sum(len(piece) for piece in _unzstd(stream))
+            level = _zstd_level(stream, content if has_size else None, checksum, levels)
+        if flags is None or level is None:
+            stream.seek(0)
+            blob = store.put_stream(iter(lambda: stream.read(_BLOCK), b""))
+            cut.blob(blob.digest, blob.size)
+            return
+        inner = _Segments(cut.skeleton)
+        stream.seek(0)
+        with zstd.open(stream, "rb") as tar:
+            _cut_tar(tar, store, inner)  # type: ignore[arg-type]
+        cut.segments.append(
+            {
+                "zstd": {
+                    "level": level,
+                    "size": content if flags[0] else None,
+                    "checksum": flags[1],
+                },
+                "segments": list(inner.segments),
+            }
+        )
+
+
 def _inflate(store: BlobStore, digest: str) -> Iterator[bytes]:
     unpacker = zlib.decompressobj(-15)
     with store.path_of(digest).open("rb") as handle:
@@ -172,10 +299,10 @@ def _inflate(store: BlobStore, digest: str) -> Iterator[bytes]:
     yield unpacker.flush()
 
 
-def _cut_tar(stream: BinaryIO, store: BlobStore) -> _Segments:
+def _cut_tar(stream: BinaryIO, store: BlobStore, cut: _Segments | None = None) -> _Segments:
     """Cut a plain tar stream: headers, long names, PAX records and padding into the
     skeleton, each regular file's content into a blob."""
-    cut = _Segments()
+    cut = _Segments() if cut is None else cut
     while True:
         header = stream.read(_TAR_BLOCK)
         if len(header) < _TAR_BLOCK or header == bytes(_TAR_BLOCK):
@@ -213,6 +340,10 @@ def _segments(manifest: dict[str, JSONValue], store: BlobStore, skeleton: bytes)
             if isinstance(start, int) and isinstance(length, int):
                 yield skeleton[start : start + length]
                 continue
+        how = segment.get("zstd")
+        if isinstance(how, dict):
+            yield from _zstd_segment(how, _segments(segment, store, skeleton))
+            continue
         digest = segment.get("blob")
         if not isinstance(digest, str):
             raise CacheError("a manifest segment without a blob")
@@ -224,6 +355,17 @@ def _segments(manifest: dict[str, JSONValue], store: BlobStore, skeleton: bytes)
                 yield packer.compress(block) if packer else block
         if packer is not None:
             yield packer.flush()
+
+
+def _zstd_segment(how: dict[str, JSONValue], pieces: Iterator[bytes]) -> Iterator[bytes]:
+    level, size = how.get("level"), how.get("size")
+    if not isinstance(level, int) or not (size is None or isinstance(size, int)):
+        raise CacheError("a manifest's zstd segment without its level")
+    packer = _zstd_packer(level, size, how.get("checksum") is True)
+    for piece in pieces:
+        if out := packer.compress(piece):
+            yield out
+    yield packer.flush()
 
 
 def _file_bytes(manifest: dict[str, JSONValue], store: BlobStore) -> Iterator[bytes]:
@@ -257,9 +399,10 @@ def store_package(path: Path, store: BlobStore) -> Stored:
     fmt = package_format(name)
     manifest: dict[str, JSONValue] | None = None
     try:
-        if fmt is not None and name.endswith((".whl", ".zip")):
-            cut = _cut_zip(path, store)
-            manifest = {"layout": "zip"}
+        if fmt is not None and name.endswith((".whl", ".zip", ".conda")):
+            conda = name.endswith(".conda")
+            cut = _cut_zip(path, store, zstd_members=conda)
+            manifest = {"layout": "conda" if conda else "zip"}
         elif name.endswith(".tar.bz2"):
             with bz2.open(path, "rb") as stream:
                 cut = _cut_tar(stream, store)  # type: ignore[arg-type]
@@ -269,7 +412,15 @@ def store_package(path: Path, store: BlobStore) -> Stored:
             manifest.update(skeleton=skeleton.digest, segments=list(cut.segments))
             if not _check(manifest, store, digest):
                 manifest = None
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ArchiveError, ValueError):
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+        zstd.ZstdError,
+        ArchiveError,
+        ValueError,
+    ):
         manifest = None  # stored whole below, the one way that always gives the file back
     if manifest is None:
         whole = store.put_file(path, expect=digest)
@@ -287,10 +438,7 @@ def store_package(path: Path, store: BlobStore) -> Stored:
     blobs = [stored.digest]
     if isinstance(document.get("skeleton"), str):
         blobs.append(str(document["skeleton"]))
-    segments = document.get("segments")
-    for segment in segments if isinstance(segments, list) else []:
-        if isinstance(segment, dict) and isinstance(segment.get("blob"), str):
-            blobs.append(str(segment["blob"]))
+    blobs.extend(_blobs_of(document))
     return Stored(
         path=str(path),
         sha256=digest,
@@ -299,6 +447,16 @@ def store_package(path: Path, store: BlobStore) -> Stored:
         layout=str(document["layout"]),
         blobs=tuple(dict.fromkeys(blobs)),
     )
+
+
+def _blobs_of(manifest: dict[str, JSONValue]) -> Iterator[str]:
+    """The blobs of a manifest's segments, nested ones included, in order."""
+    segments = manifest.get("segments")
+    for segment in segments if isinstance(segments, list) else []:
+        if isinstance(segment, dict):
+            if isinstance(segment.get("blob"), str):
+                yield str(segment["blob"])
+            yield from _blobs_of(segment)
 
 
 def store_packages(paths: list[Path], store: BlobStore) -> StoreReport:
@@ -378,6 +536,10 @@ def render_stored(report: StoreReport, *, unpacked: int) -> str:
     return (
         f"store: {len(report.packages)} packages ({how}): {report.file_bytes} bytes as files, "
         f"{report.blob_bytes} bytes of distinct blobs ({report.disk_bytes} on disk): "
-        f"{report.saved} bytes saved against the files, {unpacked - report.blob_bytes} "
+        f"{_saved(report.saved)} against the files, {_saved(unpacked - report.blob_bytes)} "
         f"against their {unpacked} bytes unpacked\n"
     )
+
+
+def _saved(count: int) -> str:
+    return f"{count} bytes saved" if count >= 0 else f"{-count} bytes more"
