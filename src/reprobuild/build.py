@@ -60,6 +60,7 @@ from reprobuild.frontend import (
     build_wheel,
     clock_variables,
     default_sandbox,
+    frontend_requires,
     get_requires,
     git_commit_info,
     prepare_environment,
@@ -468,7 +469,8 @@ def _environment_for(
             )
         return resolved[key]
 
-    base = prepare(system.requires)
+    requires = frontend_requires(system, spec.overrides)
+    base = prepare(requires)
     extra = get_requires(
         base,
         source,
@@ -483,7 +485,7 @@ def _environment_for(
         hostname=spec.hostname,
         contained=contained,
     )
-    return prepare([*system.requires, *extra]) if extra else base
+    return prepare([*requires, *extra]) if extra else base
 
 
 class _SdistBuildError(BuildError):

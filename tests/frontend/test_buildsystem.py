@@ -10,7 +10,9 @@ from reprobuild.errors import ProjectError
 from reprobuild.frontend import (
     LEGACY_BACKEND,
     LEGACY_REQUIRES,
+    OLD_FRONTEND_REQUIRES,
     BuildSystem,
+    frontend_requires,
     parse_build_system,
     read_build_system,
 )
@@ -49,6 +51,22 @@ def test_pyproject_without_build_system_table(tmp_path: Path) -> None:
     assert read_build_system(tmp_path) == BuildSystem(
         requires=LEGACY_REQUIRES, build_backend=LEGACY_BACKEND, legacy=True
     )
+
+
+def test_an_override_naming_wheel_puts_it_beside_setuptools_for_a_project_that_names_none(
+    tmp_path: Path,
+) -> None:
+    write_tree(tmp_path, {"setup.py": "from setuptools import setup\nsetup()\n"})
+    none_named = read_build_system(tmp_path)
+    assert frontend_requires(none_named, ()) == LEGACY_REQUIRES
+    assert frontend_requires(none_named, ("setuptools==73.0.1",)) == LEGACY_REQUIRES
+    assert frontend_requires(none_named, ("wheel>=0.44",)) == OLD_FRONTEND_REQUIRES
+    assert OLD_FRONTEND_REQUIRES == ("setuptools>=40.8.0", "wheel")
+    # a project's own requirements are its own, with or without a backend
+    own = parse_build_system('[build-system]\nrequires = ["setuptools>=64"]\n')
+    assert frontend_requires(own, ("wheel>=0.44",)) == ("setuptools>=64",)
+    hatch = BuildSystem(requires=("hatchling",), build_backend="hatchling.build")
+    assert frontend_requires(hatch, ("wheel>=0.44",)) == ("hatchling",)
 
 
 def test_requires_without_backend_uses_the_legacy_backend_with_those_requires() -> None:

@@ -359,6 +359,39 @@ def test_the_wheel_packages_bdist_wheel_tells_a_setuptools_without_its_own() -> 
     assert older.requirements == ("wheel==0.42.0", "setuptools<62.2")
 
 
+@pytest.mark.parametrize(
+    ("generator", "lines", "wheel"),
+    [
+        # the wheel package from 0.44 rebuilt these through packaging's Requirement
+        ("setuptools (73.0.1)", ["isodate>=0.6.1", 'pytest; extra == "dev"'], True),
+        ("setuptools (75.3.2)", ['typing-extensions[x]; python_version < "3.8"'], True),
+        # setuptools' own copy (wheel 0.43) writes these: its twin
+        ("setuptools (73.0.1)", ["isodate >=0.6.1", "pytest ; extra == 'dev'"], False),
+        # one line of each: not one writer's form
+        ("setuptools (73.0.1)", ["isodate>=0.6.1", "pytest ; extra == 'dev'"], False),
+        # names alone show no form
+        ("setuptools (73.0.1)", ["isodate", "six"], False),
+        # from 75.6 setuptools writes Requires-Dist itself, in packaging's form
+        ("setuptools (75.6.0)", ["isodate>=0.6.1", 'pytest; extra == "dev"'], False),
+        # before 70.1 the wheel package's own bdist_wheel ran
+        ("bdist_wheel (0.44.0)", ["isodate>=0.6.1"], False),
+    ],
+)
+def test_requires_dist_in_packaging_s_form_beside_setuptools_70_means_the_wheel_package(
+    generator: str, lines: list[str], wheel: bool
+) -> None:
+    headers = "".join(f"Requires-Dist: {line}\n" for line in lines)
+    metadata = f"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n{headers}\nText\n".encode()
+    recipe = _infer(
+        upload=datetime(2024, 9, 1, tzinfo=UTC),
+        data=make_wheel(metadata=metadata, generator=generator),
+    )
+    assert ("wheel>=0.44" in recipe.requirements) is wheel
+    if wheel:
+        assert f"'Requires-Dist: {lines[0]}'" in _evidence(recipe, "requirements")
+        assert "0.44" in _evidence(recipe, "requirements")
+
+
 def test_without_a_cut_off_the_python_is_the_newest_within_requires_python() -> None:
     """A local file whose members all carry 1980 (a checkout with no date of its own) tells
     no time: the newest Python known is wanted, not one of 1980."""

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from reprobuild.errors import ProjectError
 
@@ -20,7 +22,9 @@ __all__ = [
     "LEGACY_BACKEND",
     "LEGACY_BACKEND_SINCE",
     "LEGACY_REQUIRES",
+    "OLD_FRONTEND_REQUIRES",
     "BuildSystem",
+    "frontend_requires",
     "parse_build_system",
     "read_build_system",
 ]
@@ -32,6 +36,30 @@ LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 LEGACY_BACKEND_SINCE = datetime(2019, 2, 6, tzinfo=UTC)
 #: What that backend needs when the project does not say (PEP 518; as pip and build assume).
 LEGACY_REQUIRES: tuple[str, ...] = ("setuptools>=40.8.0",)
+
+#: What pip before 24.0 and build before 1.1 installed for a project that names no build
+#: requirements (PEP 518's first default): setuptools and the ``wheel`` package.
+OLD_FRONTEND_REQUIRES: tuple[str, ...] = (*LEGACY_REQUIRES, "wheel")
+
+
+def frontend_requires(system: BuildSystem, overrides: Sequence[str]) -> tuple[str, ...]:
+    """The build requirements to install for ``system``: its own, but for a project that
+    names none, an override that names ``wheel`` says that the publisher's frontend put the
+    ``wheel`` package in, as pip before 24.0 and build before 1.1 did
+    (:data:`OLD_FRONTEND_REQUIRES`; the override then picks its version)."""
+    if not system.legacy or system.requires != LEGACY_REQUIRES:
+        return system.requires
+    if any(_name_of(override) == "wheel" for override in overrides):
+        return OLD_FRONTEND_REQUIRES
+    return system.requires
+
+
+def _name_of(text: str) -> str | None:
+    try:
+        return canonicalize_name(Requirement(text).name)
+    except InvalidRequirement:
+        return None
+
 
 #: ``module.path`` optionally followed by ``:object.path`` (PEP 517's "build-backend").
 _BACKEND = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")

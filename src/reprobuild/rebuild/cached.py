@@ -66,6 +66,7 @@ from reprobuild.frontend import (
     Sandbox,
     default_sandbox,
     find_uv,
+    frontend_requires,
     git_commit_info,
     parse_build_system,
     parse_pins,
@@ -209,7 +210,8 @@ def static_requirements(spec: BuildSpec) -> tuple[tuple[str, ...], BuildSystem]:
         system = BuildSystem(
             requires=own or LEGACY_REQUIRES, build_backend=LEGACY_BACKEND, legacy=True
         )
-    return tuple(_overridden(system.requires, spec.overrides)), system
+    requires = frontend_requires(system, spec.overrides)
+    return tuple(_overridden(requires, spec.overrides)), replace(system, requires=requires)
 
 
 def _sdist_build_system(path: Path) -> BuildSystem:

@@ -150,6 +150,21 @@ LICENSE_PATTERNS = ("LICEN[CS]E*", "COPYING*", "NOTICE*", "AUTHORS*")
 #: command run. ``Generator: bdist_wheel (X)`` was written beside an older setuptools.
 SETUPTOOLS_OWN_BDIST_WHEEL = "70.1"
 
+#: The setuptools release whose bdist_wheel no longer calls the ``wheel`` package's
+#: ``pkginfo_to_metadata`` (read in 75.5.0, which imports it, and 75.6.0, which does not).
+SETUPTOOLS_OWN_METADATA = "75.6"
+
+#: From :data:`SETUPTOOLS_OWN_BDIST_WHEEL` to :data:`SETUPTOOLS_OWN_METADATA`, setuptools'
+#: bdist_wheel imports ``wheel.metadata``: the installed ``wheel`` package's when the build
+#: environment has one (setuptools' own copy, wheel 0.43, comes last on the path). That
+#: function rebuilds Requires-Dist from requires.txt; from wheel 0.44 it passes each line
+#: through packaging's ``Requirement``, which writes ``x>=1`` and ``x; extra == "y"``, where
+#: 0.41 to 0.43 write ``x >=1`` and ``x ; extra == 'y'`` (measured: setuptools 73.0.1 and
+#: 75.3.2 alone, and with wheel 0.41.3 to 0.43.0, write the second form; with 0.44.0 to 0.48.0,
+#: the first). A frontend that added ``wheel`` to a project's build requirements by default
+#: (pip before 24, build before 1.1) put the newest in.
+WHEEL_REQUIREMENT_FORM = "wheel>=0.44"
+
 #: The day :data:`SETUPTOOLS_OWN_BDIST_WHEEL` was uploaded.
 SETUPTOOLS_OWN_BDIST_WHEEL_RELEASED = datetime(2024, 6, 19, tzinfo=UTC)
 
@@ -344,6 +359,12 @@ def infer_recipe(
                 "own (Generator: setuptools (X))"
             )
             marks.append((seen, SETUPTOOLS_OWN_BDIST_WHEEL))
+        wheel_form = _wheel_package_form(generator, metadata)
+        if wheel_form is not None:
+            requirements.append(WHEEL_REQUIREMENT_FORM)
+            evidence.append(
+                Evidence(field="requirements", value=WHEEL_REQUIREMENT_FORM, reason=wheel_form)
+            )
         marks = [
             (seen, below)
             for seen, below in marks
@@ -394,6 +415,42 @@ def infer_recipe(
         sources_time=times.sources_time,
         evidence=tuple(evidence),
         fitted=tuple(fitted),
+    )
+
+
+#: a Requires-Dist in the form packaging's ``Requirement`` gives (no space before the
+#: specifiers or the marker, the marker's values in double quotes), and in the older one
+_PACKAGING_FORM = re.compile(r"^[A-Za-z0-9._-]+(\[[^\]]*\])?([<>=!~]|; [a-z_]+ [=!<>~]+ \")")
+_OLDER_FORM = re.compile(r"^[A-Za-z0-9._-]+(\[[^\]]*\])? ([<>=!~(]|; )")
+
+
+def _wheel_package_form(generator: Generator | None, metadata: str) -> str | None:
+    """The reason to put the ``wheel`` package beside a setuptools that rebuilds METADATA's
+    Requires-Dist with it (see :data:`WHEEL_REQUIREMENT_FORM`), or None: every line that
+    shows a form shows packaging's, and one at least shows one."""
+    if generator is None or generator.name.lower() != "setuptools":
+        return None
+    try:
+        version = Version(generator.version)
+    except InvalidVersion:
+        return None
+    if not Version(SETUPTOOLS_OWN_BDIST_WHEEL) <= version < Version(SETUPTOOLS_OWN_METADATA):
+        return None
+    lines = [
+        value.strip()
+        for key, sep, value in (
+            line.partition(":") for line in metadata.partition("\n\n")[0].splitlines()
+        )
+        if sep and key.strip().lower() == "requires-dist"
+    ]
+    newer = [line for line in lines if _PACKAGING_FORM.match(line)]
+    if not newer or any(_OLDER_FORM.match(line) for line in lines):
+        return None
+    return (
+        f"METADATA has 'Requires-Dist: {newer[0]}', the form the wheel package's "
+        f"pkginfo_to_metadata writes from 0.44, which setuptools {generator.version}'s "
+        "bdist_wheel calls when the build environment has it (its own copy, 0.43, writes "
+        "'x >=1' and 'x ; extra == ...' in single quotes)"
     )
 
 
