@@ -166,6 +166,10 @@ class BuildSpec:
     #: the files it writes carry (the clock at the end of the publisher's build, which the
     #: wheel's writer stamps RECORD with); None: ``build_clock``
     closing_clock: int | None = None
+    #: with ``build_clock``: the time of the files the wheel build writes inside a
+    #: ``.dist-info`` folder, when later (METADATA, WHEEL and the licenses, which bdist_wheel
+    #: writes after the egg-info files it copies in with their times); None: ``build_clock``
+    dist_info_clock: int | None = None
     #: the same for the sdist's build from a project folder (the instant the sdist was written)
     sdist_clock: int | None = None
     #: build the wheel with setuptools' legacy backend (``setup.py``) whatever backend the
@@ -698,15 +702,20 @@ def _clocked(
     what: str,
     kept: Mapping[Path, tuple[str, int, int]] | None = None,
     reads: int | None = None,
+    dist_info: int | None = None,
 ) -> Mapping[str, str]:
     """``env_vars``, plus the clock shim's variables replaying ``instant`` from now on (its
-    files in ``folder``; ``kept`` and ``reads``: see :func:`clock_variables`); unchanged when
-    it is None."""
+    files in ``folder``; ``kept``, ``reads`` and ``dist_info``: see :func:`clock_variables`);
+    unchanged when it is None."""
     if instant is None:
         return env_vars
     later = f", the clock read as {format_time(reads)}" if reads not in (None, instant) else ""
+    if dist_info not in (None, instant):
+        later += f", .dist-info files written at {format_time(dist_info)}"
     say(f"replaying {what} {format_time(instant)}{later}")
-    variables = clock_variables(instant, since=time.time(), folder=folder, kept=kept, reads=reads)
+    variables = clock_variables(
+        instant, since=time.time(), folder=folder, kept=kept, reads=reads, dist_info=dist_info
+    )
     return {**env_vars, **variables}
 
 
@@ -911,6 +920,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                     what="the build clock",
                     kept=_egg_info_files(unpacked) if keep else None,
                     reads=spec.closing_clock,
+                    dist_info=spec.dist_info_clock,
                 )
                 env_wheel = _environment_for(
                     spec, unpacked, system, "wheel", wheel_vars, say, resolved, sandbox, contained
@@ -990,6 +1000,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
         "source_date_epoch_from": epoch_from,
         "build_clock": spec.build_clock,
         "closing_clock": spec.closing_clock,
+        "dist_info_clock": spec.dist_info_clock,
         "sdist_clock": spec.sdist_clock,
         "setup_py": spec.setup_py,
         "keep_egg_info": spec.keep_egg_info,

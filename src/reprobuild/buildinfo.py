@@ -23,6 +23,7 @@ Schema (version 1)::
       "source_date_epoch_from": "option" | "environment" | "git" | "sdist" | "default",
       "build_clock": 1700000000 | null,   # the instant the wheel build's clock was replayed at
       "closing_clock": 1700000002 | null, # the time that clock read, when later (RECORD's)
+      "dist_info_clock": 1700000001 | null, # the time of the files written into .dist-info
       "sdist_clock": 1700000000 | null,   # the same for the sdist built from a folder
       "setup_py": false,                  # true: the wheel was built by setup.py (legacy backend)
       "keep_egg_info": false,             # true: the sdist's unchanged egg-info keeps its times

@@ -75,6 +75,52 @@ def test_a_later_reading_leaves_the_written_files_at_the_instant(
     )
 
 
+DIST_INFO_PROBE = """
+import os, pathlib, shutil, sys
+root = pathlib.Path(sys.argv[1])
+egg = root / "demo.egg-info"
+egg.mkdir()
+(egg / "top_level.txt").write_text("demo")
+(root / "LICENSE").write_text("license")
+dist = root / "wheel" / "demo-1.0.dist-info"
+shutil.copytree(egg, dist)  # bdist_wheel's egg2dist: the egg-info files keep their times
+(dist / "METADATA").write_text("Name: demo")
+shutil.copy(root / "LICENSE", dist / "LICENSE")
+with open(dist / "WHEEL", "w") as handle:
+    handle.write("Generator: demo")
+    handle.flush()
+    fstat = int(os.fstat(handle.fileno()).st_mtime)
+times = [int(os.stat(p).st_mtime) for p in (
+    egg / "top_level.txt", dist / "top_level.txt", dist / "METADATA", dist / "LICENSE")]
+print(*times, fstat)
+"""
+
+
+@pytest.mark.parametrize("python", _interpreters())
+def test_files_written_into_a_dist_info_folder_carry_its_later_time(
+    python: str, tmp_path: Path
+) -> None:
+    """``dist_info``: bdist_wheel writes METADATA, WHEEL and the licenses after the egg-info
+    files, which it copies in with their times."""
+    later = INSTANT + 12
+    variables = clock_variables(
+        INSTANT, since=time.time(), folder=tmp_path / "clock", dist_info=later
+    )
+    env = {"PATH": os.environ.get("PATH", ""), "TZ": "UTC", **variables}
+    (tmp_path / "build").mkdir()
+    out = subprocess.run(
+        [python, "-c", DIST_INFO_PROBE, str(tmp_path / "build")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == [str(t) for t in (INSTANT, INSTANT, later, later, later)]
+    assert "REPROBUILD_BUILD_CLOCK_DIST_INFO" not in clock_variables(
+        INSTANT, since=time.time(), folder=tmp_path / "same", dist_info=INSTANT
+    )
+
+
 def test_without_the_variables_nothing_changes(tmp_path: Path) -> None:
     clock_variables(INSTANT, since=time.time(), folder=tmp_path / "clock")
     out = subprocess.run(

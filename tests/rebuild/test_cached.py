@@ -55,6 +55,7 @@ KNOBS: dict[str, object] = {
     "steps": (Step("gzip -n man/demo.1"),),
     "build_clock": 1600000000,
     "closing_clock": 1600000002,
+    "dist_info_clock": 1600000001,
     "sdist_clock": 1600000001,
     "setup_py": True,
     "keep_egg_info": True,

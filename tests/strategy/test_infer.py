@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -476,6 +477,38 @@ def test_a_record_written_later_is_the_clock_at_the_build_s_end() -> None:
     times["demo-1.0.dist-info/WHEEL"] = _zip_time(BUILT + 6, UTC)
     apart = make_wheel(files=FILES, generator="bdist_wheel (0.36.2)", mtime=times)
     assert _infer(apart, sdist=sdist).closing_clock is None
+
+
+def test_dist_info_written_after_the_egg_info_s_files_is_a_later_clock() -> None:
+    """bdist_wheel copies the egg-info's files into .dist-info with their times and writes
+    METADATA, WHEEL and the licenses later; RECORD last. Twins: one time on all of them."""
+    egg = {"demo.egg-info/top_level.txt": b"demo\n", "demo.egg-info/entry_points.txt": b""}
+    sdist = make_sdist(
+        files=FILES | egg,
+        mtime={"demo/__init__.py": WINTER, "demo/core.py": SUMMER, "PKG-INFO": WINTER},
+    )
+    copied = {"demo-1.0.dist-info/top_level.txt": b"demo\n"}
+    times = {"demo/__init__.py": _zip_time(WINTER, UTC), "demo/core.py": _zip_time(SUMMER, UTC)}
+    times |= {f"demo-1.0.dist-info/{leaf}": _zip_time(BUILT, UTC) for leaf in DIST_INFO}
+    times["demo-1.0.dist-info/top_level.txt"] = _zip_time(BUILT, UTC)
+    wheel = functools.partial(make_wheel, files=FILES | copied, generator="setuptools (80.9.0)")
+    one = _infer(wheel(mtime=times), sdist=sdist)
+    assert one.dist_info_clock is None and one.closing_clock is None
+    for leaf in ("METADATA", "WHEEL", "RECORD"):
+        times[f"demo-1.0.dist-info/{leaf}"] = _zip_time(BUILT + 12, UTC)
+    two = _infer(wheel(mtime=times), sdist=sdist)
+    assert two.build_clock == BUILT - 1
+    assert two.dist_info_clock == BUILT + 11
+    assert two.closing_clock == BUILT + 11  # RECORD's: the clock read then
+    assert "METADATA, WHEEL in .dist-info carry a time 12 s after top_level.txt" in _evidence(
+        two, "dist_info_clock"
+    )
+    times["demo-1.0.dist-info/RECORD"] = _zip_time(BUILT + 20, UTC)
+    three = _infer(wheel(mtime=times), sdist=sdist)
+    assert (three.dist_info_clock, three.closing_clock) == (BUILT + 11, BUILT + 19)
+    # a file of no egg-info at the earlier time: not this writer's two steps
+    times["demo-1.0.dist-info/WHEEL"] = _zip_time(BUILT, UTC)
+    assert _infer(wheel(mtime=times), sdist=sdist).dist_info_clock is None
 
 
 def test_a_fixed_offset_of_the_copied_files_is_the_time_zone() -> None:

@@ -396,6 +396,7 @@ def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, 
     pins = pins_of(doc, path=str(path))
     clock = doc.get("build_clock")
     closing = doc.get("closing_clock")
+    dist_info = doc.get("dist_info_clock")
     sdist_clock = doc.get("sdist_clock")
     outputs = outputs_of(doc, path=str(path))
     wheels = any(o.filename.endswith(".whl") for o in outputs)
@@ -407,6 +408,7 @@ def _replay(spec: BuildSpec, path: Path) -> tuple[BuildSpec, tuple[BuildOutput, 
         config_settings=_recorded_settings(doc, path),
         build_clock=clock if isinstance(clock, int) else None,
         closing_clock=closing if isinstance(closing, int) else None,
+        dist_info_clock=dist_info if isinstance(dist_info, int) else None,
         sdist_clock=sdist_clock if isinstance(sdist_clock, int) else None,
         setup_py=doc.get("setup_py") is True,
         keep_egg_info=doc.get("keep_egg_info") is True,

@@ -553,7 +553,12 @@ def _value_text(field: str, value: JSONValue) -> str:
 
     if field == "source_date_epoch":
         return "unset" if value is None else f"{value} ({format_time(int(str(value)))})"
-    if field in ("build_clock", "closing_clock", "sources_time") and isinstance(value, int):
+    if field in (
+        "build_clock",
+        "closing_clock",
+        "dist_info_clock",
+        "sources_time",
+    ) and isinstance(value, int):
         return format_time(value)
     if isinstance(value, bool):
         return "yes" if value else "no"

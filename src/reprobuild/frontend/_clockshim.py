@@ -13,6 +13,12 @@ times. To rebuild it, reprobuild replays that one instant: with this file first 
   started) as written at that instant: ``os.stat``, ``os.lstat`` and ``os.fstat`` report it as
   their modification, access and change times. Older files (the unpacked sdist, the build
   environment) are reported as they are;
+- when ``REPROBUILD_BUILD_CLOCK_DIST_INFO`` is set (the later time at which the publisher's
+  build wrote its ``.dist-info`` files), sees the files written since then inside a
+  ``.dist-info`` folder as written at that time: METADATA, WHEEL and the license files, which
+  bdist_wheel writes after the egg-info files it copies in with their times (``os.utime``
+  given a time of this build sets the instant instead: ``shutil.copytree`` copies the times
+  of directory entries, whose stat this shim does not see);
 - when ``REPROBUILD_BUILD_CLOCK_KEPT`` names a JSON file mapping absolute paths to
   ``[sha256, size, time]``, such a file written again during the build with the same bytes
   is reported at that time: the sdist's egg-info, which a publisher's single
@@ -35,7 +41,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def _install(clock: int, since: float, kept: "dict[str, list[Any]]", now: int) -> None:
+def _install(
+    clock: int, since: float, kept: "dict[str, list[Any]]", now: int, dist_info: "int | None"
+) -> None:
     real_localtime = time.localtime
     real_gmtime = time.gmtime
     real_ctime = time.ctime
@@ -86,6 +94,23 @@ def _install(clock: int, since: float, kept: "dict[str, list[Any]]", now: int) -
         same = len(data) == size and hashlib.sha256(data).hexdigest() == digest
         return int(when) if same else None
 
+    def path_of(args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> "str | None":
+        if not args or kwargs.get("dir_fd") is not None:
+            return None
+        try:
+            if isinstance(args[0], int):
+                return os.readlink(f"/proc/self/fd/{args[0]}")  # noqa: PTH115 (3.6 has no Path.readlink)
+            return os.path.abspath(os.fsdecode(os.fspath(args[0])))  # noqa: PTH100
+        except (OSError, TypeError):
+            return None
+
+    def written_at(args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> int:
+        if dist_info is not None:
+            path = path_of(args, kwargs)
+            if path is not None and ".dist-info" + os.sep in path:
+                return dist_info
+        return clock
+
     def shifted(result: os.stat_result, when: int = clock) -> os.stat_result:
         state: Any = result.__reduce__()[1]
         fields = list(state[0])
@@ -111,10 +136,28 @@ def _install(clock: int, since: float, kept: "dict[str, list[Any]]", now: int) -
             if result.st_mtime < since:
                 return result
             when = kept_time(args, kwargs)
-            return shifted(result, clock if when is None else when)
+            return shifted(result, written_at(args, kwargs) if when is None else when)
 
     for name in ("stat", "lstat", "fstat"):
         setattr(os, name, Stat(getattr(os, name)))
+    if dist_info is not None:
+        real_utime = os.utime
+
+        def utime(path: "Any", times: "Any" = None, **kwargs: "Any") -> None:
+            # shutil.copytree copies the times of os.scandir's entries, whose stat this shim
+            # does not see: a time of this build is given the instant it is reported at,
+            # so an egg-info file copied into .dist-info keeps the egg-info's time
+            ns = kwargs.get("ns")
+            if ns is not None and ns[1] >= since * 1e9:
+                kwargs["ns"] = (clock * 1000000000, clock * 1000000000)
+            elif times is not None and times[1] >= since:
+                times = (clock, clock)
+            if times is None:
+                real_utime(path, **kwargs)
+            else:
+                real_utime(path, times, **kwargs)
+
+        setattr(os, "utime", utime)  # noqa: B010
 
 
 def _from_environment() -> None:
@@ -122,6 +165,8 @@ def _from_environment() -> None:
         clock = int(os.environ["REPROBUILD_BUILD_CLOCK"])
         since = float(os.environ["REPROBUILD_BUILD_CLOCK_SINCE"])
         now = int(os.environ.get("REPROBUILD_BUILD_CLOCK_READS", clock))
+        later = os.environ.get("REPROBUILD_BUILD_CLOCK_DIST_INFO")
+        dist_info = int(later) if later else None
     except (KeyError, ValueError):
         return
     kept = {}
@@ -129,7 +174,7 @@ def _from_environment() -> None:
     if listing:
         with open(listing, encoding="utf-8") as file:  # noqa: PTH123
             kept = json.load(file)
-    _install(clock, since, kept, now)
+    _install(clock, since, kept, now, dist_info)
 
 
 if __name__ == "sitecustomize":

@@ -25,6 +25,7 @@ def clock_variables(
     folder: Path,
     kept: Mapping[Path, tuple[str, int, int]] | None = None,
     reads: int | None = None,
+    dist_info: int | None = None,
 ) -> dict[str, str]:
     """Write the shim into ``folder`` and return the variables a build needs to replay
     ``instant`` (``PYTHONPATH`` names ``folder``: give the build no other).
@@ -33,7 +34,10 @@ def clock_variables(
     same bytes, such a file is reported at that time rather than at ``instant``. ``reads`` is
     what the clock reads (``time.time()`` and the like) when not ``instant``, while the files
     the build writes still carry ``instant``: a publisher's clock that moved on during the
-    build, as the RECORD its wheel writer stamped last shows.
+    build, as the RECORD its wheel writer stamped last shows. ``dist_info`` is the time of the
+    files the build writes inside a ``.dist-info`` folder, when not ``instant``: bdist_wheel
+    copies the egg-info files in with their times, then writes METADATA, WHEEL and the license
+    files later.
     """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sitecustomize.py").write_bytes(_SHIM.read_bytes())
@@ -44,6 +48,8 @@ def clock_variables(
     }
     if reads is not None and reads != instant:
         variables["REPROBUILD_BUILD_CLOCK_READS"] = str(int(reads))
+    if dist_info is not None and dist_info != instant:
+        variables["REPROBUILD_BUILD_CLOCK_DIST_INFO"] = str(int(dist_info))
     if kept:
         listing = folder / "kept.json"
         document = {str(path.resolve()): list(entry) for path, entry in sorted(kept.items())}

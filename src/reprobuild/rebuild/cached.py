@@ -130,6 +130,7 @@ def build_settings(spec: BuildSpec, sandbox: Sandbox) -> dict[str, JSONValue]:
         "steps": [step.describe() for step in spec.steps],
         "build_clock": spec.build_clock,
         "closing_clock": spec.closing_clock,
+        "dist_info_clock": spec.dist_info_clock,
         "sdist_clock": spec.sdist_clock,
         "setup_py": spec.setup_py,
         "keep_egg_info": spec.keep_egg_info,

@@ -69,6 +69,7 @@ def recipe_document(recipe: Recipe) -> dict[str, JSONValue]:
         "source_date_epoch": recipe.source_date_epoch,
         "build_clock": recipe.build_clock,
         "closing_clock": recipe.closing_clock,
+        "dist_info_clock": recipe.dist_info_clock,
         "exclude_newer": recipe.exclude_newer.isoformat() if recipe.exclude_newer else None,
         "umask": f"{recipe.umask:03o}",
         "timezone": recipe.timezone,

@@ -372,6 +372,7 @@ def verify_wheel(
                     spec,
                     build_clock=recipe.build_clock,
                     closing_clock=recipe.closing_clock,
+                    dist_info_clock=recipe.dist_info_clock,
                     distutils_config="[bdist_wheel]\nuniversal = 1\n" if recipe.universal else "",
                     setup_py=recipe.setup_py,
                     keep_egg_info=recipe.keep_egg_info,

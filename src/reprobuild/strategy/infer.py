@@ -406,6 +406,7 @@ def infer_recipe(
         source_date_epoch=epoch,
         build_clock=times.clock,
         closing_clock=times.closing_clock,
+        dist_info_clock=times.dist_info_clock,
         exclude_newer=cutoff,
         umask=umask,
         timezone=times.timezone,
@@ -753,6 +754,7 @@ class _Times:
     timezone: str = "UTC"
     clock: int | None = None
     closing_clock: int | None = None
+    dist_info_clock: int | None = None
     keep_egg_info: bool = False
     sources_time: int | None = None
 
@@ -921,6 +923,32 @@ def _clock_and_zone(
     record = [m for m in written if m.path.endswith(".dist-info/RECORD")]
     others = {m.mtime for m in written if m not in record}
     closing: int | None = None
+    steps = _dist_info_step(written, record, egg_info, local)
+    if steps is not None:
+        later, late_names, early_names = steps
+        dist_info = utc(later)
+        evidence.append(
+            Evidence(
+                field="dist_info_clock",
+                value=format_time(dist_info),
+                reason=f"{', '.join(late_names)} in .dist-info carry a time "
+                f"{dist_info - clock} s after {', '.join(early_names)} (the egg-info's files, "
+                "which bdist_wheel copies in with their times): the publisher's build wrote "
+                ".dist-info then",
+            )
+        )
+        if len(record) == 1 and record[0].mtime >= later:
+            closing = utc(record[0].mtime)
+            evidence.append(
+                Evidence(
+                    field="closing_clock",
+                    value=format_time(closing),
+                    reason="RECORD, which the wheel's writer stamps with the clock as it "
+                    f"closes the wheel, carries a time {closing - clock} s after the "
+                    "egg-info's files: the clock the publisher's build read at its end",
+                )
+            )
+        return replace(times, clock=clock, closing_clock=closing, dist_info_clock=dist_info)
     if len(record) == 1 and others == {local} and record[0].mtime > local:
         closing = utc(record[0].mtime)
         evidence.append(
@@ -934,6 +962,28 @@ def _clock_and_zone(
             )
         )
     return replace(times, clock=clock, closing_clock=closing)
+
+
+def _dist_info_step(
+    written: Sequence[Member], record: Sequence[Member], egg_info: set[str], first: int
+) -> tuple[int, list[str], list[str]] | None:
+    """When the .dist-info files a build wrote, RECORD aside, carry two times, the earlier
+    (``first``) on egg-info files alone (``egg_info``: the names of the sdist's egg-info
+    files) and the later on the others (METADATA, WHEEL, licenses): that later time, and the
+    names at each. Else None."""
+    rest = [m for m in written if m not in record]
+    early = [m for m in rest if m.path.rpartition("/")[2] in egg_info]
+    late = [m for m in rest if m.path.rpartition("/")[2] not in egg_info]
+    if not early or not late or {m.mtime for m in early} != {first}:
+        return None
+    times = {m.mtime for m in late}
+    if len(times) != 1 or min(times) <= first:
+        return None
+    return (
+        min(times),
+        sorted(m.path.rpartition("/")[2] for m in late),
+        sorted(m.path.rpartition("/")[2] for m in early),
+    )
 
 
 def _sources_time(

@@ -118,7 +118,10 @@ class Recipe:
     ``build_clock`` is the instant replayed as the clock of a build without it (the files the
     build writes carry it; see :func:`reprobuild.frontend.clock_variables`), ``closing_clock``
     the time the build's clock reads meanwhile, when later (the publisher's clock at the end of
-    its build, which the wheel's writer stamps RECORD with), and ``timezone``
+    its build, which the wheel's writer stamps RECORD with), ``dist_info_clock`` the time of
+    the files the build writes inside a ``.dist-info`` folder, when later (bdist_wheel copies
+    the egg-info files in with their times and writes METADATA, WHEEL and the licenses
+    later), and ``timezone``
     the TZ the build runs in. ``universal`` builds a ``py2.py3`` wheel with setuptools (as
     ``bdist_wheel --universal`` did); ``setup_py`` builds with ``setup.py`` (setuptools' legacy
     backend) though the project names another backend. ``hash_seed`` is the build's
@@ -143,6 +146,7 @@ class Recipe:
     source_date_epoch: int | None = None
     build_clock: int | None = None
     closing_clock: int | None = None
+    dist_info_clock: int | None = None
     exclude_newer: datetime | None = None
     umask: int = 0o022
     timezone: str = "UTC"

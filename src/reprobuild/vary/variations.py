@@ -121,6 +121,9 @@ def _shift_clock(faketime: str | None) -> Callable[[BuildSpec], BuildSpec]:
             spec,
             build_clock=None if spec.build_clock is None else spec.build_clock + CLOCK_SHIFT,
             closing_clock=None if spec.closing_clock is None else spec.closing_clock + CLOCK_SHIFT,
+            dist_info_clock=(
+                None if spec.dist_info_clock is None else spec.dist_info_clock + CLOCK_SHIFT
+            ),
             sdist_clock=None if spec.sdist_clock is None else spec.sdist_clock + CLOCK_SHIFT,
             wrapper=wrapper,
         )
