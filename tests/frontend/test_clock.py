@@ -82,16 +82,18 @@ egg = root / "demo.egg-info"
 egg.mkdir()
 (egg / "top_level.txt").write_text("demo")
 (root / "LICENSE").write_text("license")
-dist = root / "wheel" / "demo-1.0.dist-info"
+dist = root / "bdist.linux-x86_64" / "wheel" / "demo-1.0.dist-info"
 shutil.copytree(egg, dist)  # bdist_wheel's egg2dist: the egg-info files keep their times
 (dist / "METADATA").write_text("Name: demo")
 shutil.copy(root / "LICENSE", dist / "LICENSE")
+(dist.parent / "demo-1.0-py3.9-nspkg.pth").write_text("import sys")
 with open(dist / "WHEEL", "w") as handle:
     handle.write("Generator: demo")
     handle.flush()
     fstat = int(os.fstat(handle.fileno()).st_mtime)
 times = [int(os.stat(p).st_mtime) for p in (
-    egg / "top_level.txt", dist / "top_level.txt", dist / "METADATA", dist / "LICENSE")]
+    egg / "top_level.txt", dist / "top_level.txt", dist / "METADATA", dist / "LICENSE",
+    dist.parent / "demo-1.0-py3.9-nspkg.pth")]
 print(*times, fstat)
 """
 
@@ -100,8 +102,8 @@ print(*times, fstat)
 def test_files_written_into_a_dist_info_folder_carry_its_later_time(
     python: str, tmp_path: Path
 ) -> None:
-    """``dist_info``: bdist_wheel writes METADATA, WHEEL and the licenses after the egg-info
-    files, which it copies in with their times."""
+    """``dist_info``: bdist_wheel writes METADATA, WHEEL, the licenses and a namespace .pth
+    into its install tree after the egg-info files, which it copies in with their times."""
     later = INSTANT + 12
     variables = clock_variables(
         INSTANT, since=time.time(), folder=tmp_path / "clock", dist_info=later
@@ -115,7 +117,7 @@ def test_files_written_into_a_dist_info_folder_carry_its_later_time(
         text=True,
         check=True,
     ).stdout.split()
-    assert out == [str(t) for t in (INSTANT, INSTANT, later, later, later)]
+    assert out == [str(t) for t in (INSTANT, INSTANT, later, later, later, later)]
     assert "REPROBUILD_BUILD_CLOCK_DIST_INFO" not in clock_variables(
         INSTANT, since=time.time(), folder=tmp_path / "same", dist_info=INSTANT
     )

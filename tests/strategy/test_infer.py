@@ -393,6 +393,19 @@ def test_requires_dist_in_packaging_s_form_beside_setuptools_70_means_the_wheel_
         assert "0.44" in _evidence(recipe, "requirements")
 
 
+def test_a_namespace_package_s_pth_file_names_the_python_of_the_build() -> None:
+    files = {
+        "zope/event/__init__.py": b"x = 1\n",
+        "zope.event-4.6-py3.9-nspkg.pth": b"import sys\n",
+    }
+    recipe = _infer(make_wheel(files=files, generator="bdist_wheel (0.37.1)"))
+    assert recipe.wanted_python == "3.9"
+    assert "zope.event-4.6-py3.9-nspkg.pth" in _evidence(recipe, "wanted_python")
+    # its twin without the file: the newest Python at the upload
+    del files["zope.event-4.6-py3.9-nspkg.pth"]
+    assert _infer(make_wheel(files=files, generator="bdist_wheel (0.37.1)")).wanted_python == "3.8"
+
+
 def test_without_a_cut_off_the_python_is_the_newest_within_requires_python() -> None:
     """A local file whose members all carry 1980 (a checkout with no date of its own) tells
     no time: the newest Python known is wanted, not one of 1980."""

@@ -15,8 +15,10 @@ times. To rebuild it, reprobuild replays that one instant: with this file first 
   environment) are reported as they are;
 - when ``REPROBUILD_BUILD_CLOCK_DIST_INFO`` is set (the later time at which the publisher's
   build wrote its ``.dist-info`` files), sees the files written since then inside a
-  ``.dist-info`` folder as written at that time: METADATA, WHEEL and the license files, which
-  bdist_wheel writes after the egg-info files it copies in with their times (``os.utime``
+  ``.dist-info`` folder or setuptools' install tree (``build/bdist.<platform>/wheel``) as
+  written at that time: METADATA, WHEEL, the license files and a namespace package's
+  ``-nspkg.pth``, which bdist_wheel writes after the egg-info files it copies in with their
+  times (``os.utime``
   given a time of this build sets the instant instead: ``shutil.copytree`` copies the times
   of directory entries, whose stat this shim does not see);
 - when ``REPROBUILD_BUILD_CLOCK_KEPT`` names a JSON file mapping absolute paths to
@@ -104,10 +106,17 @@ def _install(
         except (OSError, TypeError):
             return None
 
+    def in_bdist_tree(path: str) -> bool:
+        parts = path.split(os.sep)  # noqa: PTH206 (pathlib stays out of the shim)
+        return any(
+            part.startswith("bdist.") and parts[i + 1] == "wheel"
+            for i, part in enumerate(parts[:-2])
+        )
+
     def written_at(args: "tuple[Any, ...]", kwargs: "dict[str, Any]") -> int:
         if dist_info is not None:
             path = path_of(args, kwargs)
-            if path is not None and ".dist-info" + os.sep in path:
+            if path is not None and (".dist-info" + os.sep in path or in_bdist_tree(path)):
                 return dist_info
         return clock
 

@@ -396,6 +396,10 @@ def infer_recipe(
                 "names none)"
             ),
         )
+    else:
+        nspkg = _nspkg_python(files)
+        if nspkg is not None:
+            wanted, wanted_reason = nspkg
     python, python_reason = _nearest(wanted, pythons)
     evidence.append(Evidence(field="wanted_python", value=wanted, reason=wanted_reason))
     evidence.append(Evidence(field="python", value=python or "", reason=python_reason))
@@ -452,6 +456,28 @@ def _wheel_package_form(generator: Generator | None, metadata: str) -> str | Non
         f"pkginfo_to_metadata writes from 0.44, which setuptools {generator.version}'s "
         "bdist_wheel calls when the build environment has it (its own copy, 0.43, writes "
         "'x >=1' and 'x ; extra == ...' in single quotes)"
+    )
+
+
+#: a ``.pth`` file setuptools writes for namespace packages at the wheel's root, named after
+#: the egg of the Python that ran the build (pkg_resources' ``egg_name``)
+_NSPKG = re.compile(r"^[^/]+-py(?P<major>3)\.(?P<minor>\d+)-nspkg\.pth$")
+
+
+def _nspkg_python(files: Sequence[Member]) -> tuple[str, str] | None:
+    """The Python a setuptools build ran on, from the name of its ``-nspkg.pth`` file, with
+    the reason; None without one (or with several that disagree)."""
+    found = {
+        (f"{match['major']}.{match['minor']}", member.path)
+        for member in files
+        if (match := _NSPKG.match(member.path))
+    }
+    if len({version for version, _ in found}) != 1:
+        return None
+    version, path = min(found)
+    return version, (
+        f"the wheel's {path}: setuptools names the .pth file of namespace packages after the "
+        f"Python that ran the build ({version})"
     )
 
 
