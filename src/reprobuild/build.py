@@ -49,7 +49,6 @@ from reprobuild.errors import BuildError, ReprobuildError, UsageError
 from reprobuild.frontend import (
     LEGACY_BACKEND,
     LEGACY_BACKEND_SINCE,
-    LEGACY_REQUIRES,
     BuildSystem,
     Environment,
     IndexConfig,
@@ -63,8 +62,10 @@ from reprobuild.frontend import (
     frontend_requires,
     get_requires,
     git_commit_info,
+    overridden,
     prepare_environment,
     read_build_system,
+    setup_py_system,
 )
 from reprobuild.frontend.installers import NoWheelError
 from reprobuild.frontend.interpreter import find_interpreter
@@ -452,7 +453,7 @@ def _environment_for(
     def prepare(requirements: Sequence[str]) -> Environment:
         key = tuple(requirements)
         if key not in resolved:
-            wanted = _overridden(requirements, spec.overrides)
+            wanted = overridden(requirements, spec.overrides)
             resolved[key] = _with_built_wheels(
                 lambda links: prepare_environment(
                     wanted,
@@ -732,39 +733,6 @@ def _egg_info_files(project: Path) -> dict[Path, tuple[str, int, int]]:
     return out
 
 
-def _setup_py_system(system: BuildSystem) -> BuildSystem:
-    """setuptools' legacy backend in place of ``system``'s, keeping the project's own bounds on
-    setuptools (the version it expected ``setup.py`` to run with)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    def is_setuptools(text: str) -> bool:
-        try:
-            return Requirement(text).name.lower() == "setuptools"
-        except InvalidRequirement:
-            return False
-
-    own = tuple(r for r in system.requires if is_setuptools(r))
-    return BuildSystem(requires=own or LEGACY_REQUIRES, build_backend=LEGACY_BACKEND, legacy=True)
-
-
-def _overridden(requirements: Sequence[str], overrides: Sequence[str]) -> list[str]:
-    """``requirements`` with each one named by an override replaced by that override."""
-    if not overrides:
-        return list(requirements)
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    def name_of(text: str) -> str | None:
-        try:
-            return canonicalize_name(Requirement(text).name)
-        except InvalidRequirement:
-            return None
-
-    by_name = {name_of(o): o for o in overrides}
-    out = [by_name.get(name_of(r), r) for r in requirements]
-    return list(dict.fromkeys(out))
-
-
 def _environment_record(env: Environment) -> dict[str, JSONValue]:
     record: dict[str, JSONValue] = {
         "installer": env.installer,
@@ -910,7 +878,7 @@ def build(spec: BuildSpec, *, progress: Progress | None = None) -> BuildResult:
                 system = read_build_system(unpacked)
                 if spec.setup_py and not system.legacy:
                     say(f"building the wheel with {LEGACY_BACKEND}, not {system.build_backend}")
-                    system = _setup_py_system(system)
+                    system = setup_py_system(system)
                 keep = spec.keep_egg_info and spec.build_clock is not None
                 wheel_vars = _clocked(
                     env_vars,

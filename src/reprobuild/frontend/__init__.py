@@ -26,8 +26,11 @@ from reprobuild.frontend.buildsystem import (
     OLD_FRONTEND_REQUIRES,
     BuildSystem,
     frontend_requires,
+    overridden,
     parse_build_system,
     read_build_system,
+    requirement_name,
+    setup_py_system,
 )
 from reprobuild.frontend.clock import clock_variables
 from reprobuild.frontend.environment import Environment, prepare_environment, resolve_requirements
@@ -86,6 +89,7 @@ __all__ = [
     "get_requires",
     "git_commit_info",
     "load_index_config",
+    "overridden",
     "parse_build_system",
     "parse_pins",
     "parse_pip_config",
@@ -93,5 +97,7 @@ __all__ = [
     "prepare_environment",
     "read_build_system",
     "render_pins",
+    "requirement_name",
     "resolve_requirements",
+    "setup_py_system",
 ]

@@ -18,9 +18,8 @@ times. To rebuild it, reprobuild replays that one instant: with this file first 
   ``.dist-info`` folder or setuptools' install tree (``build/bdist.<platform>/wheel``) as
   written at that time: METADATA, WHEEL, the license files and a namespace package's
   ``-nspkg.pth``, which bdist_wheel writes after the egg-info files it copies in with their
-  times (``os.utime``
-  given a time of this build sets the instant instead: ``shutil.copytree`` copies the times
-  of directory entries, whose stat this shim does not see);
+  times (``os.utime`` given a time of this build sets the instant instead: ``shutil.copytree``
+  copies the times of directory entries, whose stat this shim does not see);
 - when ``REPROBUILD_BUILD_CLOCK_KEPT`` names a JSON file mapping absolute paths to
   ``[sha256, size, time]``, such a file written again during the build with the same bytes
   is reported at that time: the sdist's egg-info, which a publisher's single

@@ -25,8 +25,11 @@ __all__ = [
     "OLD_FRONTEND_REQUIRES",
     "BuildSystem",
     "frontend_requires",
+    "overridden",
     "parse_build_system",
     "read_build_system",
+    "requirement_name",
+    "setup_py_system",
 ]
 
 #: The backend a project without ``build-backend`` is built with (PEP 517's fallback).
@@ -49,16 +52,31 @@ def frontend_requires(system: BuildSystem, overrides: Sequence[str]) -> tuple[st
     (:data:`OLD_FRONTEND_REQUIRES`; the override then picks its version)."""
     if not system.legacy or system.requires != LEGACY_REQUIRES:
         return system.requires
-    if any(_name_of(override) == "wheel" for override in overrides):
+    if any(requirement_name(override) == "wheel" for override in overrides):
         return OLD_FRONTEND_REQUIRES
     return system.requires
 
 
-def _name_of(text: str) -> str | None:
+def setup_py_system(system: BuildSystem) -> BuildSystem:
+    """setuptools' legacy backend in place of ``system``'s, keeping the project's own bounds
+    on setuptools (the version it expected ``setup.py`` to run with)."""
+    own = tuple(r for r in system.requires if requirement_name(r) == "setuptools")
+    return BuildSystem(requires=own or LEGACY_REQUIRES, build_backend=LEGACY_BACKEND, legacy=True)
+
+
+def requirement_name(text: str) -> str | None:
+    """The canonical name a PEP 508 requirement string names; None when it does not parse."""
     try:
         return canonicalize_name(Requirement(text).name)
     except InvalidRequirement:
         return None
+
+
+def overridden(requirements: Sequence[str], overrides: Sequence[str]) -> list[str]:
+    """``requirements`` with each one named by an override replaced by that override (each
+    once, in order)."""
+    by_name = {requirement_name(o): o for o in overrides}
+    return list(dict.fromkeys(by_name.get(requirement_name(r), r) for r in requirements))
 
 
 #: ``module.path`` optionally followed by ``:object.path`` (PEP 517's "build-backend").

@@ -68,10 +68,12 @@ from reprobuild.frontend import (
     find_uv,
     frontend_requires,
     git_commit_info,
+    overridden,
     parse_build_system,
     parse_pins,
     read_build_system,
     render_pins,
+    setup_py_system,
 )
 
 TYPE_CHECKING = False
@@ -207,12 +209,9 @@ def static_requirements(spec: BuildSpec) -> tuple[tuple[str, ...], BuildSystem]:
     source = spec.source.resolve()
     system = read_build_system(source) if source.is_dir() else _sdist_build_system(source)
     if spec.setup_py and source.is_file() and not system.legacy:
-        own = tuple(r for r in system.requires if _name_of(r) == "setuptools")
-        system = BuildSystem(
-            requires=own or LEGACY_REQUIRES, build_backend=LEGACY_BACKEND, legacy=True
-        )
+        system = setup_py_system(system)
     requires = frontend_requires(system, spec.overrides)
-    return tuple(_overridden(requires, spec.overrides)), replace(system, requires=requires)
+    return tuple(overridden(requires, spec.overrides)), replace(system, requires=requires)
 
 
 def _sdist_build_system(path: Path) -> BuildSystem:
@@ -226,23 +225,6 @@ def _sdist_build_system(path: Path) -> BuildSystem:
     except KeyError:
         return BuildSystem(requires=LEGACY_REQUIRES, build_backend=LEGACY_BACKEND, legacy=True)
     return parse_build_system(member.data().decode("utf-8"), path=f"{path.name}/pyproject.toml")
-
-
-def _name_of(text: str) -> str | None:
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    try:
-        return canonicalize_name(Requirement(text).name)
-    except InvalidRequirement:
-        return None
-
-
-def _overridden(requirements: Sequence[str], overrides: Sequence[str]) -> list[str]:
-    """``requirements`` with each one named by an override replaced by that override (as the
-    build does)."""
-    by_name = {_name_of(o): o for o in overrides}
-    return list(dict.fromkeys(by_name.get(_name_of(r), r) for r in requirements))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -380,7 +362,7 @@ def _resolved_otherwise(
             render_pins(pinned).splitlines()
         ):
             continue
-        wanted = _overridden(requirements, spec.overrides)
+        wanted = overridden(requirements, spec.overrides)
         try:
             text = resolve_cached(
                 wanted,
